@@ -1,0 +1,343 @@
+import { frameError, syntaxError } from "./errors.js";
+import type { Writer } from "./writer.js";
+
+/**
+ * Field tables and arrays, with every type RabbitMQ speaks. RabbitMQ's errata differ from
+ * the 0-9-1 spec: `s` is a signed 16-bit short, `l` (and `L`) a signed 64-bit integer, and
+ * `x` is a byte array.
+ *
+ *   table:  +------------+---------------------------------------------+
+ *           | size: u32  | ( name: shortstr, type: u8, value )*         |
+ *           +------------+---------------------------------------------+
+ *   array:  +------------+-------------------+
+ *           | size: u32  | ( type: u8, value )* |
+ *           +------------+-------------------+
+ *
+ *   t bool(u8)  b i8  B u8  s i16  u u16  I i32  i u32  l i64  L i64  f f32  d f64
+ *   D decimal(scale u8, value u32)  S longstr  A array  T timestamp(u64)  F table
+ *   x bytes(longstr)  V void
+ *
+ * Decoding gives plain JS values for the common types (t → boolean, I → number, d → number,
+ * S → string, A → array, F → object, V → null) and a TypedValue for the rest, so that a
+ * decoded table encodes back to the same bytes.
+ */
+
+export type FieldType =
+  | "t"
+  | "b"
+  | "B"
+  | "s"
+  | "u"
+  | "I"
+  | "i"
+  | "l"
+  | "L"
+  | "f"
+  | "d"
+  | "D"
+  | "S"
+  | "A"
+  | "T"
+  | "F"
+  | "x"
+  | "V";
+
+export interface Decimal {
+  scale: number;
+  value: number;
+}
+
+/** A value that keeps its wire type. */
+export class TypedValue {
+  constructor(
+    readonly type: FieldType,
+    readonly value: number | bigint | Decimal | Buffer,
+  ) {}
+}
+
+export type FieldValue =
+  | string
+  | boolean
+  | number
+  | bigint
+  | null
+  | undefined
+  | Date
+  | Buffer
+  | TypedValue
+  | FieldValue[]
+  | FieldTable;
+
+export interface FieldTable {
+  [key: string]: FieldValue;
+}
+
+/** Helpers to build typed values when the default inference is not what the peer expects. */
+export const typed = {
+  byte: (v: number) => new TypedValue("b", v),
+  ubyte: (v: number) => new TypedValue("B", v),
+  short: (v: number) => new TypedValue("s", v),
+  ushort: (v: number) => new TypedValue("u", v),
+  int: (v: number) => new TypedValue("I", v),
+  uint: (v: number) => new TypedValue("i", v),
+  long: (v: number | bigint) => new TypedValue("l", BigInt(v)),
+  float: (v: number) => new TypedValue("f", v),
+  double: (v: number) => new TypedValue("d", v),
+  decimal: (scale: number, value: number) => new TypedValue("D", { scale, value }),
+  timestamp: (seconds: number | bigint) => new TypedValue("T", BigInt(seconds)),
+  bytes: (b: Buffer) => new TypedValue("x", b),
+};
+
+/** The integer behind a numeric field value of any wire type, or undefined. */
+export function fieldInteger(v: FieldValue): number | undefined {
+  if (typeof v === "number") return Number.isInteger(v) ? v : undefined;
+  if (typeof v === "bigint") return Number(v);
+  if (v instanceof TypedValue) {
+    if (typeof v.value === "number") return Number.isInteger(v.value) ? v.value : undefined;
+    if (typeof v.value === "bigint") return Number(v.value);
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------- encoding
+
+export function writeTable(w: Writer, table: FieldTable | undefined): void {
+  w.ensure(4);
+  const start = w.pos;
+  w.pos += 4;
+  if (table) {
+    for (const key of Object.keys(table)) {
+      const v = table[key];
+      if (v === undefined) continue;
+      w.shortstr(key);
+      writeFieldValue(w, v);
+    }
+  }
+  w.buf.writeUInt32BE(w.pos - start - 4, start);
+}
+
+export function writeArray(w: Writer, arr: readonly FieldValue[]): void {
+  w.ensure(4);
+  const start = w.pos;
+  w.pos += 4;
+  for (const v of arr) writeFieldValue(w, v);
+  w.buf.writeUInt32BE(w.pos - start - 4, start);
+}
+
+function writeFieldValue(w: Writer, v: FieldValue): void {
+  switch (typeof v) {
+    case "string":
+      w.u8(0x53); // S
+      w.longstr(v);
+      return;
+    case "boolean":
+      w.u8(0x74); // t
+      w.u8(v ? 1 : 0);
+      return;
+    case "number":
+      if (Number.isInteger(v) && v >= -0x80000000 && v <= 0x7fffffff) {
+        w.u8(0x49); // I
+        w.ensure(4);
+        w.buf.writeInt32BE(v, w.pos);
+        w.pos += 4;
+      } else if (Number.isSafeInteger(v)) {
+        w.u8(0x6c); // l
+        w.i64(v);
+      } else {
+        w.u8(0x64); // d
+        w.ensure(8);
+        w.buf.writeDoubleBE(v, w.pos);
+        w.pos += 8;
+      }
+      return;
+    case "bigint":
+      w.u8(0x6c);
+      w.i64(v);
+      return;
+    case "undefined":
+      w.u8(0x56); // V
+      return;
+    case "object":
+      break;
+    default:
+      throw new TypeError(`cannot encode ${typeof v} in a field table`);
+  }
+  if (v === null) w.u8(0x56);
+  else if (Array.isArray(v)) {
+    w.u8(0x41); // A
+    writeArray(w, v);
+  } else if (v instanceof TypedValue) writeTyped(w, v);
+  else if (Buffer.isBuffer(v)) {
+    w.u8(0x78); // x
+    w.longstr(v);
+  } else if (v instanceof Date) {
+    w.u8(0x54); // T
+    w.u64(Math.floor(v.getTime() / 1000));
+  } else {
+    w.u8(0x46); // F
+    writeTable(w, v as FieldTable);
+  }
+}
+
+function writeTyped(w: Writer, t: TypedValue): void {
+  const { type, value } = t;
+  w.u8(type.charCodeAt(0));
+  w.ensure(9);
+  const b = w.buf;
+  const num = value as number;
+  switch (type) {
+    case "t":
+      b[w.pos++] = value ? 1 : 0;
+      return;
+    case "b":
+      w.pos = b.writeInt8(num, w.pos);
+      return;
+    case "B":
+      w.pos = b.writeUInt8(num, w.pos);
+      return;
+    case "s":
+      w.pos = b.writeInt16BE(num, w.pos);
+      return;
+    case "u":
+      w.pos = b.writeUInt16BE(num, w.pos);
+      return;
+    case "I":
+      w.pos = b.writeInt32BE(num, w.pos);
+      return;
+    case "i":
+      w.pos = b.writeUInt32BE(num, w.pos);
+      return;
+    case "l":
+    case "L":
+      w.i64(value as bigint | number);
+      return;
+    case "T":
+      w.u64(value as bigint | number);
+      return;
+    case "f":
+      w.pos = b.writeFloatBE(num, w.pos);
+      return;
+    case "d":
+      w.pos = b.writeDoubleBE(num, w.pos);
+      return;
+    case "D": {
+      const d = value as Decimal;
+      b[w.pos] = d.scale;
+      w.pos = b.writeUInt32BE(d.value, w.pos + 1);
+      return;
+    }
+    case "x":
+    case "S":
+      w.longstr(value as Buffer);
+      return;
+    case "V":
+      return;
+    default:
+      throw new TypeError(`cannot encode typed value of type ${type}`);
+  }
+}
+
+// ---------------------------------------------------------------- decoding
+
+/** Decodes a table body occupying buf[start, end) (after its u32 size). */
+export function readTable(buf: Buffer, start: number, end: number): FieldTable {
+  const table: FieldTable = {};
+  const c = { pos: start };
+  while (c.pos < end) {
+    const klen = buf[c.pos]!;
+    const kstart = c.pos + 1;
+    if (kstart + klen > end) throw frameError("table key runs past the table");
+    const key = buf.toString("utf8", kstart, kstart + klen);
+    c.pos = kstart + klen;
+    table[key] = readFieldValue(buf, c, end);
+  }
+  return table;
+}
+
+export function readArray(buf: Buffer, start: number, end: number): FieldValue[] {
+  const arr: FieldValue[] = [];
+  const c = { pos: start };
+  while (c.pos < end) arr.push(readFieldValue(buf, c, end));
+  return arr;
+}
+
+/** Byte widths of the fixed-size types, indexed by type char code. */
+const FIXED = new Int8Array(128).fill(-1);
+for (const [t, n] of Object.entries({
+  t: 1,
+  b: 1,
+  B: 1,
+  s: 2,
+  u: 2,
+  I: 4,
+  i: 4,
+  l: 8,
+  L: 8,
+  f: 4,
+  d: 8,
+  D: 5,
+  T: 8,
+  V: 0,
+})) {
+  FIXED[t.charCodeAt(0)] = n;
+}
+
+function readFieldValue(buf: Buffer, c: { pos: number }, end: number): FieldValue {
+  if (c.pos >= end) throw frameError("field value missing");
+  const type = buf[c.pos]!;
+  const p = c.pos + 1;
+  const fixed = type < 128 ? FIXED[type]! : -1;
+  if (fixed >= 0) {
+    if (p + fixed > end) throw frameError("field value runs past the table");
+    c.pos = p + fixed;
+    switch (type) {
+      case 0x74: // t
+        return buf[p] !== 0;
+      case 0x62: // b
+        return new TypedValue("b", buf.readInt8(p));
+      case 0x42: // B
+        return new TypedValue("B", buf[p]!);
+      case 0x73: // s
+        return new TypedValue("s", buf.readInt16BE(p));
+      case 0x75: // u
+        return new TypedValue("u", buf.readUInt16BE(p));
+      case 0x49: // I
+        return buf.readInt32BE(p);
+      case 0x69: // i
+        return new TypedValue("i", buf.readUInt32BE(p));
+      case 0x6c: // l
+        return new TypedValue("l", buf.readBigInt64BE(p));
+      case 0x4c: // L
+        return new TypedValue("L", buf.readBigInt64BE(p));
+      case 0x66: // f
+        return new TypedValue("f", buf.readFloatBE(p));
+      case 0x64: // d
+        return buf.readDoubleBE(p);
+      case 0x44: // D
+        return new TypedValue("D", { scale: buf[p]!, value: buf.readUInt32BE(p + 1) });
+      case 0x54: // T
+        return new TypedValue("T", buf.readBigUInt64BE(p));
+      default: // V
+        return null;
+    }
+  }
+  if (type === 0x53 || type === 0x78 || type === 0x41 || type === 0x46) {
+    if (p + 4 > end) throw frameError("field length runs past the table");
+    const len = buf.readUInt32BE(p);
+    const s = p + 4;
+    const e = s + len;
+    if (e > end) throw frameError("field value runs past the table");
+    c.pos = e;
+    switch (type) {
+      case 0x53:
+        return buf.toString("utf8", s, e);
+      case 0x78:
+        return new TypedValue("x", Buffer.from(buf.subarray(s, e)));
+      case 0x41:
+        return readArray(buf, s, e);
+      default:
+        return readTable(buf, s, e);
+    }
+  }
+  throw syntaxError(`unknown field table type ${JSON.stringify(String.fromCharCode(type))}`);
+}

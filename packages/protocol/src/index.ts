@@ -1,0 +1,10 @@
+export * from "./errors.js";
+export * from "./field-table.js";
+export * from "./frame-reader.js";
+export * from "./frame-writer.js";
+export * from "./generated/methods.js";
+export * from "./properties.js";
+export * from "./writer.js";
+
+/** The protocol header a client sends first: "AMQP" 0 0 9 1. */
+export const PROTOCOL_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]);

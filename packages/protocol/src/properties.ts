@@ -1,0 +1,95 @@
+import {
+  type BasicProperties,
+  decodeProperties,
+  encodeProperties,
+  PropertyFlag,
+} from "./generated/methods.js";
+import { Writer } from "./writer.js";
+
+/*
+ * Raw properties are the bytes after body-size in a content header:
+ *
+ *   +-----------------+----------------------------------------------+
+ *   | flags u16 (+u16 | present properties in spec order             |
+ *   | while bit 0 set)| shortstr | table | octet | timestamp(u64)     |
+ *   +-----------------+----------------------------------------------+
+ *
+ * The broker keeps them as they came and reads single fields with the peek functions below,
+ * which walk the list without decoding the rest.
+ */
+
+/** Encodes properties to their raw form. */
+export function encodeRawProperties(props: BasicProperties): Buffer {
+  const w = new Writer(64);
+  encodeProperties(w, props);
+  return w.toBuffer();
+}
+
+/** Decodes raw properties. */
+export function decodeRawProperties(raw: Buffer): BasicProperties {
+  return decodeProperties(raw, 0, raw.length);
+}
+
+// The spec order of the 14 properties and their kinds: 0 shortstr, 1 table, 2 octet, 3 timestamp.
+const KINDS = [0, 0, 1, 2, 2, 0, 0, 0, 0, 3, 0, 0, 0, 0];
+
+/** Offset of the property with the given flag bit inside raw, or -1 if absent or malformed. */
+export function propertyOffset(raw: Buffer, flag: number): number {
+  if (raw.length < 2) return -1;
+  const flags = raw.readUInt16BE(0);
+  if ((flags & flag) === 0) return -1;
+  let o = 2;
+  if (flags & 1) return -1; // continuation never happens for basic; treat as opaque
+  for (let i = 0; i < 14; i++) {
+    const bit = 1 << (15 - i);
+    if (bit === flag) return o;
+    if ((flags & bit) === 0) continue;
+    switch (KINDS[i]) {
+      case 0:
+        o += 1 + (raw[o] ?? 0);
+        break;
+      case 1:
+        if (o + 4 > raw.length) return -1;
+        o += 4 + raw.readUInt32BE(o);
+        break;
+      case 2:
+        o += 1;
+        break;
+      default:
+        o += 8;
+    }
+    if (o > raw.length) return -1;
+  }
+  return -1;
+}
+
+/** delivery-mode (2 = persistent), or 0 when absent. */
+export function peekDeliveryMode(raw: Buffer): number {
+  const o = propertyOffset(raw, PropertyFlag.deliveryMode);
+  return o < 0 || o >= raw.length ? 0 : raw[o]!;
+}
+
+/** priority, or -1 when absent. */
+export function peekPriority(raw: Buffer): number {
+  const o = propertyOffset(raw, PropertyFlag.priority);
+  return o < 0 || o >= raw.length ? -1 : raw[o]!;
+}
+
+/** expiration as its string, or undefined when absent. */
+export function peekExpiration(raw: Buffer): string | undefined {
+  const o = propertyOffset(raw, PropertyFlag.expiration);
+  if (o < 0 || o + 1 + raw[o]! > raw.length) return undefined;
+  return raw.toString("latin1", o + 1, o + 1 + raw[o]!);
+}
+
+/** reply-to, or undefined when absent. */
+export function peekReplyTo(raw: Buffer): string | undefined {
+  const o = propertyOffset(raw, PropertyFlag.replyTo);
+  if (o < 0 || o + 1 + raw[o]! > raw.length) return undefined;
+  return raw.toString("utf8", o + 1, o + 1 + raw[o]!);
+}
+
+/** True when the headers property is present. */
+export function hasHeaders(raw: Buffer): boolean {
+  return raw.length >= 2 && (raw.readUInt16BE(0) & PropertyFlag.headers) !== 0;
+}

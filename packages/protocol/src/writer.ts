@@ -1,0 +1,105 @@
+/**
+ * A growable output buffer. Encoders append to it; the owner takes the bytes with
+ * `take()` (which hands over the filled part and starts a fresh buffer) or reuses it with
+ * `reset()` when the bytes have already been copied out.
+ */
+export class Writer {
+  buf: Buffer;
+  pos = 0;
+
+  constructor(initial = 4096) {
+    this.buf = Buffer.allocUnsafe(initial);
+  }
+
+  /** Makes room for n more bytes. */
+  ensure(n: number): void {
+    const need = this.pos + n;
+    if (need <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < need) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+
+  u16(v: number): void {
+    this.ensure(2);
+    this.buf.writeUInt16BE(v, this.pos);
+    this.pos += 2;
+  }
+
+  u32(v: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32BE(v, this.pos);
+    this.pos += 4;
+  }
+
+  /** Unsigned 64-bit; numbers beyond 2^53 must be given as bigint. */
+  u64(v: number | bigint): void {
+    this.ensure(8);
+    if (typeof v === "bigint") this.buf.writeBigUInt64BE(v, this.pos);
+    else {
+      this.buf.writeUInt32BE(Math.floor(v / 0x100000000), this.pos);
+      this.buf.writeUInt32BE(v >>> 0, this.pos + 4);
+    }
+    this.pos += 8;
+  }
+
+  i64(v: number | bigint): void {
+    this.ensure(8);
+    this.buf.writeBigInt64BE(typeof v === "bigint" ? v : BigInt(v), this.pos);
+    this.pos += 8;
+  }
+
+  shortstr(s: string): void {
+    const len = Buffer.byteLength(s);
+    if (len > 255) throw new RangeError(`shortstr longer than 255 bytes: ${len}`);
+    this.ensure(len + 1);
+    this.buf[this.pos] = len;
+    this.buf.write(s, this.pos + 1, len, "utf8");
+    this.pos += len + 1;
+  }
+
+  longstr(s: string | Uint8Array): void {
+    if (typeof s === "string") {
+      const len = Buffer.byteLength(s);
+      this.ensure(len + 4);
+      this.buf.writeUInt32BE(len, this.pos);
+      this.buf.write(s, this.pos + 4, len, "utf8");
+      this.pos += len + 4;
+    } else {
+      this.ensure(s.length + 4);
+      this.buf.writeUInt32BE(s.length, this.pos);
+      this.buf.set(s, this.pos + 4);
+      this.pos += s.length + 4;
+    }
+  }
+
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  /** Hands over the written bytes and starts over with a new buffer of the same size. */
+  take(): Buffer {
+    const out = this.buf.subarray(0, this.pos);
+    this.buf = Buffer.allocUnsafe(Math.max(4096, this.buf.length));
+    this.pos = 0;
+    return out;
+  }
+
+  /** A copy of the written bytes; the writer keeps its buffer. */
+  toBuffer(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.pos));
+  }
+
+  reset(): void {
+    this.pos = 0;
+  }
+}
