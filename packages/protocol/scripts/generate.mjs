@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the generator emits template literals
 // Generates src/generated/methods.ts from the AMQP 0-9-1 spec JSON (RabbitMQ's codegen
 // format). `--check` regenerates in memory and fails if the committed file differs.
 import { readFileSync, writeFileSync } from "node:fs";
@@ -316,7 +317,7 @@ emit("}");
 emit();
 emit("/** Property flag bits, highest first: bit 15 is the first property. */");
 emit("export const PropertyFlag = {");
-props.forEach((p, i) => emit(`  ${camel(p.name)}: ${1 << (15 - i)},`));
+for (const [i, p] of props.entries()) emit(`  ${camel(p.name)}: ${1 << (15 - i)},`);
 emit("} as const;");
 emit();
 emit("/**");
@@ -372,7 +373,8 @@ emit();
 emit("/** Writes the property flags and list. */");
 emit("export function encodeProperties(w: Writer, p: BasicProperties): void {");
 emit("  let flags = 0;");
-props.forEach((pr, i) => emit(`  if (p.${camel(pr.name)} !== undefined) flags |= ${1 << (15 - i)};`));
+for (const [i, pr] of props.entries())
+  emit(`  if (p.${camel(pr.name)} !== undefined) flags |= ${1 << (15 - i)};`);
 emit("  w.u16(flags);");
 for (const pr of props) {
   const v = camel(pr.name);
