@@ -151,6 +151,9 @@ emit();
 emit("function short(name: string): never {");
 emit("  throw frameError(`${name}: method frame too short`);");
 emit("}");
+emit("function trailing(name: string): never {");
+emit("  throw frameError(`${name}: unexpected bytes after the method arguments`);");
+emit("}");
 emit();
 emit("/**");
 emit(" * Decodes a method frame payload buf[off, end): class-id u16, method-id u16, arguments.");
@@ -228,8 +231,9 @@ function genDecoder({ m, full, type }) {
         throw new Error(`unknown type ${t}`);
     }
   }
-  if (!usedO) emit("  void buf; void o; void end;");
-  else emit("  void o;");
+  if (!usedO) emit("  void buf;");
+  // RabbitMQ refuses a method frame with bytes after its arguments (frame_error).
+  emit(`  if (o !== end) trailing("${full}");`);
   emit(`  return { name: "${full}"${fields.map(([k, v]) => `, ${k}: ${v}`).join("")} };`);
   emit("}");
 }
@@ -263,10 +267,11 @@ function genEncoder({ cls, m, full, type }) {
     }
     switch (t) {
       case "bit":
+        // A bit whose spec default is true (basic.reject/nack requeue) is set unless given as false.
         if (bitIdx === 0) {
-          emit(`  ${open ? "" : "let "}bits = ${v} ? 1 : 0;`.replace("  bits", "  bits"));
+          emit(`  ${open ? "" : "let "}bits = ${def === "true" ? `${v} !== false` : v} ? 1 : 0;`);
           open = true;
-        } else emit(`  if (${v}) bits |= ${1 << bitIdx};`);
+        } else emit(`  if (${def === "true" ? `${v} !== false` : v}) bits |= ${1 << bitIdx};`);
         bitIdx++;
         if (bitIdx === 8) {
           emit("  w.u8(bits);");

@@ -17,9 +17,10 @@ import type { Writer } from "./writer.js";
  *   D decimal(scale u8, value u32)  S longstr  A array  T timestamp(u64)  F table
  *   x bytes(longstr)  V void
  *
- * Decoding gives plain JS values for the common types (t → boolean, I → number, d → number,
- * S → string, A → array, F → object, V → null) and a TypedValue for the rest, so that a
- * decoded table encodes back to the same bytes.
+ * Decoding gives plain JS values for the common types (t → boolean, I → number, d → number
+ * unless it is a safe integer, S → string, A → array, F → object, V → null) and a TypedValue
+ * for the rest, so that a decoded table encodes back to the same bytes (as long as its keys
+ * are not integer-like: JS objects list those first, whatever the wire order).
  */
 
 export type FieldType =
@@ -223,7 +224,8 @@ function writeTyped(w: Writer, t: TypedValue): void {
     case "D": {
       const d = value as Decimal;
       b[w.pos] = d.scale;
-      w.pos = b.writeUInt32BE(d.value, w.pos + 1);
+      // RabbitMQ reads the value as unsigned; accept a negative int32 as its two's complement.
+      w.pos = b.writeUInt32BE(d.value < 0 && d.value >= -0x80000000 ? d.value >>> 0 : d.value, w.pos + 1);
       return;
     }
     case "x":
@@ -249,7 +251,11 @@ export function readTable(buf: Buffer, start: number, end: number): FieldTable {
     if (kstart + klen > end) throw frameError("table key runs past the table");
     const key = buf.toString("utf8", kstart, kstart + klen);
     c.pos = kstart + klen;
-    table[key] = readFieldValue(buf, c, end);
+    const value = readFieldValue(buf, c, end);
+    // A key "__proto__" must become an own property, not replace the table's prototype.
+    if (key === "__proto__")
+      Object.defineProperty(table, key, { value, enumerable: true, writable: true, configurable: true });
+    else table[key] = value;
   }
   return table;
 }
@@ -311,8 +317,12 @@ function readFieldValue(buf: Buffer, c: { pos: number }, end: number): FieldValu
         return new TypedValue("L", buf.readBigInt64BE(p));
       case 0x66: // f
         return new TypedValue("f", buf.readFloatBE(p));
-      case 0x64: // d
-        return buf.readDoubleBE(p);
+      case 0x64: {
+        // d
+        // A plain number only when writeTable would write it back as a double.
+        const d = buf.readDoubleBE(p);
+        return Number.isSafeInteger(d) ? new TypedValue("d", d) : d;
+      }
       case 0x44: // D
         return new TypedValue("D", { scale: buf[p]!, value: buf.readUInt32BE(p + 1) });
       case 0x54: // T

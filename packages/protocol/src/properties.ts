@@ -1,3 +1,4 @@
+import { frameError } from "./errors.js";
 import {
   type BasicProperties,
   decodeProperties,
@@ -39,7 +40,13 @@ export function propertyOffset(raw: Buffer, flag: number): number {
   const flags = raw.readUInt16BE(0);
   if ((flags & flag) === 0) return -1;
   let o = 2;
-  if (flags & 1) return -1; // continuation never happens for basic; treat as opaque
+  // Further flag words (bit 0 set) carry no basic property; skip them as decodeProperties does.
+  if (flags & 1) {
+    do {
+      if (o + 2 > raw.length) return -1;
+      o += 2;
+    } while (raw[o - 1]! & 1);
+  }
   for (let i = 0; i < 14; i++) {
     const bit = 1 << (15 - i);
     if (bit === flag) return o;
@@ -79,7 +86,7 @@ export function peekPriority(raw: Buffer): number {
 export function peekExpiration(raw: Buffer): string | undefined {
   const o = propertyOffset(raw, PropertyFlag.expiration);
   if (o < 0 || o + 1 + raw[o]! > raw.length) return undefined;
-  return raw.toString("latin1", o + 1, o + 1 + raw[o]!);
+  return raw.toString("utf8", o + 1, o + 1 + raw[o]!);
 }
 
 /** reply-to, or undefined when absent. */
@@ -92,4 +99,31 @@ export function peekReplyTo(raw: Buffer): string | undefined {
 /** True when the headers property is present. */
 export function hasHeaders(raw: Buffer): boolean {
   return raw.length >= 2 && (raw.readUInt16BE(0) & PropertyFlag.headers) !== 0;
+}
+
+/** A content header frame's payload, parsed: see decodeContentHeader. */
+export interface ContentHeader {
+  classId: number;
+  weight: number;
+  bodySize: number;
+  /** The raw property flags and list: a view into the frame's buffer, not a copy. */
+  rawProperties: Buffer;
+}
+
+/**
+ * Parses a content header payload buf[start, end): class-id u16, weight u16, body-size u64,
+ * then the raw properties (at least the u16 flags). Throws a FRAME_ERROR when it is too short
+ * or the body size is beyond 2^53 - 1. The properties are left raw, for decodeRawProperties
+ * or the peek functions.
+ */
+export function decodeContentHeader(buf: Buffer, start: number, end: number): ContentHeader {
+  if (end - start < 14) throw frameError(`content header too short: ${end - start} bytes`);
+  const hi = buf.readUInt32BE(start + 4);
+  if (hi > 0x1fffff) throw frameError("content body size beyond 2^53");
+  return {
+    classId: buf.readUInt16BE(start),
+    weight: buf.readUInt16BE(start + 2),
+    bodySize: hi * 0x100000000 + buf.readUInt32BE(start + 8),
+    rawProperties: buf.subarray(start + 12, end),
+  };
 }

@@ -732,6 +732,9 @@ export const METHOD_IDS: { readonly [N in MethodName]: readonly [number, number]
 function short(name: string): never {
   throw frameError(`${name}: method frame too short`);
 }
+function trailing(name: string): never {
+  throw frameError(`${name}: unexpected bytes after the method arguments`);
+}
 
 /**
  * Decodes a method frame payload buf[off, end): class-id u16, method-id u16, arguments.
@@ -827,7 +830,7 @@ function decodeConnectionStart(buf: Buffer, o: number, end: number): ConnectionS
   if (o + 4 > end || o + 4 + buf.readUInt32BE(o) > end) short("connection.start");
   const fLocales = buf.toString("utf8", o + 4, o + 4 + buf.readUInt32BE(o));
   o += 4 + buf.readUInt32BE(o);
-  void o;
+  if (o !== end) trailing("connection.start");
   return { name: "connection.start", versionMajor: fVersionMajor, versionMinor: fVersionMinor, serverProperties: fServerProperties, mechanisms: fMechanisms, locales: fLocales };
 }
 function decodeConnectionStartOk(buf: Buffer, o: number, end: number): ConnectionStartOk {
@@ -843,21 +846,21 @@ function decodeConnectionStartOk(buf: Buffer, o: number, end: number): Connectio
   if (o + 1 > end || o + 1 + buf[o]! > end) short("connection.start-ok");
   const fLocale = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
-  void o;
+  if (o !== end) trailing("connection.start-ok");
   return { name: "connection.start-ok", clientProperties: fClientProperties, mechanism: fMechanism, response: fResponse, locale: fLocale };
 }
 function decodeConnectionSecure(buf: Buffer, o: number, end: number): ConnectionSecure {
   if (o + 4 > end || o + 4 + buf.readUInt32BE(o) > end) short("connection.secure");
   const fChallenge = buf.toString("utf8", o + 4, o + 4 + buf.readUInt32BE(o));
   o += 4 + buf.readUInt32BE(o);
-  void o;
+  if (o !== end) trailing("connection.secure");
   return { name: "connection.secure", challenge: fChallenge };
 }
 function decodeConnectionSecureOk(buf: Buffer, o: number, end: number): ConnectionSecureOk {
   if (o + 4 > end || o + 4 + buf.readUInt32BE(o) > end) short("connection.secure-ok");
   const fResponse = buf.toString("utf8", o + 4, o + 4 + buf.readUInt32BE(o));
   o += 4 + buf.readUInt32BE(o);
-  void o;
+  if (o !== end) trailing("connection.secure-ok");
   return { name: "connection.secure-ok", response: fResponse };
 }
 function decodeConnectionTune(buf: Buffer, o: number, end: number): ConnectionTune {
@@ -870,7 +873,7 @@ function decodeConnectionTune(buf: Buffer, o: number, end: number): ConnectionTu
   if (o + 2 > end) short("connection.tune");
   const fHeartbeat = buf.readUInt16BE(o);
   o += 2;
-  void o;
+  if (o !== end) trailing("connection.tune");
   return { name: "connection.tune", channelMax: fChannelMax, frameMax: fFrameMax, heartbeat: fHeartbeat };
 }
 function decodeConnectionTuneOk(buf: Buffer, o: number, end: number): ConnectionTuneOk {
@@ -883,7 +886,7 @@ function decodeConnectionTuneOk(buf: Buffer, o: number, end: number): Connection
   if (o + 2 > end) short("connection.tune-ok");
   const fHeartbeat = buf.readUInt16BE(o);
   o += 2;
-  void o;
+  if (o !== end) trailing("connection.tune-ok");
   return { name: "connection.tune-ok", channelMax: fChannelMax, frameMax: fFrameMax, heartbeat: fHeartbeat };
 }
 function decodeConnectionOpen(buf: Buffer, o: number, end: number): ConnectionOpen {
@@ -896,14 +899,14 @@ function decodeConnectionOpen(buf: Buffer, o: number, end: number): ConnectionOp
   if (o + 1 > end) short("connection.open");
   const bitsfInsist = buf[o++]!;
   const fInsist = (bitsfInsist & 1) !== 0;
-  void o;
+  if (o !== end) trailing("connection.open");
   return { name: "connection.open", virtualHost: fVirtualHost, capabilities: fCapabilities, insist: fInsist };
 }
 function decodeConnectionOpenOk(buf: Buffer, o: number, end: number): ConnectionOpenOk {
   if (o + 1 > end || o + 1 + buf[o]! > end) short("connection.open-ok");
   const fKnownHosts = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
-  void o;
+  if (o !== end) trailing("connection.open-ok");
   return { name: "connection.open-ok", knownHosts: fKnownHosts };
 }
 function decodeConnectionClose(buf: Buffer, o: number, end: number): ConnectionClose {
@@ -919,22 +922,24 @@ function decodeConnectionClose(buf: Buffer, o: number, end: number): ConnectionC
   if (o + 2 > end) short("connection.close");
   const fMethodId = buf.readUInt16BE(o);
   o += 2;
-  void o;
+  if (o !== end) trailing("connection.close");
   return { name: "connection.close", replyCode: fReplyCode, replyText: fReplyText, classId: fClassId, methodId: fMethodId };
 }
 function decodeConnectionCloseOk(buf: Buffer, o: number, end: number): ConnectionCloseOk {
-  void buf; void o; void end;
+  void buf;
+  if (o !== end) trailing("connection.close-ok");
   return { name: "connection.close-ok" };
 }
 function decodeConnectionBlocked(buf: Buffer, o: number, end: number): ConnectionBlocked {
   if (o + 1 > end || o + 1 + buf[o]! > end) short("connection.blocked");
   const fReason = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
-  void o;
+  if (o !== end) trailing("connection.blocked");
   return { name: "connection.blocked", reason: fReason };
 }
 function decodeConnectionUnblocked(buf: Buffer, o: number, end: number): ConnectionUnblocked {
-  void buf; void o; void end;
+  void buf;
+  if (o !== end) trailing("connection.unblocked");
   return { name: "connection.unblocked" };
 }
 function decodeConnectionUpdateSecret(buf: Buffer, o: number, end: number): ConnectionUpdateSecret {
@@ -944,39 +949,40 @@ function decodeConnectionUpdateSecret(buf: Buffer, o: number, end: number): Conn
   if (o + 1 > end || o + 1 + buf[o]! > end) short("connection.update-secret");
   const fReason = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
-  void o;
+  if (o !== end) trailing("connection.update-secret");
   return { name: "connection.update-secret", newSecret: fNewSecret, reason: fReason };
 }
 function decodeConnectionUpdateSecretOk(buf: Buffer, o: number, end: number): ConnectionUpdateSecretOk {
-  void buf; void o; void end;
+  void buf;
+  if (o !== end) trailing("connection.update-secret-ok");
   return { name: "connection.update-secret-ok" };
 }
 function decodeChannelOpen(buf: Buffer, o: number, end: number): ChannelOpen {
   if (o + 1 > end || o + 1 + buf[o]! > end) short("channel.open");
   const fOutOfBand = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
-  void o;
+  if (o !== end) trailing("channel.open");
   return { name: "channel.open", outOfBand: fOutOfBand };
 }
 function decodeChannelOpenOk(buf: Buffer, o: number, end: number): ChannelOpenOk {
   if (o + 4 > end || o + 4 + buf.readUInt32BE(o) > end) short("channel.open-ok");
   const fChannelId = buf.toString("utf8", o + 4, o + 4 + buf.readUInt32BE(o));
   o += 4 + buf.readUInt32BE(o);
-  void o;
+  if (o !== end) trailing("channel.open-ok");
   return { name: "channel.open-ok", channelId: fChannelId };
 }
 function decodeChannelFlow(buf: Buffer, o: number, end: number): ChannelFlow {
   if (o + 1 > end) short("channel.flow");
   const bitsfActive = buf[o++]!;
   const fActive = (bitsfActive & 1) !== 0;
-  void o;
+  if (o !== end) trailing("channel.flow");
   return { name: "channel.flow", active: fActive };
 }
 function decodeChannelFlowOk(buf: Buffer, o: number, end: number): ChannelFlowOk {
   if (o + 1 > end) short("channel.flow-ok");
   const bitsfActive = buf[o++]!;
   const fActive = (bitsfActive & 1) !== 0;
-  void o;
+  if (o !== end) trailing("channel.flow-ok");
   return { name: "channel.flow-ok", active: fActive };
 }
 function decodeChannelClose(buf: Buffer, o: number, end: number): ChannelClose {
@@ -992,11 +998,12 @@ function decodeChannelClose(buf: Buffer, o: number, end: number): ChannelClose {
   if (o + 2 > end) short("channel.close");
   const fMethodId = buf.readUInt16BE(o);
   o += 2;
-  void o;
+  if (o !== end) trailing("channel.close");
   return { name: "channel.close", replyCode: fReplyCode, replyText: fReplyText, classId: fClassId, methodId: fMethodId };
 }
 function decodeChannelCloseOk(buf: Buffer, o: number, end: number): ChannelCloseOk {
-  void buf; void o; void end;
+  void buf;
+  if (o !== end) trailing("channel.close-ok");
   return { name: "channel.close-ok" };
 }
 function decodeAccessRequest(buf: Buffer, o: number, end: number): AccessRequest {
@@ -1010,14 +1017,14 @@ function decodeAccessRequest(buf: Buffer, o: number, end: number): AccessRequest
   const fActive = (bitsfExclusive & 4) !== 0;
   const fWrite = (bitsfExclusive & 8) !== 0;
   const fRead = (bitsfExclusive & 16) !== 0;
-  void o;
+  if (o !== end) trailing("access.request");
   return { name: "access.request", realm: fRealm, exclusive: fExclusive, passive: fPassive, active: fActive, write: fWrite, read: fRead };
 }
 function decodeAccessRequestOk(buf: Buffer, o: number, end: number): AccessRequestOk {
   if (o + 2 > end) short("access.request-ok");
   const fTicket = buf.readUInt16BE(o);
   o += 2;
-  void o;
+  if (o !== end) trailing("access.request-ok");
   return { name: "access.request-ok", ticket: fTicket };
 }
 function decodeExchangeDeclare(buf: Buffer, o: number, end: number): ExchangeDeclare {
@@ -1040,11 +1047,12 @@ function decodeExchangeDeclare(buf: Buffer, o: number, end: number): ExchangeDec
   if (o + 4 > end || o + 4 + buf.readUInt32BE(o) > end) short("exchange.declare");
   const fArguments = readTable(buf, o + 4, o + 4 + buf.readUInt32BE(o));
   o += 4 + buf.readUInt32BE(o);
-  void o;
+  if (o !== end) trailing("exchange.declare");
   return { name: "exchange.declare", ticket: fTicket, exchange: fExchange, type: fType, passive: fPassive, durable: fDurable, autoDelete: fAutoDelete, internal: fInternal, nowait: fNowait, arguments: fArguments };
 }
 function decodeExchangeDeclareOk(buf: Buffer, o: number, end: number): ExchangeDeclareOk {
-  void buf; void o; void end;
+  void buf;
+  if (o !== end) trailing("exchange.declare-ok");
   return { name: "exchange.declare-ok" };
 }
 function decodeExchangeDelete(buf: Buffer, o: number, end: number): ExchangeDelete {
@@ -1058,11 +1066,12 @@ function decodeExchangeDelete(buf: Buffer, o: number, end: number): ExchangeDele
   const bitsfIfUnused = buf[o++]!;
   const fIfUnused = (bitsfIfUnused & 1) !== 0;
   const fNowait = (bitsfIfUnused & 2) !== 0;
-  void o;
+  if (o !== end) trailing("exchange.delete");
   return { name: "exchange.delete", ticket: fTicket, exchange: fExchange, ifUnused: fIfUnused, nowait: fNowait };
 }
 function decodeExchangeDeleteOk(buf: Buffer, o: number, end: number): ExchangeDeleteOk {
-  void buf; void o; void end;
+  void buf;
+  if (o !== end) trailing("exchange.delete-ok");
   return { name: "exchange.delete-ok" };
 }
 function decodeExchangeBind(buf: Buffer, o: number, end: number): ExchangeBind {
@@ -1084,11 +1093,12 @@ function decodeExchangeBind(buf: Buffer, o: number, end: number): ExchangeBind {
   if (o + 4 > end || o + 4 + buf.readUInt32BE(o) > end) short("exchange.bind");
   const fArguments = readTable(buf, o + 4, o + 4 + buf.readUInt32BE(o));
   o += 4 + buf.readUInt32BE(o);
-  void o;
+  if (o !== end) trailing("exchange.bind");
   return { name: "exchange.bind", ticket: fTicket, destination: fDestination, source: fSource, routingKey: fRoutingKey, nowait: fNowait, arguments: fArguments };
 }
 function decodeExchangeBindOk(buf: Buffer, o: number, end: number): ExchangeBindOk {
-  void buf; void o; void end;
+  void buf;
+  if (o !== end) trailing("exchange.bind-ok");
   return { name: "exchange.bind-ok" };
 }
 function decodeExchangeUnbind(buf: Buffer, o: number, end: number): ExchangeUnbind {
@@ -1110,11 +1120,12 @@ function decodeExchangeUnbind(buf: Buffer, o: number, end: number): ExchangeUnbi
   if (o + 4 > end || o + 4 + buf.readUInt32BE(o) > end) short("exchange.unbind");
   const fArguments = readTable(buf, o + 4, o + 4 + buf.readUInt32BE(o));
   o += 4 + buf.readUInt32BE(o);
-  void o;
+  if (o !== end) trailing("exchange.unbind");
   return { name: "exchange.unbind", ticket: fTicket, destination: fDestination, source: fSource, routingKey: fRoutingKey, nowait: fNowait, arguments: fArguments };
 }
 function decodeExchangeUnbindOk(buf: Buffer, o: number, end: number): ExchangeUnbindOk {
-  void buf; void o; void end;
+  void buf;
+  if (o !== end) trailing("exchange.unbind-ok");
   return { name: "exchange.unbind-ok" };
 }
 function decodeQueueDeclare(buf: Buffer, o: number, end: number): QueueDeclare {
@@ -1134,7 +1145,7 @@ function decodeQueueDeclare(buf: Buffer, o: number, end: number): QueueDeclare {
   if (o + 4 > end || o + 4 + buf.readUInt32BE(o) > end) short("queue.declare");
   const fArguments = readTable(buf, o + 4, o + 4 + buf.readUInt32BE(o));
   o += 4 + buf.readUInt32BE(o);
-  void o;
+  if (o !== end) trailing("queue.declare");
   return { name: "queue.declare", ticket: fTicket, queue: fQueue, passive: fPassive, durable: fDurable, exclusive: fExclusive, autoDelete: fAutoDelete, nowait: fNowait, arguments: fArguments };
 }
 function decodeQueueDeclareOk(buf: Buffer, o: number, end: number): QueueDeclareOk {
@@ -1147,7 +1158,7 @@ function decodeQueueDeclareOk(buf: Buffer, o: number, end: number): QueueDeclare
   if (o + 4 > end) short("queue.declare-ok");
   const fConsumerCount = buf.readUInt32BE(o);
   o += 4;
-  void o;
+  if (o !== end) trailing("queue.declare-ok");
   return { name: "queue.declare-ok", queue: fQueue, messageCount: fMessageCount, consumerCount: fConsumerCount };
 }
 function decodeQueueBind(buf: Buffer, o: number, end: number): QueueBind {
@@ -1169,11 +1180,12 @@ function decodeQueueBind(buf: Buffer, o: number, end: number): QueueBind {
   if (o + 4 > end || o + 4 + buf.readUInt32BE(o) > end) short("queue.bind");
   const fArguments = readTable(buf, o + 4, o + 4 + buf.readUInt32BE(o));
   o += 4 + buf.readUInt32BE(o);
-  void o;
+  if (o !== end) trailing("queue.bind");
   return { name: "queue.bind", ticket: fTicket, queue: fQueue, exchange: fExchange, routingKey: fRoutingKey, nowait: fNowait, arguments: fArguments };
 }
 function decodeQueueBindOk(buf: Buffer, o: number, end: number): QueueBindOk {
-  void buf; void o; void end;
+  void buf;
+  if (o !== end) trailing("queue.bind-ok");
   return { name: "queue.bind-ok" };
 }
 function decodeQueuePurge(buf: Buffer, o: number, end: number): QueuePurge {
@@ -1186,14 +1198,14 @@ function decodeQueuePurge(buf: Buffer, o: number, end: number): QueuePurge {
   if (o + 1 > end) short("queue.purge");
   const bitsfNowait = buf[o++]!;
   const fNowait = (bitsfNowait & 1) !== 0;
-  void o;
+  if (o !== end) trailing("queue.purge");
   return { name: "queue.purge", ticket: fTicket, queue: fQueue, nowait: fNowait };
 }
 function decodeQueuePurgeOk(buf: Buffer, o: number, end: number): QueuePurgeOk {
   if (o + 4 > end) short("queue.purge-ok");
   const fMessageCount = buf.readUInt32BE(o);
   o += 4;
-  void o;
+  if (o !== end) trailing("queue.purge-ok");
   return { name: "queue.purge-ok", messageCount: fMessageCount };
 }
 function decodeQueueDelete(buf: Buffer, o: number, end: number): QueueDelete {
@@ -1208,14 +1220,14 @@ function decodeQueueDelete(buf: Buffer, o: number, end: number): QueueDelete {
   const fIfUnused = (bitsfIfUnused & 1) !== 0;
   const fIfEmpty = (bitsfIfUnused & 2) !== 0;
   const fNowait = (bitsfIfUnused & 4) !== 0;
-  void o;
+  if (o !== end) trailing("queue.delete");
   return { name: "queue.delete", ticket: fTicket, queue: fQueue, ifUnused: fIfUnused, ifEmpty: fIfEmpty, nowait: fNowait };
 }
 function decodeQueueDeleteOk(buf: Buffer, o: number, end: number): QueueDeleteOk {
   if (o + 4 > end) short("queue.delete-ok");
   const fMessageCount = buf.readUInt32BE(o);
   o += 4;
-  void o;
+  if (o !== end) trailing("queue.delete-ok");
   return { name: "queue.delete-ok", messageCount: fMessageCount };
 }
 function decodeQueueUnbind(buf: Buffer, o: number, end: number): QueueUnbind {
@@ -1234,11 +1246,12 @@ function decodeQueueUnbind(buf: Buffer, o: number, end: number): QueueUnbind {
   if (o + 4 > end || o + 4 + buf.readUInt32BE(o) > end) short("queue.unbind");
   const fArguments = readTable(buf, o + 4, o + 4 + buf.readUInt32BE(o));
   o += 4 + buf.readUInt32BE(o);
-  void o;
+  if (o !== end) trailing("queue.unbind");
   return { name: "queue.unbind", ticket: fTicket, queue: fQueue, exchange: fExchange, routingKey: fRoutingKey, arguments: fArguments };
 }
 function decodeQueueUnbindOk(buf: Buffer, o: number, end: number): QueueUnbindOk {
-  void buf; void o; void end;
+  void buf;
+  if (o !== end) trailing("queue.unbind-ok");
   return { name: "queue.unbind-ok" };
 }
 function decodeBasicQos(buf: Buffer, o: number, end: number): BasicQos {
@@ -1251,11 +1264,12 @@ function decodeBasicQos(buf: Buffer, o: number, end: number): BasicQos {
   if (o + 1 > end) short("basic.qos");
   const bitsfGlobal = buf[o++]!;
   const fGlobal = (bitsfGlobal & 1) !== 0;
-  void o;
+  if (o !== end) trailing("basic.qos");
   return { name: "basic.qos", prefetchSize: fPrefetchSize, prefetchCount: fPrefetchCount, global: fGlobal };
 }
 function decodeBasicQosOk(buf: Buffer, o: number, end: number): BasicQosOk {
-  void buf; void o; void end;
+  void buf;
+  if (o !== end) trailing("basic.qos-ok");
   return { name: "basic.qos-ok" };
 }
 function decodeBasicConsume(buf: Buffer, o: number, end: number): BasicConsume {
@@ -1277,14 +1291,14 @@ function decodeBasicConsume(buf: Buffer, o: number, end: number): BasicConsume {
   if (o + 4 > end || o + 4 + buf.readUInt32BE(o) > end) short("basic.consume");
   const fArguments = readTable(buf, o + 4, o + 4 + buf.readUInt32BE(o));
   o += 4 + buf.readUInt32BE(o);
-  void o;
+  if (o !== end) trailing("basic.consume");
   return { name: "basic.consume", ticket: fTicket, queue: fQueue, consumerTag: fConsumerTag, noLocal: fNoLocal, noAck: fNoAck, exclusive: fExclusive, nowait: fNowait, arguments: fArguments };
 }
 function decodeBasicConsumeOk(buf: Buffer, o: number, end: number): BasicConsumeOk {
   if (o + 1 > end || o + 1 + buf[o]! > end) short("basic.consume-ok");
   const fConsumerTag = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
-  void o;
+  if (o !== end) trailing("basic.consume-ok");
   return { name: "basic.consume-ok", consumerTag: fConsumerTag };
 }
 function decodeBasicCancel(buf: Buffer, o: number, end: number): BasicCancel {
@@ -1294,14 +1308,14 @@ function decodeBasicCancel(buf: Buffer, o: number, end: number): BasicCancel {
   if (o + 1 > end) short("basic.cancel");
   const bitsfNowait = buf[o++]!;
   const fNowait = (bitsfNowait & 1) !== 0;
-  void o;
+  if (o !== end) trailing("basic.cancel");
   return { name: "basic.cancel", consumerTag: fConsumerTag, nowait: fNowait };
 }
 function decodeBasicCancelOk(buf: Buffer, o: number, end: number): BasicCancelOk {
   if (o + 1 > end || o + 1 + buf[o]! > end) short("basic.cancel-ok");
   const fConsumerTag = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
-  void o;
+  if (o !== end) trailing("basic.cancel-ok");
   return { name: "basic.cancel-ok", consumerTag: fConsumerTag };
 }
 function decodeBasicPublish(buf: Buffer, o: number, end: number): BasicPublish {
@@ -1318,7 +1332,7 @@ function decodeBasicPublish(buf: Buffer, o: number, end: number): BasicPublish {
   const bitsfMandatory = buf[o++]!;
   const fMandatory = (bitsfMandatory & 1) !== 0;
   const fImmediate = (bitsfMandatory & 2) !== 0;
-  void o;
+  if (o !== end) trailing("basic.publish");
   return { name: "basic.publish", ticket: fTicket, exchange: fExchange, routingKey: fRoutingKey, mandatory: fMandatory, immediate: fImmediate };
 }
 function decodeBasicReturn(buf: Buffer, o: number, end: number): BasicReturn {
@@ -1334,7 +1348,7 @@ function decodeBasicReturn(buf: Buffer, o: number, end: number): BasicReturn {
   if (o + 1 > end || o + 1 + buf[o]! > end) short("basic.return");
   const fRoutingKey = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
-  void o;
+  if (o !== end) trailing("basic.return");
   return { name: "basic.return", replyCode: fReplyCode, replyText: fReplyText, exchange: fExchange, routingKey: fRoutingKey };
 }
 function decodeBasicDeliver(buf: Buffer, o: number, end: number): BasicDeliver {
@@ -1353,7 +1367,7 @@ function decodeBasicDeliver(buf: Buffer, o: number, end: number): BasicDeliver {
   if (o + 1 > end || o + 1 + buf[o]! > end) short("basic.deliver");
   const fRoutingKey = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
-  void o;
+  if (o !== end) trailing("basic.deliver");
   return { name: "basic.deliver", consumerTag: fConsumerTag, deliveryTag: fDeliveryTag, redelivered: fRedelivered, exchange: fExchange, routingKey: fRoutingKey };
 }
 function decodeBasicGet(buf: Buffer, o: number, end: number): BasicGet {
@@ -1366,7 +1380,7 @@ function decodeBasicGet(buf: Buffer, o: number, end: number): BasicGet {
   if (o + 1 > end) short("basic.get");
   const bitsfNoAck = buf[o++]!;
   const fNoAck = (bitsfNoAck & 1) !== 0;
-  void o;
+  if (o !== end) trailing("basic.get");
   return { name: "basic.get", ticket: fTicket, queue: fQueue, noAck: fNoAck };
 }
 function decodeBasicGetOk(buf: Buffer, o: number, end: number): BasicGetOk {
@@ -1385,14 +1399,14 @@ function decodeBasicGetOk(buf: Buffer, o: number, end: number): BasicGetOk {
   if (o + 4 > end) short("basic.get-ok");
   const fMessageCount = buf.readUInt32BE(o);
   o += 4;
-  void o;
+  if (o !== end) trailing("basic.get-ok");
   return { name: "basic.get-ok", deliveryTag: fDeliveryTag, redelivered: fRedelivered, exchange: fExchange, routingKey: fRoutingKey, messageCount: fMessageCount };
 }
 function decodeBasicGetEmpty(buf: Buffer, o: number, end: number): BasicGetEmpty {
   if (o + 1 > end || o + 1 + buf[o]! > end) short("basic.get-empty");
   const fClusterId = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
-  void o;
+  if (o !== end) trailing("basic.get-empty");
   return { name: "basic.get-empty", clusterId: fClusterId };
 }
 function decodeBasicAck(buf: Buffer, o: number, end: number): BasicAck {
@@ -1402,7 +1416,7 @@ function decodeBasicAck(buf: Buffer, o: number, end: number): BasicAck {
   if (o + 1 > end) short("basic.ack");
   const bitsfMultiple = buf[o++]!;
   const fMultiple = (bitsfMultiple & 1) !== 0;
-  void o;
+  if (o !== end) trailing("basic.ack");
   return { name: "basic.ack", deliveryTag: fDeliveryTag, multiple: fMultiple };
 }
 function decodeBasicReject(buf: Buffer, o: number, end: number): BasicReject {
@@ -1412,25 +1426,26 @@ function decodeBasicReject(buf: Buffer, o: number, end: number): BasicReject {
   if (o + 1 > end) short("basic.reject");
   const bitsfRequeue = buf[o++]!;
   const fRequeue = (bitsfRequeue & 1) !== 0;
-  void o;
+  if (o !== end) trailing("basic.reject");
   return { name: "basic.reject", deliveryTag: fDeliveryTag, requeue: fRequeue };
 }
 function decodeBasicRecoverAsync(buf: Buffer, o: number, end: number): BasicRecoverAsync {
   if (o + 1 > end) short("basic.recover-async");
   const bitsfRequeue = buf[o++]!;
   const fRequeue = (bitsfRequeue & 1) !== 0;
-  void o;
+  if (o !== end) trailing("basic.recover-async");
   return { name: "basic.recover-async", requeue: fRequeue };
 }
 function decodeBasicRecover(buf: Buffer, o: number, end: number): BasicRecover {
   if (o + 1 > end) short("basic.recover");
   const bitsfRequeue = buf[o++]!;
   const fRequeue = (bitsfRequeue & 1) !== 0;
-  void o;
+  if (o !== end) trailing("basic.recover");
   return { name: "basic.recover", requeue: fRequeue };
 }
 function decodeBasicRecoverOk(buf: Buffer, o: number, end: number): BasicRecoverOk {
-  void buf; void o; void end;
+  void buf;
+  if (o !== end) trailing("basic.recover-ok");
   return { name: "basic.recover-ok" };
 }
 function decodeBasicNack(buf: Buffer, o: number, end: number): BasicNack {
@@ -1441,42 +1456,49 @@ function decodeBasicNack(buf: Buffer, o: number, end: number): BasicNack {
   const bitsfMultiple = buf[o++]!;
   const fMultiple = (bitsfMultiple & 1) !== 0;
   const fRequeue = (bitsfMultiple & 2) !== 0;
-  void o;
+  if (o !== end) trailing("basic.nack");
   return { name: "basic.nack", deliveryTag: fDeliveryTag, multiple: fMultiple, requeue: fRequeue };
 }
 function decodeTxSelect(buf: Buffer, o: number, end: number): TxSelect {
-  void buf; void o; void end;
+  void buf;
+  if (o !== end) trailing("tx.select");
   return { name: "tx.select" };
 }
 function decodeTxSelectOk(buf: Buffer, o: number, end: number): TxSelectOk {
-  void buf; void o; void end;
+  void buf;
+  if (o !== end) trailing("tx.select-ok");
   return { name: "tx.select-ok" };
 }
 function decodeTxCommit(buf: Buffer, o: number, end: number): TxCommit {
-  void buf; void o; void end;
+  void buf;
+  if (o !== end) trailing("tx.commit");
   return { name: "tx.commit" };
 }
 function decodeTxCommitOk(buf: Buffer, o: number, end: number): TxCommitOk {
-  void buf; void o; void end;
+  void buf;
+  if (o !== end) trailing("tx.commit-ok");
   return { name: "tx.commit-ok" };
 }
 function decodeTxRollback(buf: Buffer, o: number, end: number): TxRollback {
-  void buf; void o; void end;
+  void buf;
+  if (o !== end) trailing("tx.rollback");
   return { name: "tx.rollback" };
 }
 function decodeTxRollbackOk(buf: Buffer, o: number, end: number): TxRollbackOk {
-  void buf; void o; void end;
+  void buf;
+  if (o !== end) trailing("tx.rollback-ok");
   return { name: "tx.rollback-ok" };
 }
 function decodeConfirmSelect(buf: Buffer, o: number, end: number): ConfirmSelect {
   if (o + 1 > end) short("confirm.select");
   const bitsfNowait = buf[o++]!;
   const fNowait = (bitsfNowait & 1) !== 0;
-  void o;
+  if (o !== end) trailing("confirm.select");
   return { name: "confirm.select", nowait: fNowait };
 }
 function decodeConfirmSelectOk(buf: Buffer, o: number, end: number): ConfirmSelectOk {
-  void buf; void o; void end;
+  void buf;
+  if (o !== end) trailing("confirm.select-ok");
   return { name: "confirm.select-ok" };
 }
 
@@ -1655,10 +1677,10 @@ function encodeAccessRequest(w: Writer, m: Extract<MethodInit, { name: "access.r
   w.u32(0x1e000a);
   w.shortstr(m.realm ?? "/data");
   let bits = m.exclusive ? 1 : 0;
-  if (m.passive) bits |= 2;
-  if (m.active) bits |= 4;
-  if (m.write) bits |= 8;
-  if (m.read) bits |= 16;
+  if (m.passive !== false) bits |= 2;
+  if (m.active !== false) bits |= 4;
+  if (m.write !== false) bits |= 8;
+  if (m.read !== false) bits |= 16;
   w.u8(bits);
 }
 function encodeAccessRequestOk(w: Writer, m: Extract<MethodInit, { name: "access.request-ok" }>): void {
@@ -1874,7 +1896,7 @@ function encodeBasicAck(w: Writer, m: Extract<MethodInit, { name: "basic.ack" }>
 function encodeBasicReject(w: Writer, m: Extract<MethodInit, { name: "basic.reject" }>): void {
   w.u32(0x3c005a);
   w.u64(m.deliveryTag ?? 0);
-  let bits = m.requeue ? 1 : 0;
+  let bits = m.requeue !== false ? 1 : 0;
   w.u8(bits);
 }
 function encodeBasicRecoverAsync(w: Writer, m: Extract<MethodInit, { name: "basic.recover-async" }>): void {
@@ -1894,7 +1916,7 @@ function encodeBasicNack(w: Writer, m: Extract<MethodInit, { name: "basic.nack" 
   w.u32(0x3c0078);
   w.u64(m.deliveryTag ?? 0);
   let bits = m.multiple ? 1 : 0;
-  if (m.requeue) bits |= 2;
+  if (m.requeue !== false) bits |= 2;
   w.u8(bits);
 }
 function encodeTxSelect(w: Writer, m: Extract<MethodInit, { name: "tx.select" }>): void {
