@@ -1,0 +1,172 @@
+import { readFileSync } from "node:fs";
+import net from "node:net";
+import { version as nodeVersion, platform } from "node:process";
+import { readTable } from "@warren/protocol";
+import type { User } from "./auth/users.js";
+import { UserStore } from "./auth/users.js";
+import { type Definitions, exportDefinitions, importDefinitions } from "./definitions.js";
+import { Connection, type ConnectionHost } from "./net/connection.js";
+import { MemoryStore } from "./store/memory-store.js";
+import type { MessageStore } from "./store/message-store.js";
+import { VHost } from "./vhost.js";
+
+export const VERSION = "0.1.0";
+
+export interface BrokerOptions {
+  /** TCP port; 0 picks a free one. Default 5672. */
+  port?: number;
+  host?: string;
+  /** Data directory (used by the disk store). */
+  dataDir?: string;
+  /** A RabbitMQ definitions.json to load at boot. */
+  definitions?: string | Definitions;
+  heartbeat?: number;
+  frameMax?: number;
+  channelMax?: number;
+  handshakeTimeoutMs?: number;
+  /** Users who may log in only from loopback (RabbitMQ's loopback_users). Default ["guest"]. */
+  loopbackUsers?: string[];
+  store?: MessageStore;
+  /** Log lines go here; default console.log. */
+  log?: (line: string) => void;
+}
+
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+
+/**
+ * The Warren broker: accepts AMQP 0-9-1 connections and hosts vhosts, users and the
+ * message store. Embeddable: `await new Broker({ port: 0 }).start()`.
+ */
+export class Broker implements ConnectionHost {
+  readonly users = new UserStore();
+  readonly vhosts = new Map<string, VHost>();
+  readonly connections = new Set<Connection>();
+  readonly store: MessageStore;
+  readonly limits: ConnectionHost["limits"];
+  readonly serverProperties: Record<string, unknown>;
+  private server: net.Server | undefined;
+  private readonly loopbackUsers: Set<string>;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly options: BrokerOptions = {}) {
+    this.store = options.store ?? new MemoryStore();
+    this.log = options.log ?? ((l) => console.log(l));
+    this.limits = {
+      channelMax: options.channelMax ?? 2047,
+      frameMax: options.frameMax ?? 131072,
+      heartbeat: options.heartbeat ?? 60,
+      handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
+    };
+    this.loopbackUsers = new Set(options.loopbackUsers ?? ["guest"]);
+    this.serverProperties = {
+      product: "Warren",
+      version: VERSION,
+      platform: `Node.js ${nodeVersion} (${platform})`,
+      copyright: "Copyright (c) Warren contributors",
+      information: "Licensed under the MIT license. AMQP 0-9-1 broker compatible with RabbitMQ clients.",
+      cluster_name: "warren",
+      capabilities: {
+        publisher_confirms: true,
+        exchange_exchange_bindings: true,
+        "basic.nack": true,
+        consumer_cancel_notify: true,
+        "connection.blocked": true,
+        authentication_failure_close: true,
+        per_consumer_qos: true,
+        consumer_priorities: false,
+        direct_reply_to: false,
+      },
+    };
+    const defs = options.definitions;
+    if (defs) {
+      const parsed: Definitions = typeof defs === "string" ? JSON.parse(readFileSync(defs, "utf8")) : defs;
+      importDefinitions(this, parsed);
+    } else {
+      this.addVhost("/");
+      this.users.add("guest", "guest", ["administrator"]);
+      this.users.setPermission("guest", "/", { configure: ".*", write: ".*", read: ".*" });
+    }
+  }
+
+  addVhost(name: string): VHost {
+    let vh = this.vhosts.get(name);
+    if (!vh) {
+      vh = new VHost(name, this.store);
+      this.vhosts.set(name, vh);
+    }
+    return vh;
+  }
+
+  vhost(name: string): VHost | undefined {
+    return this.vhosts.get(name);
+  }
+
+  exportDefinitions(): Definitions {
+    return exportDefinitions(this.users, this.vhosts.values(), VERSION);
+  }
+
+  authenticate(mechanism: string, response: Buffer, remoteAddress: string | undefined): User | undefined {
+    let name: string | undefined;
+    let password: string | undefined;
+    if (mechanism === "PLAIN") {
+      const parts = response.toString("utf8").split("\u0000");
+      if (parts.length !== 3) return undefined;
+      name = parts[1];
+      password = parts[2];
+    } else if (mechanism === "AMQPLAIN") {
+      try {
+        const t = readTable(response, 0, response.length);
+        name = typeof t.LOGIN === "string" ? t.LOGIN : undefined;
+        password = typeof t.PASSWORD === "string" ? t.PASSWORD : undefined;
+      } catch {
+        return undefined;
+      }
+    }
+    if (name === undefined || password === undefined) return undefined;
+    if (this.loopbackUsers.has(name) && !LOOPBACK.test(remoteAddress ?? "")) return undefined;
+    return this.users.authenticate(name, password);
+  }
+
+  connectionClosed(c: Connection): void {
+    if (!this.connections.delete(c)) return;
+    // Exclusive queues die with their owner.
+    for (const vh of this.vhosts.values()) {
+      for (const q of [...vh.queues.values()]) if (q.exclusiveOwner === c) vh.removeQueue(q);
+    }
+  }
+
+  /** Starts listening; resolves with the bound port. */
+  start(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const server = net.createServer((socket) => {
+        this.connections.add(new Connection(socket, this));
+      });
+      this.server = server;
+      server.once("error", reject);
+      server.listen(this.options.port ?? 5672, this.options.host, () => {
+        const addr = server.address();
+        const port = typeof addr === "object" && addr ? addr.port : 0;
+        this.log(`warren: listening on port ${port}`);
+        resolve(port);
+      });
+    });
+  }
+
+  get port(): number {
+    const addr = this.server?.address();
+    return typeof addr === "object" && addr ? addr.port : 0;
+  }
+
+  /** Stops accepting, closes every connection and the store. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const c of [...this.connections]) {
+      c.shutdown();
+      c.socket.destroy();
+      c.teardown();
+    }
+    if (server) await new Promise<void>((r) => server.close(() => r()));
+    await this.store.close();
+  }
+}

@@ -1,0 +1,143 @@
+import type { FieldTable } from "@warren/protocol";
+import type { UserStore } from "./auth/users.js";
+import type { VHost } from "./vhost.js";
+
+/** RabbitMQ's definitions.json shape (the parts Warren uses). */
+export interface Definitions {
+  rabbit_version?: string;
+  users?: { name: string; password_hash: string; hashing_algorithm?: string; tags?: string | string[] }[];
+  vhosts?: { name: string }[];
+  permissions?: { user: string; vhost: string; configure: string; write: string; read: string }[];
+  exchanges?: {
+    name: string;
+    vhost: string;
+    type: string;
+    durable: boolean;
+    auto_delete: boolean;
+    internal: boolean;
+    arguments: FieldTable;
+  }[];
+  queues?: { name: string; vhost: string; durable: boolean; auto_delete: boolean; arguments: FieldTable }[];
+  bindings?: {
+    source: string;
+    vhost: string;
+    destination: string;
+    destination_type: "queue" | "exchange";
+    routing_key: string;
+    arguments: FieldTable;
+  }[];
+}
+
+export interface DefinitionsTarget {
+  readonly users: UserStore;
+  addVhost(name: string): VHost;
+  vhost(name: string): VHost | undefined;
+}
+
+const tagList = (t: string | string[] | undefined) =>
+  Array.isArray(t) ? t : (t ?? "").split(",").filter((x) => x.length > 0);
+
+/** Loads users, vhosts, permissions, exchanges, queues and bindings into the broker. */
+export function importDefinitions(target: DefinitionsTarget, defs: Definitions): void {
+  for (const u of defs.users ?? []) {
+    target.users.addHashed(
+      u.name,
+      u.password_hash,
+      u.hashing_algorithm ?? "rabbit_password_hashing_sha256",
+      tagList(u.tags),
+    );
+  }
+  for (const v of defs.vhosts ?? []) if (!target.vhost(v.name)) target.addVhost(v.name);
+  for (const p of defs.permissions ?? []) {
+    target.users.setPermission(p.user, p.vhost, { configure: p.configure, write: p.write, read: p.read });
+  }
+  const owner = {};
+  for (const e of defs.exchanges ?? []) {
+    const vh = target.vhost(e.vhost) ?? target.addVhost(e.vhost);
+    vh.declareExchange(e.name, e.type, {
+      durable: e.durable,
+      autoDelete: e.auto_delete,
+      internal: e.internal,
+      args: e.arguments ?? {},
+    });
+  }
+  for (const q of defs.queues ?? []) {
+    const vh = target.vhost(q.vhost) ?? target.addVhost(q.vhost);
+    vh.declareQueue(
+      q.name,
+      { durable: q.durable, autoDelete: q.auto_delete, args: q.arguments ?? {} },
+      owner,
+    );
+  }
+  for (const b of defs.bindings ?? []) {
+    const vh = target.vhost(b.vhost);
+    if (!vh) continue;
+    if (b.destination_type === "exchange")
+      vh.bindExchange(b.destination, b.source, b.routing_key, b.arguments ?? {});
+    else vh.bindQueue(b.destination, b.source, b.routing_key, b.arguments ?? {}, owner);
+  }
+}
+
+/** Durable definitions in RabbitMQ's format. */
+export function exportDefinitions(users: UserStore, vhosts: Iterable<VHost>, version: string): Definitions {
+  const defs: Required<Omit<Definitions, "rabbit_version">> & { rabbit_version: string } = {
+    rabbit_version: version,
+    users: [],
+    vhosts: [],
+    permissions: [],
+    exchanges: [],
+    queues: [],
+    bindings: [],
+  };
+  for (const u of users.users.values()) {
+    defs.users.push({
+      name: u.name,
+      password_hash: u.passwordHash,
+      hashing_algorithm: u.hashingAlgorithm,
+      tags: u.tags,
+    });
+    for (const [vhost, p] of u.permissions) defs.permissions.push({ user: u.name, vhost, ...p });
+  }
+  for (const vh of vhosts) {
+    defs.vhosts.push({ name: vh.name });
+    for (const ex of vh.exchanges.values()) {
+      if (ex.name === "" || ex.name.startsWith("amq.") || !ex.durable) continue;
+      defs.exchanges.push({
+        name: ex.name,
+        vhost: vh.name,
+        type: ex.type,
+        durable: ex.durable,
+        auto_delete: ex.autoDelete,
+        internal: ex.internal,
+        arguments: ex.args,
+      });
+    }
+    for (const q of vh.queues.values()) {
+      if (!q.durable || q.exclusiveOwner !== undefined) continue;
+      defs.queues.push({
+        name: q.name,
+        vhost: vh.name,
+        durable: true,
+        auto_delete: q.autoDelete,
+        arguments: q.args,
+      });
+    }
+    for (const ex of vh.exchanges.values()) {
+      if (ex.name === "" || !ex.durable) continue;
+      for (const b of ex.bindings.values()) {
+        const d = b.destination;
+        if (d.kind === "queue" ? !vh.queues.get(d.name)?.durable : !vh.exchanges.get(d.name)?.durable)
+          continue;
+        defs.bindings.push({
+          source: ex.name,
+          vhost: vh.name,
+          destination: d.name,
+          destination_type: d.kind,
+          routing_key: b.routingKey,
+          arguments: b.args,
+        });
+      }
+    }
+  }
+  return defs;
+}

@@ -1,0 +1,432 @@
+import type { Socket } from "node:net";
+import {
+  AmqpError,
+  ConnectionError,
+  decodeMethod,
+  FrameReader,
+  FrameType,
+  frameError,
+  isHardError,
+  type Method,
+  type MethodInit,
+  PROTOCOL_HEADER,
+  ReplyCode,
+  readTable,
+  Writer,
+  writeHeartbeat,
+  writeMethodFrame,
+} from "@warren/protocol";
+import type { User } from "../auth/users.js";
+import type { VHost } from "../vhost.js";
+import { Channel } from "./channel.js";
+
+/** What a connection needs from the broker that accepted it. */
+export interface ConnectionHost {
+  readonly serverProperties: Record<string, unknown>;
+  readonly limits: { channelMax: number; frameMax: number; heartbeat: number; handshakeTimeoutMs: number };
+  authenticate(mechanism: string, response: Buffer, remoteAddress: string | undefined): User | undefined;
+  vhost(name: string): VHost | undefined;
+  connectionClosed(c: Connection): void;
+}
+
+type State = "header" | "start" | "tune" | "open" | "running" | "closing" | "closed";
+
+/** Pending output beyond this stops deliveries until the socket catches up. */
+const HIGH_WATER = 1 << 20;
+
+/**
+ * One client connection: the handshake, frame dispatch to channels, one output buffer
+ * flushed once per event-loop turn, heartbeats, and connection-level errors.
+ */
+export class Connection {
+  readonly out = new Writer(64 * 1024);
+  readonly capabilities = { consumerCancelNotify: false, authFailureClose: false, connectionBlocked: false };
+  frameMax = 131072;
+  channelMax = 2047;
+  heartbeat = 0;
+  user: User | undefined;
+  vhost: VHost | undefined;
+  clientProperties: Record<string, unknown> = {};
+  private state: State = "header";
+  private readonly reader: FrameReader;
+  private readonly channels = new Map<number, Channel>();
+  private header = Buffer.alloc(0);
+  private flushScheduled = false;
+  private socketBlocked = false;
+  private throttled = false;
+  private timers: NodeJS.Timeout[] = [];
+  private lastBytesRead = 0;
+  private lastBytesWritten = 0;
+  private silentTicks = 0;
+  private readonly flushNow = () => this.flush();
+
+  constructor(
+    readonly socket: Socket,
+    private readonly host: ConnectionHost,
+  ) {
+    this.reader = new FrameReader(host.limits.frameMax);
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("drain", () => {
+      this.socketBlocked = false;
+      this.resume();
+    });
+    socket.on("error", () => this.teardown());
+    socket.on("close", () => this.teardown());
+    const t = setTimeout(() => {
+      if (this.state !== "running" && this.state !== "closed") this.teardown();
+    }, host.limits.handshakeTimeoutMs);
+    this.timers.push(t);
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.socket.remoteAddress;
+  }
+
+  /** Room in the output buffer for more deliveries? */
+  get canWrite(): boolean {
+    if (!this.socketBlocked && this.out.pos < HIGH_WATER) return true;
+    this.throttled = true;
+    return false;
+  }
+
+  // ------------------------------------------------------------------ output
+
+  scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(this.flushNow);
+  }
+
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.state === "closed") return;
+    for (const ch of this.channels.values()) ch.flushConfirms();
+    if (this.out.pos === 0) return;
+    const ok = this.socket.write(this.out.take());
+    if (!ok) this.socketBlocked = true;
+    if (this.throttled && !this.socketBlocked) this.resume();
+  }
+
+  private resume(): void {
+    if (!this.throttled) return;
+    this.throttled = false;
+    for (const ch of this.channels.values()) ch.resume();
+  }
+
+  private sendMethod(channel: number, m: MethodInit): void {
+    writeMethodFrame(this.out, channel, m);
+    this.scheduleFlush();
+  }
+
+  // ------------------------------------------------------------------ input
+
+  private onData(chunk: Buffer): void {
+    if (this.state === "closed") return;
+    try {
+      if (this.state === "header") {
+        chunk = this.readProtocolHeader(chunk);
+        if (chunk.length === 0) return;
+      }
+      this.reader.push(chunk, this.onFrame);
+    } catch (e) {
+      this.fail(e, undefined);
+    }
+  }
+
+  private readProtocolHeader(chunk: Buffer): Buffer {
+    const need = 8 - this.header.length;
+    this.header = Buffer.concat([this.header, chunk.subarray(0, need)]);
+    if (this.header.length < 8) return Buffer.alloc(0);
+    if (!this.header.equals(PROTOCOL_HEADER)) {
+      this.state = "closed";
+      this.socket.end(PROTOCOL_HEADER);
+      return Buffer.alloc(0);
+    }
+    this.state = "start";
+    this.sendMethod(0, {
+      name: "connection.start",
+      versionMajor: 0,
+      versionMinor: 9,
+      serverProperties: this.host.serverProperties as never,
+      mechanisms: "PLAIN AMQPLAIN",
+      locales: "en_US",
+    });
+    return chunk.subarray(need);
+  }
+
+  private readonly onFrame = (
+    type: number,
+    channel: number,
+    buf: Buffer,
+    start: number,
+    end: number,
+  ): void => {
+    if (this.state === "closed") return;
+    if (type === FrameType.METHOD) {
+      const m = decodeMethod(buf, start, end);
+      if (channel === 0) this.onConnectionMethod(m);
+      else this.onChannelMethod(channel, m);
+    } else if (type === FrameType.HEADER || type === FrameType.BODY) {
+      const ch = this.channels.get(channel);
+      if (this.state === "closing") return;
+      if (!ch)
+        throw new ConnectionError(ReplyCode.CHANNEL_ERROR, `unexpected content frame on channel ${channel}`);
+      if (ch.closing) return;
+      try {
+        if (type === FrameType.HEADER) ch.handleHeader(buf, start, end);
+        else ch.handleBody(buf, start, end);
+      } catch (e) {
+        this.fail(e, ch, undefined);
+      }
+    } else if (type === FrameType.HEARTBEAT) {
+      if (channel !== 0) throw frameError("heartbeat frame on a non-zero channel");
+    } else throw frameError(`unknown frame type ${type}`);
+  };
+
+  private onChannelMethod(id: number, m: Method): void {
+    if (this.state === "closing") return;
+    if (this.state !== "running")
+      throw new ConnectionError(ReplyCode.CHANNEL_ERROR, "channel method before connection.open");
+    const ch = this.channels.get(id);
+    if (m.name === "channel.open") {
+      if (ch) throw new ConnectionError(ReplyCode.CHANNEL_ERROR, "second 'channel.open' seen", 20, 10);
+      if (id > this.channelMax)
+        throw new ConnectionError(ReplyCode.CHANNEL_ERROR, `channel ${id} above channel_max`, 20, 10);
+      this.channels.set(id, new Channel(id, this, this.vhost!));
+      this.sendMethod(id, { name: "channel.open-ok" });
+      return;
+    }
+    if (!ch) throw new ConnectionError(ReplyCode.CHANNEL_ERROR, `expected 'channel.open' on channel ${id}`);
+    if (m.name === "channel.close") {
+      ch.cleanup();
+      this.channels.delete(id);
+      this.sendMethod(id, { name: "channel.close-ok" });
+      return;
+    }
+    if (m.name === "channel.close-ok") {
+      if (ch.closing) this.channels.delete(id);
+      return;
+    }
+    if (ch.closing) return;
+    try {
+      ch.handleMethod(m);
+    } catch (e) {
+      this.fail(e, ch, m);
+    }
+  }
+
+  /** Handles an error: channel.close for soft codes, connection.close for hard ones. */
+  private fail(e: unknown, ch: Channel | undefined, m?: Method): void {
+    if (!(e instanceof AmqpError)) {
+      console.error("warren: internal error", e);
+    }
+    const err = e instanceof AmqpError ? e : new ConnectionError(ReplyCode.INTERNAL_ERROR, String(e));
+    let classId = err.classId;
+    let methodId = err.methodId;
+    if (classId === 0 && m) {
+      const ids = methodIds(m);
+      classId = ids[0];
+      methodId = ids[1];
+    }
+    if (ch && !isHardError(err.code)) {
+      ch.closing = true;
+      ch.cleanup();
+      this.sendMethod(ch.id, {
+        name: "channel.close",
+        replyCode: err.code,
+        replyText: err.replyText,
+        classId,
+        methodId,
+      });
+      return;
+    }
+    this.closeWithError(err.code, err.replyText, classId, methodId);
+  }
+
+  /** Sends connection.close and waits (briefly) for close-ok. */
+  closeWithError(code: number, text: string, classId = 0, methodId = 0): void {
+    if (this.state === "closing" || this.state === "closed") return;
+    this.state = "closing";
+    for (const ch of this.channels.values()) ch.cleanup();
+    this.channels.clear();
+    this.sendMethod(0, {
+      name: "connection.close",
+      replyCode: code,
+      replyText: text.slice(0, 255),
+      classId,
+      methodId,
+    });
+    this.flush();
+    this.timers.push(setTimeout(() => this.teardown(), 1000));
+  }
+
+  private onConnectionMethod(m: Method): void {
+    switch (m.name) {
+      case "connection.start-ok":
+        if (this.state !== "start") break;
+        return this.onStartOk(m.clientProperties, m.mechanism, m.response);
+      case "connection.tune-ok":
+        if (this.state !== "tune") break;
+        return this.onTuneOk(m.channelMax, m.frameMax, m.heartbeat);
+      case "connection.open":
+        if (this.state !== "open") break;
+        return this.onOpen(m.virtualHost);
+      case "connection.close":
+        this.sendMethod(0, { name: "connection.close-ok" });
+        this.flush();
+        this.state = "closed";
+        this.socket.end();
+        this.teardown();
+        return;
+      case "connection.close-ok":
+        this.teardown();
+        return;
+      case "connection.update-secret":
+        this.sendMethod(0, { name: "connection.update-secret-ok" });
+        return;
+      case "connection.blocked":
+      case "connection.unblocked":
+        return;
+      default:
+        if (this.state === "closing") return;
+        throw new ConnectionError(ReplyCode.COMMAND_INVALID, `unexpected method ${m.name} on channel 0`);
+    }
+    if (this.state === "closing") return;
+    throw new ConnectionError(
+      ReplyCode.COMMAND_INVALID,
+      `unexpected method ${m.name} in state ${this.state}`,
+    );
+  }
+
+  private onStartOk(clientProperties: Record<string, unknown>, mechanism: string, response: string): void {
+    this.clientProperties = clientProperties;
+    const caps = (clientProperties.capabilities ?? {}) as Record<string, unknown>;
+    this.capabilities.consumerCancelNotify = caps.consumer_cancel_notify === true;
+    this.capabilities.authFailureClose = caps.authentication_failure_close === true;
+    this.capabilities.connectionBlocked = caps["connection.blocked"] === true;
+    const user = this.host.authenticate(mechanism, Buffer.from(response, "latin1"), this.remoteAddress);
+    if (!user) {
+      if (this.capabilities.authFailureClose) {
+        this.closeWithError(
+          ReplyCode.ACCESS_REFUSED,
+          `ACCESS_REFUSED - Login was refused using authentication mechanism ${mechanism}. For details see the broker logfile.`,
+        );
+      } else {
+        this.state = "closed";
+        this.socket.destroy();
+        this.teardown();
+      }
+      return;
+    }
+    this.user = user;
+    this.state = "tune";
+    const l = this.host.limits;
+    this.sendMethod(0, {
+      name: "connection.tune",
+      channelMax: l.channelMax,
+      frameMax: l.frameMax,
+      heartbeat: l.heartbeat,
+    });
+  }
+
+  private onTuneOk(channelMax: number, frameMax: number, heartbeat: number): void {
+    const l = this.host.limits;
+    if (frameMax !== 0 && frameMax < 4096) {
+      throw new ConnectionError(ReplyCode.NOT_ALLOWED, `frame_max=${frameMax} < 4096 min size`, 10, 31);
+    }
+    if (frameMax > l.frameMax) {
+      throw new ConnectionError(
+        ReplyCode.NOT_ALLOWED,
+        `frame_max=${frameMax} > ${l.frameMax} max size`,
+        10,
+        31,
+      );
+    }
+    if (channelMax > l.channelMax) {
+      throw new ConnectionError(
+        ReplyCode.NOT_ALLOWED,
+        `channel_max=${channelMax} > ${l.channelMax} max`,
+        10,
+        31,
+      );
+    }
+    this.frameMax = frameMax === 0 ? l.frameMax : frameMax;
+    this.channelMax = channelMax === 0 ? l.channelMax : channelMax;
+    this.heartbeat = heartbeat;
+    this.reader.frameMax = this.frameMax;
+    this.state = "open";
+    if (heartbeat > 0) this.startHeartbeats(heartbeat);
+  }
+
+  private onOpen(vhostName: string): void {
+    const vhost = this.host.vhost(vhostName);
+    if (!vhost) throw new ConnectionError(ReplyCode.NOT_ALLOWED, `vhost ${vhostName} not found`, 10, 40);
+    if (!this.user!.permissions.has(vhostName)) {
+      throw new ConnectionError(
+        ReplyCode.NOT_ALLOWED,
+        `access to vhost '${vhostName}' refused for user '${this.user!.name}'`,
+        10,
+        40,
+      );
+    }
+    this.vhost = vhost;
+    this.state = "running";
+    this.sendMethod(0, { name: "connection.open-ok" });
+  }
+
+  private startHeartbeats(seconds: number): void {
+    const t = setInterval(
+      () => {
+        const s = this.socket;
+        if (s.bytesWritten === this.lastBytesWritten && !this.flushScheduled) {
+          writeHeartbeat(this.out);
+          this.flush();
+        }
+        this.lastBytesWritten = s.bytesWritten;
+        if (s.bytesRead === this.lastBytesRead) {
+          // Two heartbeat intervals of silence: four half-interval ticks.
+          if (++this.silentTicks >= 4) {
+            s.destroy();
+            this.teardown();
+          }
+        } else this.silentTicks = 0;
+        this.lastBytesRead = s.bytesRead;
+      },
+      (seconds * 1000) / 2,
+    );
+    t.unref();
+    this.timers.push(t);
+  }
+
+  /** Releases everything the connection holds; idempotent. */
+  teardown(): void {
+    if (this.state === "closed" && this.timers.length === 0) return;
+    this.state = "closed";
+    for (const t of this.timers) clearTimeout(t);
+    this.timers = [];
+    for (const ch of this.channels.values()) ch.cleanup();
+    this.channels.clear();
+    if (!this.socket.destroyed) this.socket.destroySoon?.();
+    this.host.connectionClosed(this);
+  }
+
+  /** Server-initiated shutdown (broker stopping). */
+  shutdown(text = "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'"): void {
+    this.closeWithError(ReplyCode.CONNECTION_FORCED, text);
+  }
+}
+
+function methodIds(m: Method): [number, number] {
+  const ids = METHOD_ID_CACHE.get(m.name);
+  return ids ?? [0, 0];
+}
+
+import { METHOD_IDS } from "@warren/protocol";
+
+const METHOD_ID_CACHE = new Map<string, readonly [number, number]>(Object.entries(METHOD_IDS)) as Map<
+  string,
+  [number, number]
+>;
+
+void readTable;

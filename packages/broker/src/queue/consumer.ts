@@ -1,0 +1,36 @@
+import type { FieldTable } from "@warren/protocol";
+import type { Message } from "../message.js";
+import type { Queue } from "./queue.js";
+
+/**
+ * What a queue needs from the channel a consumer lives on. The queue knows only this
+ * interface, so queue code never depends on the network layer.
+ */
+export interface ConsumerOwner {
+  /** Room for one more delivery (prefetch, flow control, socket backpressure)? */
+  canDeliver(c: Consumer): boolean;
+  /** Sends msg; deliveryCount is the number of earlier deliveries of it from this queue. */
+  deliver(c: Consumer, q: Queue, msg: Message, deliveryCount: number, seq: number): void;
+  /** The queue went away under the consumer. */
+  cancelledByServer(c: Consumer): void;
+}
+
+export class Consumer {
+  /** Deliveries not yet acked. */
+  unacked = 0;
+
+  constructor(
+    readonly tag: string,
+    readonly owner: ConsumerOwner,
+    readonly queue: Queue,
+    readonly noAck: boolean,
+    readonly exclusive: boolean,
+    /** Per-consumer prefetch (basic.qos global=false), 0 = unlimited. */
+    readonly prefetch: number,
+    readonly args: FieldTable,
+  ) {}
+
+  get hasRoom(): boolean {
+    return this.prefetch === 0 || this.unacked < this.prefetch;
+  }
+}

@@ -1,0 +1,328 @@
+import { randomBytes } from "node:crypto";
+import { ChannelError, ConnectionError, type FieldTable, ReplyCode } from "@warren/protocol";
+import { Exchange } from "./exchange/exchange.js";
+import type { Destination } from "./exchange/exchange-type.js";
+import { createExchangeType } from "./exchange/registry.js";
+import type { Message } from "./message.js";
+import { Queue, type QueueOwner } from "./queue/queue.js";
+import type { MessageStore } from "./store/message-store.js";
+
+export interface ExchangeOptions {
+  passive?: boolean;
+  durable?: boolean;
+  autoDelete?: boolean;
+  internal?: boolean;
+  args?: FieldTable;
+}
+
+export interface QueueOptions {
+  passive?: boolean;
+  durable?: boolean;
+  exclusive?: boolean;
+  autoDelete?: boolean;
+  args?: FieldTable;
+}
+
+/** Called when definitions that must survive a restart change. */
+export type DefinitionsListener = () => void;
+
+const PREDECLARED: [string, string][] = [
+  ["amq.direct", "direct"],
+  ["amq.fanout", "fanout"],
+  ["amq.topic", "topic"],
+  ["amq.headers", "headers"],
+  ["amq.match", "headers"],
+];
+
+const notFound = (what: string, name: string, vhost: string) =>
+  new ChannelError(ReplyCode.NOT_FOUND, `no ${what} '${name}' in vhost '${vhost}'`);
+
+/** Renders a declared value the way RabbitMQ's inequivalence messages do. */
+const show = (v: unknown) =>
+  typeof v === "bigint" ? v.toString() : typeof v === "object" ? JSON.stringify(v) : String(v);
+
+/**
+ * A virtual host: its exchanges, queues and bindings, and message routing between them.
+ * Names, errors and defaults follow RabbitMQ.
+ */
+export class VHost {
+  readonly exchanges = new Map<string, Exchange>();
+  readonly queues = new Map<string, Queue>();
+  private routeGen = 0;
+  private readonly scratch: Destination[] = [];
+  onDefinitionsChanged: DefinitionsListener | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly store: MessageStore,
+  ) {
+    this.exchanges.set("", new Exchange("", "direct", true, false, false, {}, createExchangeType("direct")!));
+    for (const [n, t] of PREDECLARED)
+      this.exchanges.set(n, new Exchange(n, t, true, false, false, {}, createExchangeType(t)!));
+  }
+
+  private changed(durable: boolean): void {
+    if (durable) this.onDefinitionsChanged?.();
+  }
+
+  // ------------------------------------------------------------ exchanges
+
+  getExchange(name: string): Exchange {
+    const ex = this.exchanges.get(name);
+    if (!ex) throw notFound("exchange", name, this.name);
+    return ex;
+  }
+
+  declareExchange(name: string, type: string, o: ExchangeOptions): Exchange {
+    const existing = this.exchanges.get(name);
+    if (o.passive) {
+      if (!existing) throw notFound("exchange", name, this.name);
+      return existing;
+    }
+    if (name === "")
+      throw new ChannelError(ReplyCode.ACCESS_REFUSED, "operation not permitted on the default exchange");
+    if (existing) {
+      const check = (arg: string, got: unknown, cur: unknown) => {
+        if (got !== cur) {
+          throw new ChannelError(
+            ReplyCode.PRECONDITION_FAILED,
+            `inequivalent arg '${arg}' for exchange '${name}' in vhost '${this.name}': received '${show(got)}' but current is '${show(cur)}'`,
+          );
+        }
+      };
+      check("type", type, existing.type);
+      check("durable", !!o.durable, existing.durable);
+      check("auto_delete", !!o.autoDelete, existing.autoDelete);
+      check("internal", !!o.internal, existing.internal);
+      return existing;
+    }
+    if (name.startsWith("amq.")) {
+      throw new ChannelError(
+        ReplyCode.ACCESS_REFUSED,
+        `exchange name '${name}' contains reserved prefix 'amq.*'`,
+      );
+    }
+    const router = createExchangeType(type);
+    if (!router) throw new ConnectionError(ReplyCode.COMMAND_INVALID, `invalid exchange type '${type}'`);
+    const ex = new Exchange(name, type, !!o.durable, !!o.autoDelete, !!o.internal, o.args ?? {}, router);
+    this.exchanges.set(name, ex);
+    this.changed(ex.durable);
+    return ex;
+  }
+
+  deleteExchange(name: string, ifUnused: boolean): void {
+    if (name === "" || name.startsWith("amq.")) {
+      throw new ChannelError(ReplyCode.ACCESS_REFUSED, `operation not permitted on the default exchange`);
+    }
+    const ex = this.exchanges.get(name);
+    if (!ex) return; // idempotent, as RabbitMQ 3.x
+    if (ifUnused && ex.bindings.size > 0) {
+      throw new ChannelError(
+        ReplyCode.PRECONDITION_FAILED,
+        `exchange '${name}' in vhost '${this.name}' in use`,
+      );
+    }
+    this.removeExchange(ex);
+  }
+
+  private removeExchange(ex: Exchange): void {
+    this.exchanges.delete(ex.name);
+    for (const b of [...ex.bindings.values()]) {
+      ex.unbind(b);
+      this.detachDestination(ex, b.destination, b);
+    }
+    // Bindings from other exchanges to this one go too.
+    for (const src of this.exchanges.values()) {
+      for (const b of [...src.bindings.values()]) if (b.destination === ex) this.unbindRaw(src, b);
+    }
+    this.changed(ex.durable);
+  }
+
+  private detachDestination(src: Exchange, d: Destination, b: { key: string }): void {
+    if (d.kind === "queue") {
+      const q = d as Queue;
+      for (const e of q.bindings)
+        if (e.exchange === src.name && e.binding.key === b.key) q.bindings.delete(e);
+    } else (d as Exchange).inbound--;
+  }
+
+  private unbindRaw(src: Exchange, b: import("./exchange/exchange-type.js").Binding): void {
+    src.unbind(b);
+    this.detachDestination(src, b.destination, b);
+    if (src.autoDelete && src.bindings.size === 0) this.removeExchange(src);
+  }
+
+  private checkBindable(exchange: string): Exchange {
+    if (exchange === "")
+      throw new ChannelError(ReplyCode.ACCESS_REFUSED, "operation not permitted on the default exchange");
+    return this.getExchange(exchange);
+  }
+
+  bindExchange(destination: string, source: string, routingKey: string, args: FieldTable): void {
+    const src = this.checkBindable(source);
+    const dst = this.checkBindable(destination);
+    if (src.bind(dst, routingKey, args)) {
+      dst.inbound++;
+      this.changed(src.durable && dst.durable);
+    }
+  }
+
+  unbindExchange(destination: string, source: string, routingKey: string, args: FieldTable): void {
+    const src = this.checkBindable(source);
+    const dst = this.checkBindable(destination);
+    const b = src.bindings.get(Exchange.bindingKey(dst, routingKey, args));
+    if (b) {
+      this.unbindRaw(src, b);
+      this.changed(src.durable && dst.durable);
+    }
+  }
+
+  // ------------------------------------------------------------ queues
+
+  /** The queue, checking exclusive ownership. */
+  getQueue(name: string, owner: QueueOwner | undefined): Queue {
+    const q = this.queues.get(name);
+    if (!q) throw notFound("queue", name, this.name);
+    this.checkOwner(q, owner);
+    return q;
+  }
+
+  private checkOwner(q: Queue, owner: QueueOwner | undefined): void {
+    if (q.exclusiveOwner !== undefined && q.exclusiveOwner !== owner) {
+      throw new ChannelError(
+        ReplyCode.RESOURCE_LOCKED,
+        `cannot obtain exclusive access to locked queue '${q.name}' in vhost '${this.name}'. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.`,
+      );
+    }
+  }
+
+  declareQueue(name: string, o: QueueOptions, owner: QueueOwner): Queue {
+    if (o.passive) {
+      const q = this.getQueue(name, owner);
+      return q;
+    }
+    if (name === "") name = `amq.gen-${randomBytes(16).toString("base64url").slice(0, 22)}`;
+    else if (name.startsWith("amq.")) {
+      throw new ChannelError(
+        ReplyCode.ACCESS_REFUSED,
+        `queue name '${name}' contains reserved prefix 'amq.*'`,
+      );
+    }
+    const existing = this.queues.get(name);
+    if (existing) {
+      this.checkOwner(existing, owner);
+      const check = (arg: string, got: unknown, cur: unknown) => {
+        if (got !== cur) {
+          throw new ChannelError(
+            ReplyCode.PRECONDITION_FAILED,
+            `inequivalent arg '${arg}' for queue '${name}' in vhost '${this.name}': received '${show(got)}' but current is '${show(cur)}'`,
+          );
+        }
+      };
+      check("durable", !!o.durable, existing.durable);
+      check("exclusive", !!o.exclusive, existing.exclusiveOwner !== undefined);
+      check("auto_delete", !!o.autoDelete, existing.autoDelete);
+      return existing;
+    }
+    const q = new Queue(
+      name,
+      !!o.durable,
+      o.exclusive ? owner : undefined,
+      !!o.autoDelete,
+      o.args ?? {},
+      this.store,
+    );
+    q.onUnused = (x) => this.removeQueue(x);
+    this.queues.set(name, q);
+    this.changed(q.durable);
+    return q;
+  }
+
+  bindQueue(queue: string, exchange: string, routingKey: string, args: FieldTable, owner: QueueOwner): void {
+    const q = this.getQueue(queue, owner);
+    const ex = this.checkBindable(exchange);
+    const b = ex.bind(q, routingKey, args);
+    if (b) {
+      q.bindings.add({ exchange: ex.name, binding: b });
+      this.changed(q.durable && ex.durable);
+    }
+  }
+
+  unbindQueue(
+    queue: string,
+    exchange: string,
+    routingKey: string,
+    args: FieldTable,
+    owner: QueueOwner,
+  ): void {
+    const q = this.getQueue(queue, owner);
+    const ex = this.checkBindable(exchange);
+    const b = ex.bindings.get(Exchange.bindingKey(q, routingKey, args));
+    if (b) {
+      this.unbindRaw(ex, b);
+      this.changed(q.durable && ex.durable);
+    }
+  }
+
+  purgeQueue(name: string, owner: QueueOwner): number {
+    return this.getQueue(name, owner).purge();
+  }
+
+  /** Deletes a queue; returns its message count, or 0 when it did not exist. */
+  deleteQueue(name: string, ifUnused: boolean, ifEmpty: boolean, owner: QueueOwner): number {
+    const q = this.queues.get(name);
+    if (!q) return 0;
+    this.checkOwner(q, owner);
+    if (ifUnused && q.consumerCount > 0) {
+      throw new ChannelError(ReplyCode.PRECONDITION_FAILED, `queue '${name}' in vhost '${this.name}' in use`);
+    }
+    if (ifEmpty && q.messageCount > 0) {
+      throw new ChannelError(
+        ReplyCode.PRECONDITION_FAILED,
+        `queue '${name}' in vhost '${this.name}' not empty`,
+      );
+    }
+    return this.removeQueue(q);
+  }
+
+  /** Removes a queue and its bindings (auto-delete, exclusive owner gone, queue.delete). */
+  removeQueue(q: Queue): number {
+    if (this.queues.get(q.name) !== q) return 0;
+    this.queues.delete(q.name);
+    for (const { exchange, binding } of [...q.bindings]) {
+      const ex = this.exchanges.get(exchange);
+      if (ex) this.unbindRaw(ex, binding);
+    }
+    q.bindings.clear();
+    const n = q.destroy();
+    this.changed(q.durable);
+    return n;
+  }
+
+  // ------------------------------------------------------------ routing
+
+  /**
+   * Collects the queues msg goes to from exchange ex into out (each queue once, following
+   * exchange-to-exchange bindings without loops). Allocates nothing on the common path.
+   */
+  route(ex: Exchange, routingKey: string, msg: Message, out: Queue[]): void {
+    if (ex.name === "") {
+      const q = this.queues.get(routingKey);
+      if (q) out.push(q);
+      return;
+    }
+    const gen = ++this.routeGen;
+    const s = this.scratch;
+    s.length = 0;
+    ex.routeMark = gen;
+    ex.router.route(routingKey, msg, s);
+    for (let i = 0; i < s.length; i++) {
+      const d = s[i]!;
+      if (d.routeMark === gen) continue;
+      d.routeMark = gen;
+      if (d.kind === "queue") out.push(d as Queue);
+      else (d as Exchange).router.route(routingKey, msg, s);
+    }
+    s.length = 0;
+  }
+}

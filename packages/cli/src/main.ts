@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+import { parseArgs } from "node:util";
+import { Broker } from "@warren/broker";
+
+const USAGE = `usage: warren server [--port N] [--data-dir DIR] [--definitions FILE]
+
+  --port         TCP port (env WARREN_PORT, default 5672)
+  --data-dir     data directory (env WARREN_DATA_DIR, default ./data)
+  --definitions  RabbitMQ definitions.json to load at boot (env WARREN_DEFINITIONS)
+`;
+
+async function server(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: "string" },
+      "data-dir": { type: "string" },
+      definitions: { type: "string" },
+      host: { type: "string" },
+    },
+  });
+  const env = process.env;
+  const port = Number(values.port ?? env.WARREN_PORT ?? 5672);
+  const dataDir = values["data-dir"] ?? env.WARREN_DATA_DIR ?? "./data";
+  const definitions = values.definitions ?? env.WARREN_DEFINITIONS;
+  const broker = new Broker({
+    port,
+    dataDir,
+    ...(definitions ? { definitions } : {}),
+    ...(values.host ? { host: values.host } : {}),
+  });
+  await broker.start();
+  const stop = async () => {
+    await broker.stop();
+    process.exit(0);
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+const [cmd, ...rest] = process.argv.slice(2);
+if (cmd === "server" || cmd === undefined) {
+  server(rest).catch((e) => {
+    console.error(`warren: ${e instanceof Error ? e.message : e}`);
+    process.exit(1);
+  });
+} else {
+  process.stdout.write(USAGE);
+  process.exit(cmd === "help" || cmd === "--help" ? 0 : 2);
+}
