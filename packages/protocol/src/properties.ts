@@ -85,14 +85,14 @@ export function peekPriority(raw: Buffer): number {
 /** expiration as its string, or undefined when absent. */
 export function peekExpiration(raw: Buffer): string | undefined {
   const o = propertyOffset(raw, PropertyFlag.expiration);
-  if (o < 0 || o + 1 + raw[o]! > raw.length) return undefined;
+  if (o < 0 || o >= raw.length || o + 1 + raw[o]! > raw.length) return undefined;
   return raw.toString("utf8", o + 1, o + 1 + raw[o]!);
 }
 
 /** reply-to, or undefined when absent. */
 export function peekReplyTo(raw: Buffer): string | undefined {
   const o = propertyOffset(raw, PropertyFlag.replyTo);
-  if (o < 0 || o + 1 + raw[o]! > raw.length) return undefined;
+  if (o < 0 || o >= raw.length || o + 1 + raw[o]! > raw.length) return undefined;
   return raw.toString("utf8", o + 1, o + 1 + raw[o]!);
 }
 

@@ -100,7 +100,10 @@ export const scalarFieldValue: fc.Arbitrary<FieldValue> = fc.oneof(
   fc.float().map((v) => new TypedValue("f", v)),
   fc.double().map((v) => (Number.isSafeInteger(v) ? new TypedValue("d", v) : v)),
   fc
-    .record({ scale: fc.integer({ min: 0, max: 255 }), value: fc.integer({ min: 0, max: 0xffffffff }) })
+    .record(
+      { scale: fc.integer({ min: 0, max: 255 }), value: fc.integer({ min: 0, max: 0xffffffff }) },
+      { noNullPrototype: true },
+    )
     .map((d) => new TypedValue("D", d)),
   fc.string({ unit: "grapheme", maxLength: 40 }), // S
   fc.bigInt(0n, 2n ** 64n - 1n).map((v) => new TypedValue("T", v)),
@@ -154,7 +157,7 @@ export const basicProperties: fc.Arbitrary<BasicProperties> = fc.record(
     appId: shortstr(),
     clusterId: shortstr(),
   },
-  { requiredKeys: [] },
+  { requiredKeys: [], noNullPrototype: true },
 );
 
 export const PROPERTY_NAMES = [
