@@ -241,8 +241,15 @@ function writeTyped(w: Writer, t: TypedValue): void {
 
 // ---------------------------------------------------------------- decoding
 
+/**
+ * How deeply tables and arrays may nest when decoding. Without a limit, a 128 KiB frame of
+ * nested arrays (5 bytes a level) would overflow the stack; deeper input is a SYNTAX_ERROR.
+ */
+export const MAX_FIELD_DEPTH = 100;
+
 /** Decodes a table body occupying buf[start, end) (after its u32 size). */
-export function readTable(buf: Buffer, start: number, end: number): FieldTable {
+export function readTable(buf: Buffer, start: number, end: number, depth = 0): FieldTable {
+  if (depth > MAX_FIELD_DEPTH) throw syntaxError(`field table nested deeper than ${MAX_FIELD_DEPTH}`);
   const table: FieldTable = {};
   const c = { pos: start };
   while (c.pos < end) {
@@ -251,7 +258,7 @@ export function readTable(buf: Buffer, start: number, end: number): FieldTable {
     if (kstart + klen > end) throw frameError("table key runs past the table");
     const key = buf.toString("utf8", kstart, kstart + klen);
     c.pos = kstart + klen;
-    const value = readFieldValue(buf, c, end);
+    const value = readFieldValue(buf, c, end, depth);
     // A key "__proto__" must become an own property, not replace the table's prototype.
     if (key === "__proto__")
       Object.defineProperty(table, key, { value, enumerable: true, writable: true, configurable: true });
@@ -260,10 +267,11 @@ export function readTable(buf: Buffer, start: number, end: number): FieldTable {
   return table;
 }
 
-export function readArray(buf: Buffer, start: number, end: number): FieldValue[] {
+export function readArray(buf: Buffer, start: number, end: number, depth = 0): FieldValue[] {
+  if (depth > MAX_FIELD_DEPTH) throw syntaxError(`field array nested deeper than ${MAX_FIELD_DEPTH}`);
   const arr: FieldValue[] = [];
   const c = { pos: start };
-  while (c.pos < end) arr.push(readFieldValue(buf, c, end));
+  while (c.pos < end) arr.push(readFieldValue(buf, c, end, depth));
   return arr;
 }
 
@@ -288,7 +296,7 @@ for (const [t, n] of Object.entries({
   FIXED[t.charCodeAt(0)] = n;
 }
 
-function readFieldValue(buf: Buffer, c: { pos: number }, end: number): FieldValue {
+function readFieldValue(buf: Buffer, c: { pos: number }, end: number, depth: number): FieldValue {
   if (c.pos >= end) throw frameError("field value missing");
   const type = buf[c.pos]!;
   const p = c.pos + 1;
@@ -344,9 +352,9 @@ function readFieldValue(buf: Buffer, c: { pos: number }, end: number): FieldValu
       case 0x78:
         return new TypedValue("x", Buffer.from(buf.subarray(s, e)));
       case 0x41:
-        return readArray(buf, s, e);
+        return readArray(buf, s, e, depth + 1);
       default:
-        return readTable(buf, s, e);
+        return readTable(buf, s, e, depth + 1);
     }
   }
   throw syntaxError(`unknown field table type ${JSON.stringify(String.fromCharCode(type))}`);
