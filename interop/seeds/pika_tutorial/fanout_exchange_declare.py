@@ -1,0 +1,1 @@
+channel.exchange_declare(exchange='logs', exchange_type='fanout')
