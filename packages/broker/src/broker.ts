@@ -24,6 +24,8 @@ export interface BrokerOptions {
   frameMax?: number;
   channelMax?: number;
   handshakeTimeoutMs?: number;
+  /** Default consumer timeout (RabbitMQ's consumer_timeout), 30 minutes. */
+  consumerTimeoutMs?: number;
   /** Users who may log in only from loopback (RabbitMQ's loopback_users). Default ["guest"]. */
   loopbackUsers?: string[];
   store?: MessageStore;
@@ -56,6 +58,7 @@ export class Broker implements ConnectionHost {
       frameMax: options.frameMax ?? 131072,
       heartbeat: options.heartbeat ?? 60,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
+      consumerTimeoutMs: options.consumerTimeoutMs ?? 30 * 60_000,
     };
     this.loopbackUsers = new Set(options.loopbackUsers ?? ["guest"]);
     this.serverProperties = {
@@ -73,8 +76,8 @@ export class Broker implements ConnectionHost {
         "connection.blocked": true,
         authentication_failure_close: true,
         per_consumer_qos: true,
-        consumer_priorities: false,
-        direct_reply_to: false,
+        consumer_priorities: true,
+        direct_reply_to: true,
       },
     };
     const defs = options.definitions;

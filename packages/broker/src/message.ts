@@ -1,17 +1,20 @@
-import { peekDeliveryMode } from "@warren/protocol";
+import { PropertyFlag, peekDeliveryMode, peekExpiration, peekPriority } from "@warren/protocol";
+
+const UNSET = -2;
 
 /**
  * A published message as the broker keeps it: routing facts plus the raw property bytes and
  * body exactly as they arrived (usually ranges of the socket's read buffer), so delivery
  * forwards them untouched. One Message is shared by every queue it was routed to; `refs`
- * counts those queues so the store can forget it when the last one is done.
+ * counts those queues. Property fields the broker needs are read lazily from the raw bytes.
  */
 export class Message {
   /** Store id, assigned when a store persists the message (0 = memory only). */
   id = 0;
   refs = 0;
-  /** Lazily computed from rawProps. */
-  private mode = -1;
+  private mode = UNSET;
+  private prio = UNSET;
+  private ttl = UNSET;
 
   constructor(
     readonly exchange: string,
@@ -26,7 +29,29 @@ export class Message {
 
   /** delivery-mode 2. */
   get persistent(): boolean {
-    if (this.mode < 0) this.mode = peekDeliveryMode(this.rawProps);
+    if (this.mode === UNSET) this.mode = peekDeliveryMode(this.rawProps);
     return this.mode === 2;
+  }
+
+  /** The priority property, 0 when absent. */
+  get priority(): number {
+    if (this.prio === UNSET) this.prio = Math.max(0, peekPriority(this.rawProps));
+    return this.prio;
+  }
+
+  /**
+   * The per-message TTL in ms from the expiration property, -1 when absent; NaN when the
+   * property is not a valid non-negative integer (the channel rejects those at publish).
+   */
+  get expirationMs(): number {
+    if (this.ttl === UNSET) {
+      if (this.rawProps.length < 2 || (this.rawProps.readUInt16BE(0) & PropertyFlag.expiration) === 0)
+        this.ttl = -1;
+      else {
+        const s = peekExpiration(this.rawProps);
+        this.ttl = s !== undefined && /^\d{1,15}$/.test(s) ? Number(s) : Number.NaN;
+      }
+    }
+    return this.ttl;
   }
 }

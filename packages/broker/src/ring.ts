@@ -1,69 +1,81 @@
 /**
- * A growable ring buffer of messages with a parallel per-entry number (a queue uses it for
- * the delivery count and enqueue sequence), so queue operations allocate nothing per message.
+ * A growable ring buffer of messages with parallel numeric columns (delivery count, enqueue
+ * sequence, expiry time), so queue operations allocate nothing per message.
  */
 export class Ring<T> {
   private items: (T | undefined)[];
-  private nums: Float64Array;
+  private counts: Float64Array;
   private seqs: Float64Array;
+  private exps: Float64Array;
   private head = 0;
   length = 0;
 
   constructor(capacity = 16) {
     this.items = new Array(capacity);
-    this.nums = new Float64Array(capacity);
+    this.counts = new Float64Array(capacity);
     this.seqs = new Float64Array(capacity);
+    this.exps = new Float64Array(capacity);
   }
 
   private grow(): void {
     const cap = this.items.length;
+    const mask = cap - 1;
     const items = new Array<T | undefined>(cap * 2);
-    const nums = new Float64Array(cap * 2);
+    const counts = new Float64Array(cap * 2);
     const seqs = new Float64Array(cap * 2);
+    const exps = new Float64Array(cap * 2);
     for (let i = 0; i < this.length; i++) {
-      const j = (this.head + i) & (cap - 1);
+      const j = (this.head + i) & mask;
       items[i] = this.items[j];
-      nums[i] = this.nums[j]!;
+      counts[i] = this.counts[j]!;
       seqs[i] = this.seqs[j]!;
+      exps[i] = this.exps[j]!;
     }
     this.items = items;
-    this.nums = nums;
+    this.counts = counts;
     this.seqs = seqs;
+    this.exps = exps;
     this.head = 0;
   }
 
-  push(item: T, num: number, seq: number): void {
+  push(item: T, count: number, seq: number, exp: number): void {
     if (this.length === this.items.length) this.grow();
     const j = (this.head + this.length) & (this.items.length - 1);
     this.items[j] = item;
-    this.nums[j] = num;
+    this.counts[j] = count;
     this.seqs[j] = seq;
+    this.exps[j] = exp;
     this.length++;
   }
 
-  unshift(item: T, num: number, seq: number): void {
+  unshift(item: T, count: number, seq: number, exp: number): void {
     if (this.length === this.items.length) this.grow();
     this.head = (this.head - 1) & (this.items.length - 1);
     this.items[this.head] = item;
-    this.nums[this.head] = num;
+    this.counts[this.head] = count;
     this.seqs[this.head] = seq;
+    this.exps[this.head] = exp;
     this.length++;
   }
 
-  /** The number and sequence of the head entry; valid until the next mutation. */
-  get headNum(): number {
-    return this.nums[this.head]!;
+  /** Columns of the head entry; valid until the next mutation. */
+  get headCount(): number {
+    return this.counts[this.head]!;
   }
 
   get headSeq(): number {
     return this.seqs[this.head]!;
   }
 
+  get headExp(): number {
+    return this.exps[this.head]!;
+  }
+
   peek(): T | undefined {
     return this.length === 0 ? undefined : this.items[this.head];
   }
 
-  /** Removes the head; read headNum/headSeq before calling. */
+  /** Removes the head; read the head columns before calling. */
   shift(): T | undefined {
     if (this.length === 0) return undefined;
     const item = this.items[this.head];
@@ -72,14 +84,103 @@ export class Ring<T> {
     this.length--;
     return item;
   }
+}
 
-  at(i: number): T | undefined {
-    return i < this.length ? this.items[(this.head + i) & (this.items.length - 1)] : undefined;
+/** What a queue keeps its ready messages in: one ring, or one ring per priority. */
+export interface MessageList<T> {
+  readonly length: number;
+  push(item: T, priority: number, count: number, seq: number, exp: number): void;
+  unshift(item: T, priority: number, count: number, seq: number, exp: number): void;
+  peek(): T | undefined;
+  readonly headCount: number;
+  readonly headSeq: number;
+  readonly headExp: number;
+  shift(): T | undefined;
+}
+
+/** A FIFO; priorities are ignored. */
+export class FifoList<T> implements MessageList<T> {
+  private readonly ring = new Ring<T>();
+  get length(): number {
+    return this.ring.length;
+  }
+  push(item: T, _p: number, count: number, seq: number, exp: number): void {
+    this.ring.push(item, count, seq, exp);
+  }
+  unshift(item: T, _p: number, count: number, seq: number, exp: number): void {
+    this.ring.unshift(item, count, seq, exp);
+  }
+  peek(): T | undefined {
+    return this.ring.peek();
+  }
+  get headCount(): number {
+    return this.ring.headCount;
+  }
+  get headSeq(): number {
+    return this.ring.headSeq;
+  }
+  get headExp(): number {
+    return this.ring.headExp;
+  }
+  shift(): T | undefined {
+    return this.ring.shift();
+  }
+}
+
+/**
+ * Priority queue as one FIFO ring per level (x-max-priority ≤ 255): push, unshift and shift
+ * are O(1) plus a scan over at most 256 levels when the top level empties, whatever the
+ * number of messages.
+ */
+export class PriorityList<T> implements MessageList<T> {
+  private readonly levels: Ring<T>[];
+  private top = -1;
+  length = 0;
+
+  constructor(readonly maxPriority: number) {
+    this.levels = Array.from({ length: maxPriority + 1 }, () => new Ring<T>());
   }
 
-  clear(): T[] {
-    const out: T[] = [];
-    while (this.length > 0) out.push(this.shift()!);
-    return out;
+  private level(p: number): number {
+    return p > this.maxPriority ? this.maxPriority : p < 0 ? 0 : p;
+  }
+
+  push(item: T, p: number, count: number, seq: number, exp: number): void {
+    const l = this.level(p);
+    this.levels[l]!.push(item, count, seq, exp);
+    if (l > this.top) this.top = l;
+    this.length++;
+  }
+
+  unshift(item: T, p: number, count: number, seq: number, exp: number): void {
+    const l = this.level(p);
+    this.levels[l]!.unshift(item, count, seq, exp);
+    if (l > this.top) this.top = l;
+    this.length++;
+  }
+
+  private get head(): Ring<T> {
+    return this.levels[this.top < 0 ? 0 : this.top]!;
+  }
+
+  peek(): T | undefined {
+    return this.length === 0 ? undefined : this.head.peek();
+  }
+  get headCount(): number {
+    return this.head.headCount;
+  }
+  get headSeq(): number {
+    return this.head.headSeq;
+  }
+  get headExp(): number {
+    return this.head.headExp;
+  }
+
+  shift(): T | undefined {
+    if (this.length === 0) return undefined;
+    const item = this.head.shift();
+    this.length--;
+    while (this.top >= 0 && this.levels[this.top]!.length === 0) this.top--;
+    return item;
   }
 }

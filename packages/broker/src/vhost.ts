@@ -4,7 +4,9 @@ import { Exchange } from "./exchange/exchange.js";
 import type { Destination } from "./exchange/exchange-type.js";
 import { createExchangeType } from "./exchange/registry.js";
 import type { Message } from "./message.js";
-import { Queue, type QueueOwner } from "./queue/queue.js";
+import { deadLetterMessage, isDeadLetterCycle } from "./queue/dead-letter.js";
+import { type DeadLetterReason, Queue, type QueueHooks, type QueueOwner } from "./queue/queue.js";
+import { checkEquivalentArgs, parseQueueArgs } from "./queue/queue-args.js";
 import type { MessageStore } from "./store/message-store.js";
 
 export interface ExchangeOptions {
@@ -22,6 +24,13 @@ export interface QueueOptions {
   autoDelete?: boolean;
   args?: FieldTable;
 }
+
+/** Where direct reply-to replies go (a channel consuming amq.rabbitmq.reply-to). */
+export interface ReplyTarget {
+  deliverReply(msg: Message): void;
+}
+
+export const REPLY_TO = "amq.rabbitmq.reply-to";
 
 /** Called when definitions that must survive a restart change. */
 export type DefinitionsListener = () => void;
@@ -45,8 +54,10 @@ const show = (v: unknown) =>
  * A virtual host: its exchanges, queues and bindings, and message routing between them.
  * Names, errors and defaults follow RabbitMQ.
  */
-export class VHost {
+export class VHost implements QueueHooks {
   readonly exchanges = new Map<string, Exchange>();
+  /** Direct reply-to targets by the key in `amq.rabbitmq.reply-to.<key>`. */
+  readonly replyTargets = new Map<string, ReplyTarget>();
   readonly queues = new Map<string, Queue>();
   private routeGen = 0;
   private readonly scratch: Destination[] = [];
@@ -74,6 +85,8 @@ export class VHost {
   }
 
   declareExchange(name: string, type: string, o: ExchangeOptions): Exchange {
+    if (name === "")
+      throw new ChannelError(ReplyCode.ACCESS_REFUSED, "operation not permitted on the default exchange");
     const existing = this.exchanges.get(name);
     if (o.passive) {
       if (!existing) throw notFound("exchange", name, this.name);
@@ -111,8 +124,13 @@ export class VHost {
   }
 
   deleteExchange(name: string, ifUnused: boolean): void {
-    if (name === "" || name.startsWith("amq.")) {
-      throw new ChannelError(ReplyCode.ACCESS_REFUSED, `operation not permitted on the default exchange`);
+    if (name === "")
+      throw new ChannelError(ReplyCode.ACCESS_REFUSED, "operation not permitted on the default exchange");
+    if (name.startsWith("amq.")) {
+      throw new ChannelError(
+        ReplyCode.ACCESS_REFUSED,
+        `deletion of system exchange '${name}' in vhost '${this.name}' refused`,
+      );
     }
     const ex = this.exchanges.get(name);
     if (!ex) return; // idempotent, as RabbitMQ 3.x
@@ -180,15 +198,15 @@ export class VHost {
   // ------------------------------------------------------------ queues
 
   /** The queue, checking exclusive ownership. */
-  getQueue(name: string, owner: QueueOwner | undefined): Queue {
+  getQueue(name: string, owner: QueueOwner | undefined, exclusiveCheck = true): Queue {
     const q = this.queues.get(name);
     if (!q) throw notFound("queue", name, this.name);
-    this.checkOwner(q, owner);
+    if (exclusiveCheck) this.checkOwner(q, owner);
     return q;
   }
 
-  private checkOwner(q: Queue, owner: QueueOwner | undefined): void {
-    if (q.exclusiveOwner !== undefined && q.exclusiveOwner !== owner) {
+  private checkOwner(q: Queue, owner: QueueOwner | undefined, force = false): void {
+    if (force || (q.exclusiveOwner !== undefined && q.exclusiveOwner !== owner)) {
       throw new ChannelError(
         ReplyCode.RESOURCE_LOCKED,
         `cannot obtain exclusive access to locked queue '${q.name}' in vhost '${this.name}'. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.`,
@@ -211,6 +229,7 @@ export class VHost {
     const existing = this.queues.get(name);
     if (existing) {
       this.checkOwner(existing, owner);
+      existing.touch();
       const check = (arg: string, got: unknown, cur: unknown) => {
         if (got !== cur) {
           throw new ChannelError(
@@ -220,19 +239,16 @@ export class VHost {
         }
       };
       check("durable", !!o.durable, existing.durable);
-      check("exclusive", !!o.exclusive, existing.exclusiveOwner !== undefined);
+      if (!!o.exclusive !== (existing.exclusiveOwner !== undefined))
+        this.checkOwner(existing, undefined, true);
       check("auto_delete", !!o.autoDelete, existing.autoDelete);
+      checkEquivalentArgs(name, this.name, existing.args, o.args ?? {});
       return existing;
     }
-    const q = new Queue(
-      name,
-      !!o.durable,
-      o.exclusive ? owner : undefined,
-      !!o.autoDelete,
-      o.args ?? {},
-      this.store,
-    );
-    q.onUnused = (x) => this.removeQueue(x);
+    const args = o.args ?? {};
+    const parsed = parseQueueArgs(name, this.name, args, !!o.durable, !!o.exclusive, !!o.autoDelete);
+    const owned = o.exclusive ? owner : undefined;
+    const q = new Queue(name, this.name, !!o.durable, owned, !!o.autoDelete, args, parsed, this.store, this);
     this.queues.set(name, q);
     this.changed(q.durable);
     return q;
@@ -248,14 +264,9 @@ export class VHost {
     }
   }
 
-  unbindQueue(
-    queue: string,
-    exchange: string,
-    routingKey: string,
-    args: FieldTable,
-    owner: QueueOwner,
-  ): void {
-    const q = this.getQueue(queue, owner);
+  /** Unbinding is allowed from any connection, exclusive queues included (as RabbitMQ). */
+  unbindQueue(queue: string, exchange: string, routingKey: string, args: FieldTable): void {
+    const q = this.getQueue(queue, undefined, false);
     const ex = this.checkBindable(exchange);
     const b = ex.bindings.get(Exchange.bindingKey(q, routingKey, args));
     if (b) {
@@ -285,6 +296,26 @@ export class VHost {
     return this.removeQueue(q);
   }
 
+  /** QueueHooks: auto-delete or x-expires. */
+  remove(q: Queue): void {
+    this.removeQueue(q);
+  }
+
+  /** QueueHooks: republishes msg to the queue's dead-letter exchange, if it has one. */
+  deadLetter(q: Queue, msg: Message, reason: DeadLetterReason): void {
+    const dlx = q.a.deadLetterExchange;
+    if (dlx === undefined) return;
+    const ex = this.exchanges.get(dlx);
+    if (!ex) return;
+    const dead = deadLetterMessage(msg, q.name, reason, dlx, q.a.deadLetterRoutingKey);
+    const out: Queue[] = [];
+    this.route(ex, dead.routingKey, dead, out);
+    for (const target of out) {
+      if (isDeadLetterCycle(dead, target.name)) continue;
+      target.enqueue(dead);
+    }
+  }
+
   /** Removes a queue and its bindings (auto-delete, exclusive owner gone, queue.delete). */
   removeQueue(q: Queue): number {
     if (this.queues.get(q.name) !== q) return 0;
@@ -306,6 +337,23 @@ export class VHost {
    * exchange-to-exchange bindings without loops). Allocates nothing on the common path.
    */
   route(ex: Exchange, routingKey: string, msg: Message, out: Queue[]): void {
+    this.routeOne(ex, routingKey, msg, out);
+    if (out.length > 0 || ex.args["alternate-exchange"] === undefined) return;
+    // Alternate exchanges: follow the chain until something routes, never visiting twice.
+    const seen = new Set<Exchange>([ex]);
+    let cur = ex;
+    for (;;) {
+      const ae = cur.args["alternate-exchange"];
+      const next = typeof ae === "string" ? this.exchanges.get(ae) : undefined;
+      if (!next || seen.has(next)) return;
+      seen.add(next);
+      this.routeOne(next, routingKey, msg, out);
+      if (out.length > 0) return;
+      cur = next;
+    }
+  }
+
+  private routeOne(ex: Exchange, routingKey: string, msg: Message, out: Queue[]): void {
     if (ex.name === "") {
       const q = this.queues.get(routingKey);
       if (q) out.push(q);

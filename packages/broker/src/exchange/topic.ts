@@ -9,6 +9,9 @@ class TrieNode {
 
 const CACHE_LIMIT = 4096;
 
+/** RabbitMQ treats "" as no words at all, and "a..b" as three words, one empty. */
+const words = (key: string): string[] => (key === "" ? [] : key.split("."));
+
 /**
  * Topic routing: patterns of dot-separated words where `*` matches exactly one word and `#`
  * zero or more. Patterns live in a trie; results are cached per routing key (the cache is
@@ -20,7 +23,7 @@ export class TopicExchange implements ExchangeType {
 
   bind(b: Binding): void {
     let node = this.root;
-    for (const w of b.routingKey.split(".")) {
+    for (const w of words(b.routingKey)) {
       let next = node.children.get(w);
       if (!next) node.children.set(w, (next = new TrieNode()));
       node = next;
@@ -30,10 +33,10 @@ export class TopicExchange implements ExchangeType {
   }
 
   unbind(b: Binding): void {
-    const words = b.routingKey.split(".");
+    const ws = words(b.routingKey);
     const path: TrieNode[] = [this.root];
     let node = this.root;
-    for (const w of words) {
+    for (const w of ws) {
       const next = node.children.get(w);
       if (!next) return;
       path.push(next);
@@ -41,10 +44,10 @@ export class TopicExchange implements ExchangeType {
     }
     const i = node.dests.indexOf(b.destination);
     if (i >= 0) node.dests.splice(i, 1);
-    for (let d = words.length; d > 0; d--) {
+    for (let d = ws.length; d > 0; d--) {
       const n = path[d]!;
       if (n.dests.length > 0 || n.children.size > 0) break;
-      path[d - 1]!.children.delete(words[d - 1]!);
+      path[d - 1]!.children.delete(ws[d - 1]!);
     }
     this.cache.clear();
   }
@@ -54,7 +57,7 @@ export class TopicExchange implements ExchangeType {
     if (!hit) {
       hit = [];
       const seen = new Set<Destination>();
-      this.match(this.root, routingKey.split("."), 0, hit, seen);
+      this.match(this.root, words(routingKey), 0, hit, seen);
       if (this.cache.size >= CACHE_LIMIT) this.cache = new Map();
       this.cache.set(routingKey, hit);
     }

@@ -3,8 +3,15 @@ import {
   AmqpError,
   ChannelError,
   ConnectionError,
+  decodeRawProperties,
+  encodeRawProperties,
   type FieldTable,
+  fieldInteger,
   type Method,
+  PropertyFlag,
+  peekExpiration,
+  peekReplyTo,
+  propertyOffset,
   ReplyCode,
   unexpectedFrame,
   writeDeliver,
@@ -13,13 +20,21 @@ import {
 } from "@warren/protocol";
 import { Message } from "../message.js";
 import { Consumer, type ConsumerOwner } from "../queue/consumer.js";
+import { withDeliveryCount } from "../queue/delivery-count.js";
 import type { Delivered, Queue } from "../queue/queue.js";
 import type { VHost } from "../vhost.js";
+import { REPLY_TO, type ReplyTarget } from "../vhost.js";
+
+/** How often unacked deliveries are checked against the consumer timeout. */
+const TIMEOUT_TICK_MS = 250;
+
 import type { Connection } from "./connection.js";
 
 /** A delivery awaiting ack. */
 interface Unacked extends Delivered {
   readonly consumer: Consumer | undefined;
+  /** Consumer-timeout clock tick at delivery. */
+  readonly tick: number;
 }
 
 /** A publish being assembled from method, header and body frames. */
@@ -46,7 +61,7 @@ const MAX_MESSAGE_SIZE = 128 * 1024 * 1024;
  * One AMQP channel: publishes assembled from frames and routed, consumers and their
  * deliveries, acks, prefetch, confirms and transactions.
  */
-export class Channel implements ConsumerOwner {
+export class Channel implements ConsumerOwner, ReplyTarget {
   /** Set after we sent channel.close and until channel.close-ok arrives. */
   closing = false;
   private readonly consumers = new Map<string, Consumer>();
@@ -65,6 +80,11 @@ export class Channel implements ConsumerOwner {
   private tx: TxOp[] | undefined;
   private lastQueue = "";
   private readonly routed: Queue[] = [];
+  /** Direct reply-to: our consumer tag and the key replies are addressed to. */
+  private replyConsumer: string | undefined;
+  private replyKey: string | undefined;
+  private ticks = 0;
+  private tickTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly id: number,
@@ -170,7 +190,6 @@ export class Channel implements ConsumerOwner {
           m.exchange,
           this.bindKey(m.queue, m.routingKey),
           m.arguments,
-          this.conn,
         );
         this.send({ name: "queue.unbind-ok" });
         return;
@@ -323,7 +342,18 @@ export class Channel implements ConsumerOwner {
         40,
       );
     }
-    const msg = new Message(p.exchange, p.routingKey, p.rawProps, p.body!);
+    let msg = new Message(p.exchange, p.routingKey, p.rawProps, p.body!);
+    if (Number.isNaN(msg.expirationMs)) {
+      throw new ChannelError(
+        ReplyCode.PRECONDITION_FAILED,
+        `invalid expiration '${peekExpiration(p.rawProps)}'`,
+        60,
+        40,
+      );
+    }
+    const flags = p.rawProps.length >= 2 ? p.rawProps.readUInt16BE(0) : 0;
+    if (flags & PropertyFlag.userId) this.checkUserId(p.rawProps);
+    if (flags & PropertyFlag.replyTo) msg = this.rewriteReplyTo(msg);
     if (this.tx) {
       this.tx.push({ kind: "publish", msg, mandatory: p.mandatory });
       return;
@@ -331,23 +361,61 @@ export class Channel implements ConsumerOwner {
     this.publish(msg, p.mandatory);
   }
 
+  /** RabbitMQ refuses a user-id property that is not the authenticated user. */
+  private checkUserId(raw: Buffer): void {
+    const o = propertyOffset(raw, PropertyFlag.userId);
+    const user = this.conn.user?.name ?? "";
+    const given = o < 0 ? undefined : raw.toString("utf8", o + 1, o + 1 + raw[o]!);
+    if (given !== undefined && given !== user) {
+      throw new ChannelError(
+        ReplyCode.PRECONDITION_FAILED,
+        `user_id property set to '${given}' but authenticated user was '${user}'`,
+        60,
+        40,
+      );
+    }
+  }
+
+  /** Direct reply-to: a request's reply-to becomes the address of this channel's reply consumer. */
+  private rewriteReplyTo(msg: Message): Message {
+    if (peekReplyTo(msg.rawProps) !== REPLY_TO) return msg;
+    if (this.replyKey === undefined) {
+      throw new ChannelError(ReplyCode.PRECONDITION_FAILED, "fast reply consumer does not exist", 60, 40);
+    }
+    const props = decodeRawProperties(msg.rawProps);
+    props.replyTo = `${REPLY_TO}.${this.replyKey}`;
+    return new Message(msg.exchange, msg.routingKey, encodeRawProperties(props), msg.body);
+  }
+
   private publish(msg: Message, mandatory: boolean): void {
     const ex = this.vhost.exchanges.get(msg.exchange);
     const out = this.routed;
     out.length = 0;
-    if (ex) this.vhost.route(ex, msg.routingKey, msg, out);
+    let routedTo = 0;
     let persisted = false;
-    const routedTo = out.length;
-    for (let i = 0; i < routedTo; i++) {
-      const q = out[i]!;
-      if (q.durable && msg.persistent) persisted = true;
-      q.enqueue(msg);
+    let rejected = false;
+    if (ex?.name === "" && msg.routingKey.startsWith(REPLY_TO)) {
+      const target = this.vhost.replyTargets.get(msg.routingKey.slice(REPLY_TO.length + 1));
+      if (target) {
+        target.deliverReply(msg);
+        routedTo = 1;
+      }
+    } else if (ex) {
+      this.vhost.route(ex, msg.routingKey, msg, out);
+      routedTo = out.length;
+      for (let i = 0; i < routedTo; i++) {
+        const q = out[i]!;
+        if (q.enqueue(msg)) {
+          if (q.durable && msg.persistent) persisted = true;
+        } else rejected = true;
+      }
+      out.length = 0;
     }
-    out.length = 0;
     if (mandatory && routedTo === 0) this.basicReturn(msg, ReplyCode.NO_ROUTE, "NO_ROUTE");
     if (this.confirming) {
       const seq = ++this.publishSeq;
-      if (persisted || this.awaitingSync > 0) {
+      if (rejected) this.nackPublish(seq);
+      else if (persisted || this.awaitingSync > 0) {
         this.awaitingSync++;
         this.vhost.store.sync(() => {
           this.awaitingSync--;
@@ -358,6 +426,32 @@ export class Channel implements ConsumerOwner {
   }
 
   private awaitingSync = 0;
+
+  /** Negative confirm (a queue refused the message): acks before it go out first, in order. */
+  private nackPublish(seq: number): void {
+    if (this.awaitingSync > 0) {
+      this.awaitingSync++;
+      this.vhost.store.sync(() => {
+        this.awaitingSync--;
+        this.sendNack(seq);
+      });
+    } else this.sendNack(seq);
+  }
+
+  private sendNack(seq: number): void {
+    if (this.closing) return;
+    this.confirmedUpTo = Math.max(this.confirmedUpTo, seq - 1);
+    this.flushConfirms();
+    writeMethodFrame(this.conn.out, this.id, {
+      name: "basic.nack",
+      deliveryTag: seq,
+      multiple: false,
+      requeue: false,
+    });
+    this.confirmSent = seq;
+    if (this.confirmedUpTo < seq) this.confirmedUpTo = seq;
+    this.conn.scheduleFlush();
+  }
 
   private confirm(seq: number): void {
     if (seq > this.confirmedUpTo) this.confirmedUpTo = seq;
@@ -415,6 +509,7 @@ export class Channel implements ConsumerOwner {
     nowait: boolean,
     args: FieldTable,
   ): void {
+    if (queueName === REPLY_TO) return this.consumeReplies(tag, noAck, nowait);
     const q = this.vhost.getQueue(this.queueName(queueName), this.conn);
     if (tag === "") tag = `amq.ctag-${randomBytes(16).toString("base64url").slice(0, 22)}`;
     else if (this.consumers.has(tag)) {
@@ -428,13 +523,62 @@ export class Channel implements ConsumerOwner {
         20,
       );
     }
-    const c = new Consumer(tag, this, q, noAck, exclusive, this.consumerPrefetch, args);
+    const prio = args["x-priority"];
+    const priority = prio === undefined ? 0 : fieldInteger(prio);
+    if (priority === undefined) {
+      throw new ChannelError(
+        ReplyCode.PRECONDITION_FAILED,
+        `invalid arg 'x-priority' for consumer '${tag}'`,
+        60,
+        20,
+      );
+    }
+    const c = new Consumer(tag, this, q, noAck, exclusive, this.consumerPrefetch, args, priority);
     this.consumers.set(tag, c);
     if (!nowait) this.send({ name: "basic.consume-ok", consumerTag: tag });
     q.addConsumer(c);
   }
 
+  private consumeReplies(tag: string, noAck: boolean, nowait: boolean): void {
+    if (!noAck)
+      throw new ChannelError(ReplyCode.PRECONDITION_FAILED, "reply consumer cannot acknowledge", 60, 20);
+    if (this.replyConsumer !== undefined) {
+      throw new ChannelError(ReplyCode.PRECONDITION_FAILED, "reply consumer already set", 60, 20);
+    }
+    if (tag === "") tag = `amq.ctag-${randomBytes(16).toString("base64url").slice(0, 22)}`;
+    this.replyConsumer = tag;
+    this.replyKey = randomBytes(18).toString("base64url");
+    this.vhost.replyTargets.set(this.replyKey, this);
+    if (!nowait) this.send({ name: "basic.consume-ok", consumerTag: tag });
+  }
+
+  /** ReplyTarget: a reply addressed to this channel's amq.rabbitmq.reply-to consumer. */
+  deliverReply(msg: Message): void {
+    if (this.closing || this.replyConsumer === undefined) return;
+    const tag = ++this.deliveryTag;
+    writeDeliver(
+      this.conn.out,
+      this.id,
+      this.replyConsumer,
+      tag,
+      false,
+      msg.exchange,
+      msg.routingKey,
+      msg.rawProps,
+      msg.body,
+      this.conn.frameMax,
+    );
+    this.conn.scheduleFlush();
+  }
+
+  private dropReplyConsumer(): void {
+    if (this.replyKey !== undefined) this.vhost.replyTargets.delete(this.replyKey);
+    this.replyKey = undefined;
+    this.replyConsumer = undefined;
+  }
+
   private cancel(tag: string, nowait: boolean): void {
+    if (tag === this.replyConsumer) this.dropReplyConsumer();
     const c = this.consumers.get(tag);
     if (c) {
       this.consumers.delete(tag);
@@ -452,17 +596,21 @@ export class Channel implements ConsumerOwner {
     );
   }
 
-  deliver(c: Consumer, q: Queue, msg: Message, count: number, seq: number): void {
+  deliver(c: Consumer, q: Queue, msg: Message, count: number, seq: number, exp: number): void {
     const tag = ++this.deliveryTag;
+    // Quorum queues tell consumers how often a message came back.
+    const props =
+      count > 0 && q.a.queueType === "quorum" ? withDeliveryCount(msg.rawProps, count) : msg.rawProps;
+    const out = this.conn.out;
     writeDeliver(
-      this.conn.out,
+      out,
       this.id,
       c.tag,
       tag,
       count > 0,
       msg.exchange,
       msg.routingKey,
-      msg.rawProps,
+      props,
       msg.body,
       this.conn.frameMax,
     );
@@ -471,9 +619,33 @@ export class Channel implements ConsumerOwner {
       q.settle(msg);
       return;
     }
-    this.unacked.set(tag, { queue: q, msg, count, seq, consumer: c });
+    this.unacked.set(tag, { queue: q, msg, count, seq, exp, consumer: c, tick: this.ticks });
     c.unacked++;
     q.unacked++;
+    this.tickTimer ??= this.startTimeoutTicks();
+  }
+
+  /** Consumer timeout: a delivery unacked for longer than its queue allows closes the channel. */
+  private startTimeoutTicks(): NodeJS.Timeout {
+    const t = setInterval(() => {
+      this.ticks++;
+      if (this.unacked.size === 0 || this.closing) return;
+      for (const u of this.unacked.values()) {
+        const limit = u.queue.a.consumerTimeout ?? this.conn.consumerTimeoutMs;
+        if ((this.ticks - u.tick) * TIMEOUT_TICK_MS > limit) {
+          this.conn.channelError(
+            this,
+            new ChannelError(
+              ReplyCode.PRECONDITION_FAILED,
+              `delivery acknowledgement on channel ${this.id} timed out. Timeout value used: ${limit} ms. This timeout value can be configured, see consumers doc guide to learn more`,
+            ),
+          );
+          return;
+        }
+      }
+    }, TIMEOUT_TICK_MS);
+    t.unref();
+    return t;
   }
 
   cancelledByServer(c: Consumer): void {
@@ -485,13 +657,17 @@ export class Channel implements ConsumerOwner {
 
   private get(queueName: string, noAck: boolean): void {
     const q = this.vhost.getQueue(this.queueName(queueName), this.conn);
-    const got = q.get();
-    if (!got) {
+    const msg = q.get();
+    if (!msg) {
       this.send({ name: "basic.get-empty" });
       return;
     }
-    const { msg, count, seq } = got;
+    const count = q.lastCount;
+    const seq = q.lastSeq;
+    const exp = q.lastExp;
     const tag = ++this.deliveryTag;
+    const props =
+      count > 0 && q.a.queueType === "quorum" ? withDeliveryCount(msg.rawProps, count) : msg.rawProps;
     writeMethodWithContent(
       this.conn.out,
       this.id,
@@ -503,15 +679,16 @@ export class Channel implements ConsumerOwner {
         routingKey: msg.routingKey,
         messageCount: q.messageCount,
       },
-      msg.rawProps,
+      props,
       msg.body,
       this.conn.frameMax,
     );
     this.conn.scheduleFlush();
     if (noAck) q.settle(msg);
     else {
-      this.unacked.set(tag, { queue: q, msg, count, seq, consumer: undefined });
+      this.unacked.set(tag, { queue: q, msg, count, seq, exp, consumer: undefined, tick: this.ticks });
       q.unacked++;
+      this.tickTimer ??= this.startTimeoutTicks();
     }
   }
 
@@ -567,7 +744,7 @@ export class Channel implements ConsumerOwner {
       return;
     }
     const items = this.take(tag, multiple, methodId);
-    this.finish(items, kind === "ack" ? false : requeue);
+    this.finish(items, kind === "ack" ? "ack" : requeue ? "requeue" : "reject");
   }
 
   private release(u: Unacked): void {
@@ -576,7 +753,8 @@ export class Channel implements ConsumerOwner {
   }
 
   /** Settles or requeues taken entries, then lets their queues deliver again. */
-  private finish(items: Unacked[], requeue: boolean): void {
+  private finish(items: Unacked[], how: "ack" | "requeue" | "reject"): void {
+    const requeue = how === "requeue";
     const queues = new Set<Queue>();
     const back = new Map<Queue, Unacked[]>();
     for (const u of items) {
@@ -586,7 +764,8 @@ export class Channel implements ConsumerOwner {
         let l = back.get(u.queue);
         if (!l) back.set(u.queue, (l = []));
         l.push(u);
-      } else u.queue.settle(u.msg);
+      } else if (how === "reject") u.queue.reject(u.msg);
+      else u.queue.settle(u.msg);
     }
     for (const [q, l] of back) q.requeue(l);
     for (const q of queues) q.drain();
@@ -597,7 +776,7 @@ export class Channel implements ConsumerOwner {
   private recover(): void {
     const items = [...this.unacked.values()];
     this.unacked.clear();
-    this.finish(items, true);
+    this.finish(items, "requeue");
   }
 
   private commit(): void {
@@ -605,8 +784,12 @@ export class Channel implements ConsumerOwner {
     this.tx = [];
     for (const op of ops) {
       if (op.kind === "publish") this.publish(op.msg, op.mandatory);
-      else if (op.kind === "ack") this.finish(this.take(op.tag, op.multiple, 80), false);
-      else this.finish(this.take(op.tag, op.multiple, op.kind === "nack" ? 120 : 90), op.requeue);
+      else if (op.kind === "ack") this.finish(this.take(op.tag, op.multiple, 80), "ack");
+      else
+        this.finish(
+          this.take(op.tag, op.multiple, op.kind === "nack" ? 120 : 90),
+          op.requeue ? "requeue" : "reject",
+        );
     }
     this.send({ name: "tx.commit-ok" });
   }
@@ -616,6 +799,9 @@ export class Channel implements ConsumerOwner {
   /** Connection lost or channel closed: requeue unacked messages, drop consumers. */
   cleanup(): void {
     this.pending = undefined;
+    this.dropReplyConsumer();
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    this.tickTimer = undefined;
     this.tx = undefined;
     const consumers = [...this.consumers.values()];
     this.consumers.clear();

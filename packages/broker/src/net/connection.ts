@@ -23,7 +23,13 @@ import { Channel } from "./channel.js";
 /** What a connection needs from the broker that accepted it. */
 export interface ConnectionHost {
   readonly serverProperties: Record<string, unknown>;
-  readonly limits: { channelMax: number; frameMax: number; heartbeat: number; handshakeTimeoutMs: number };
+  readonly limits: {
+    channelMax: number;
+    frameMax: number;
+    heartbeat: number;
+    handshakeTimeoutMs: number;
+    consumerTimeoutMs: number;
+  };
   authenticate(mechanism: string, response: Buffer, remoteAddress: string | undefined): User | undefined;
   vhost(name: string): VHost | undefined;
   connectionClosed(c: Connection): void;
@@ -81,6 +87,15 @@ export class Connection {
 
   get remoteAddress(): string | undefined {
     return this.socket.remoteAddress;
+  }
+
+  get consumerTimeoutMs(): number {
+    return this.host.limits.consumerTimeoutMs;
+  }
+
+  /** Closes one channel with a soft error raised outside frame handling (e.g. a timer). */
+  channelError(ch: Channel, err: AmqpError): void {
+    if (this.channels.get(ch.id) === ch && !ch.closing) this.fail(err, ch);
   }
 
   /** Room in the output buffer for more deliveries? */
@@ -247,6 +262,7 @@ export class Connection {
   /** Sends connection.close and waits (briefly) for close-ok. */
   closeWithError(code: number, text: string, classId = 0, methodId = 0): void {
     if (this.state === "closing" || this.state === "closed") return;
+    const handshaking = this.state !== "running";
     this.state = "closing";
     for (const ch of this.channels.values()) ch.cleanup();
     this.channels.clear();
@@ -258,6 +274,8 @@ export class Connection {
       methodId,
     });
     this.flush();
+    // During the handshake RabbitMQ does not wait for close-ok.
+    if (handshaking) this.socket.end();
     this.timers.push(setTimeout(() => this.teardown(), 1000));
   }
 
@@ -332,10 +350,11 @@ export class Connection {
 
   private onTuneOk(channelMax: number, frameMax: number, heartbeat: number): void {
     const l = this.host.limits;
+    // As RabbitMQ: 0 means "no limit", which exceeds the server's limit and is refused too.
     if (frameMax !== 0 && frameMax < 4096) {
       throw new ConnectionError(ReplyCode.NOT_ALLOWED, `frame_max=${frameMax} < 4096 min size`, 10, 31);
     }
-    if (frameMax > l.frameMax) {
+    if (frameMax === 0 || frameMax > l.frameMax) {
       throw new ConnectionError(
         ReplyCode.NOT_ALLOWED,
         `frame_max=${frameMax} > ${l.frameMax} max size`,
@@ -343,7 +362,7 @@ export class Connection {
         31,
       );
     }
-    if (channelMax > l.channelMax) {
+    if (channelMax === 0 || channelMax > l.channelMax) {
       throw new ConnectionError(
         ReplyCode.NOT_ALLOWED,
         `channel_max=${channelMax} > ${l.channelMax} max`,
@@ -351,8 +370,8 @@ export class Connection {
         31,
       );
     }
-    this.frameMax = frameMax === 0 ? l.frameMax : frameMax;
-    this.channelMax = channelMax === 0 ? l.channelMax : channelMax;
+    this.frameMax = frameMax;
+    this.channelMax = channelMax;
     this.heartbeat = heartbeat;
     this.reader.frameMax = this.frameMax;
     this.state = "open";

@@ -7,10 +7,13 @@ import type { Queue } from "./queue.js";
  * interface, so queue code never depends on the network layer.
  */
 export interface ConsumerOwner {
-  /** Room for one more delivery (prefetch, flow control, socket backpressure)? */
+  /** Room for one more delivery (prefetch, socket backpressure)? */
   canDeliver(c: Consumer): boolean;
-  /** Sends msg; deliveryCount is the number of earlier deliveries of it from this queue. */
-  deliver(c: Consumer, q: Queue, msg: Message, deliveryCount: number, seq: number): void;
+  /**
+   * Sends msg. count is the number of earlier deliveries of it from this queue; seq and exp
+   * (expiry time, 0 = none) come back to the queue if the message is requeued.
+   */
+  deliver(c: Consumer, q: Queue, msg: Message, count: number, seq: number, exp: number): void;
   /** The queue went away under the consumer. */
   cancelledByServer(c: Consumer): void;
 }
@@ -28,9 +31,7 @@ export class Consumer {
     /** Per-consumer prefetch (basic.qos global=false), 0 = unlimited. */
     readonly prefetch: number,
     readonly args: FieldTable,
+    /** x-priority: higher-priority consumers are served first. */
+    readonly priority: number,
   ) {}
-
-  get hasRoom(): boolean {
-    return this.prefetch === 0 || this.unacked < this.prefetch;
-  }
 }

@@ -1,9 +1,10 @@
 import type { FieldTable } from "@warren/protocol";
 import type { Binding, Destination } from "../exchange/exchange-type.js";
 import type { Message } from "../message.js";
-import { Ring } from "../ring.js";
+import { FifoList, type MessageList, PriorityList } from "../ring.js";
 import type { MessageStore } from "../store/message-store.js";
 import type { Consumer } from "./consumer.js";
+import type { QueueArgs } from "./queue-args.js";
 
 /** A delivered message waiting for its ack, as the queue needs it back on requeue. */
 export interface Delivered {
@@ -12,40 +13,69 @@ export interface Delivered {
   /** Deliveries before this one. */
   readonly count: number;
   readonly seq: number;
+  /** Expiry time in ms since the epoch, 0 = never. */
+  readonly exp: number;
 }
 
 /** Who owns an exclusive queue (a connection); only identity matters here. */
 export type QueueOwner = object;
 
+export type DeadLetterReason = "rejected" | "expired" | "maxlen" | "delivery_limit";
+
+/** What a queue asks of its vhost. */
+export interface QueueHooks {
+  /** Auto-delete queue lost its last consumer, or x-expires ran out. */
+  remove(q: Queue): void;
+  /** A message leaves the queue for reason; the vhost dead-letters it if configured. */
+  deadLetter(q: Queue, msg: Message, reason: DeadLetterReason): void;
+}
+
 /**
- * A classic queue: a ring of message references, consumers served round-robin, and the
+ * A classic (or single-node quorum) queue: a list of message references, consumers served
+ * round-robin by priority, TTLs driven by one timer on the head, length limits, and the
  * message store told about persistent messages. Deliveries happen synchronously when a
  * message arrives and a consumer has room; otherwise `drain` runs when room appears.
  */
 export class Queue implements Destination {
   readonly kind = "queue" as const;
   routeMark = 0;
-  readonly ready = new Ring<Message>();
+  readonly ready: MessageList<Message>;
   readonly consumers: Consumer[] = [];
   /** Bindings pointing at this queue, with their source exchange name. */
   readonly bindings = new Set<{ exchange: string; binding: Binding }>();
+  /** The key the store knows this queue by. */
+  readonly storeKey: string;
+  readyBytes = 0;
   unacked = 0;
   deleted = false;
   private rr = 0;
   private seq = 0;
   private hadConsumers = false;
   private draining = false;
-  /** Set by the vhost: called when an auto-delete queue loses its last consumer. */
-  onUnused: ((q: Queue) => void) | undefined;
+  private readonly limited: boolean;
+  private readonly priorities: boolean;
+  private mixedConsumerPriorities = false;
+  private ttlTimer: NodeJS.Timeout | undefined;
+  private ttlTimerAt = 0;
+  private expiresTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly name: string,
+    readonly vhost: string,
     readonly durable: boolean,
     readonly exclusiveOwner: QueueOwner | undefined,
     readonly autoDelete: boolean,
     readonly args: FieldTable,
+    readonly a: QueueArgs,
     private readonly store: MessageStore,
-  ) {}
+    private readonly hooks: QueueHooks,
+  ) {
+    this.storeKey = `${vhost}\u0000${name}`;
+    this.priorities = a.maxPriority !== undefined;
+    this.ready = this.priorities ? new PriorityList<Message>(a.maxPriority!) : new FifoList<Message>();
+    this.limited = a.maxLength !== undefined || a.maxLengthBytes !== undefined;
+    this.armExpires();
+  }
 
   get messageCount(): number {
     return this.ready.length;
@@ -55,28 +85,140 @@ export class Queue implements Destination {
     return this.consumers.length;
   }
 
-  /** Accepts a routed message. */
-  enqueue(msg: Message): void {
+  private isFull(extraBytes: number): boolean {
+    const a = this.a;
+    return (
+      (a.maxLength !== undefined && this.ready.length >= a.maxLength) ||
+      (a.maxLengthBytes !== undefined && this.readyBytes + extraBytes > a.maxLengthBytes)
+    );
+  }
+
+  /** Expiry time for a message entering now, 0 when it never expires. */
+  private expiryOf(msg: Message, now: number): number {
+    const q = this.a.messageTtl;
+    const m = msg.expirationMs;
+    if (q === undefined && m < 0) return 0;
+    const ttl = q === undefined ? m : m < 0 ? q : Math.min(q, m);
+    return now + ttl;
+  }
+
+  /**
+   * Accepts a routed message; false when the queue refuses it (reject-publish overflow),
+   * so the publisher can be nacked.
+   */
+  enqueue(msg: Message): boolean {
+    if (this.limited && this.a.overflow !== "drop-head" && this.isFull(msg.bodySize)) {
+      if (this.a.overflow === "reject-publish-dlx") this.hooks.deadLetter(this, msg, "maxlen");
+      return false;
+    }
     msg.refs++;
-    if (this.durable && msg.persistent) this.store.enqueue(this.name, msg);
+    if (this.durable && msg.persistent) this.store.enqueue(this.storeKey, msg);
     const seq = ++this.seq;
+    let exp = 0;
+    let now = 0;
+    if (this.a.messageTtl !== undefined || msg.expirationMs >= 0) {
+      now = Date.now();
+      exp = this.expiryOf(msg, now);
+    }
     if (this.ready.length === 0 && this.consumers.length > 0) {
       const c = this.pickConsumer();
       if (c) {
-        c.owner.deliver(c, this, msg, 0, seq);
-        return;
+        c.owner.deliver(c, this, msg, 0, seq, exp);
+        return true;
       }
     }
-    this.ready.push(msg, 0, seq);
+    if (exp !== 0 && exp <= now) {
+      // TTL 0: expires unless it could be delivered at once.
+      this.dropMessage(msg, "expired");
+      return true;
+    }
+    this.ready.push(msg, this.priorities ? msg.priority : 0, 0, seq, exp);
+    this.readyBytes += msg.bodySize;
+    if (exp !== 0) this.armTtl();
+    if (this.limited) this.dropHeadOverLimit();
+    return true;
   }
 
-  /** The next consumer with room, round-robin; undefined when none has room. */
+  private dropHeadOverLimit(): void {
+    const a = this.a;
+    while (
+      this.ready.length > 0 &&
+      ((a.maxLength !== undefined && this.ready.length > a.maxLength) ||
+        (a.maxLengthBytes !== undefined && this.readyBytes > a.maxLengthBytes))
+    ) {
+      this.dropMessage(this.shiftHead(), "maxlen");
+    }
+  }
+
+  /** Removes the head, keeping byte accounting right; read head columns first. */
+  private shiftHead(): Message {
+    const msg = this.ready.shift()!;
+    this.readyBytes -= msg.bodySize;
+    return msg;
+  }
+
+  /** A message leaves the queue without being delivered (expired, dropped, rejected). */
+  private dropMessage(msg: Message, reason: DeadLetterReason): void {
+    this.hooks.deadLetter(this, msg, reason);
+    this.settle(msg);
+  }
+
+  /** Expires messages at the head whose time has come. */
+  private expireHead(now: number): void {
+    while (this.ready.length > 0) {
+      const exp = this.ready.headExp;
+      if (exp === 0 || exp > now) break;
+      this.dropMessage(this.shiftHead(), "expired");
+    }
+  }
+
+  /** Keeps one timer armed for the head's expiry. */
+  private armTtl(): void {
+    if (this.ready.length === 0 || this.deleted) return;
+    const exp = this.ready.headExp;
+    if (exp === 0) return;
+    if (this.ttlTimer && this.ttlTimerAt <= exp) return;
+    if (this.ttlTimer) clearTimeout(this.ttlTimer);
+    this.ttlTimerAt = exp;
+    this.ttlTimer = setTimeout(this.onTtl, Math.max(0, exp - Date.now()));
+    this.ttlTimer.unref();
+  }
+
+  private readonly onTtl = (): void => {
+    this.ttlTimer = undefined;
+    this.expireHead(Date.now());
+    this.armTtl();
+  };
+
+  /** The next consumer with room, round-robin within the highest priority that has room. */
   private pickConsumer(): Consumer | undefined {
-    const n = this.consumers.length;
-    for (let tries = 0; tries < n; tries++) {
-      if (this.rr >= n) this.rr = 0;
-      const c = this.consumers[this.rr++]!;
-      if (c.owner.canDeliver(c)) return c;
+    const cs = this.consumers;
+    const n = cs.length;
+    if (this.a.singleActiveConsumer) {
+      const c = cs[0];
+      return c?.owner.canDeliver(c) ? c : undefined;
+    }
+    if (!this.mixedConsumerPriorities) {
+      for (let tries = 0; tries < n; tries++) {
+        if (this.rr >= n) this.rr = 0;
+        const c = cs[this.rr++]!;
+        if (c.owner.canDeliver(c)) return c;
+      }
+      return undefined;
+    }
+    // Consumers are sorted by priority; try each priority group in turn.
+    for (let start = 0; start < n; ) {
+      let end = start + 1;
+      while (end < n && cs[end]!.priority === cs[start]!.priority) end++;
+      const size = end - start;
+      for (let tries = 0; tries < size; tries++) {
+        const c = cs[start + ((this.rr + tries) % size)]!;
+        if (c.owner.canDeliver(c)) {
+          this.rr = (this.rr + tries + 1) % size;
+          return c;
+        }
+      }
+      start = end;
     }
     return undefined;
   }
@@ -86,32 +228,55 @@ export class Queue implements Destination {
     if (this.draining || this.deleted) return;
     this.draining = true;
     try {
+      let now = 0;
       while (this.ready.length > 0 && this.consumers.length > 0) {
+        const exp = this.ready.headExp;
+        if (exp !== 0) {
+          now ||= Date.now();
+          if (exp <= now) {
+            this.dropMessage(this.shiftHead(), "expired");
+            continue;
+          }
+        }
         const c = this.pickConsumer();
         if (!c) break;
-        const count = this.ready.headNum;
+        const count = this.ready.headCount;
         const seq = this.ready.headSeq;
-        const msg = this.ready.shift()!;
-        c.owner.deliver(c, this, msg, count, seq);
+        const msg = this.shiftHead();
+        c.owner.deliver(c, this, msg, count, seq, exp);
       }
     } finally {
       this.draining = false;
     }
+    this.armTtl();
   }
 
-  /** basic.get: the head message with its delivery count, or undefined. */
-  get(): { msg: Message; count: number; seq: number } | undefined {
+  /** basic.get: the head message, or undefined. Fills lastCount/lastSeq/lastExp. */
+  get(): Message | undefined {
+    this.touch();
+    if (this.ready.length > 0 && this.ready.headExp !== 0) this.expireHead(Date.now());
     if (this.ready.length === 0) return undefined;
-    const count = this.ready.headNum;
-    const seq = this.ready.headSeq;
-    const msg = this.ready.shift()!;
-    return { msg, count, seq };
+    this.lastCount = this.ready.headCount;
+    this.lastSeq = this.ready.headSeq;
+    this.lastExp = this.ready.headExp;
+    const msg = this.shiftHead();
+    this.armTtl();
+    return msg;
   }
+
+  lastCount = 0;
+  lastSeq = 0;
+  lastExp = 0;
 
   /** A delivered message was acked (or delivered with no-ack): it leaves the queue for good. */
   settle(msg: Message): void {
-    if (this.durable && msg.persistent) this.store.remove(this.name, msg);
+    if (this.durable && msg.persistent) this.store.remove(this.storeKey, msg);
     msg.refs--;
+  }
+
+  /** A delivered message was rejected without requeue. */
+  reject(msg: Message): void {
+    this.dropMessage(msg, "rejected");
   }
 
   /** Puts delivered messages back at the head, in their original order. */
@@ -121,13 +286,31 @@ export class Queue implements Destination {
       return;
     }
     items.sort((a, b) => b.seq - a.seq);
-    for (const d of items) this.ready.unshift(d.msg, d.count + 1, d.seq);
+    const limit = this.a.deliveryLimit;
+    for (const d of items) {
+      if (limit !== undefined && d.count + 1 > limit) {
+        this.dropMessage(d.msg, "delivery_limit");
+        continue;
+      }
+      this.ready.unshift(d.msg, this.priorities ? d.msg.priority : 0, d.count + 1, d.seq, d.exp);
+      this.readyBytes += d.msg.bodySize;
+    }
     this.drain();
   }
 
   addConsumer(c: Consumer): void {
-    this.consumers.push(c);
+    // Keep consumers sorted by priority (stable), highest first.
+    let i = this.consumers.length;
+    while (i > 0 && this.consumers[i - 1]!.priority < c.priority) i--;
+    this.consumers.splice(i, 0, c);
+    if (
+      c.priority !== this.consumers[0]!.priority ||
+      c.priority !== this.consumers[this.consumers.length - 1]!.priority
+    ) {
+      this.mixedConsumerPriorities = true;
+    }
     this.hadConsumers = true;
+    this.clearExpires();
     this.drain();
   }
 
@@ -136,23 +319,49 @@ export class Queue implements Destination {
     if (i < 0) return;
     this.consumers.splice(i, 1);
     if (this.rr > i) this.rr--;
-    if (this.consumers.length === 0 && this.autoDelete && this.hadConsumers) this.onUnused?.(this);
+    if (this.consumers.length === 0) {
+      this.mixedConsumerPriorities = false;
+      if (this.autoDelete && this.hadConsumers) {
+        this.hooks.remove(this);
+        return;
+      }
+      this.armExpires();
+    } else if (this.a.singleActiveConsumer && i === 0) this.drain();
+  }
+
+  /** Use (redeclare, basic.get) restarts the x-expires clock. */
+  touch(): void {
+    if (this.a.expires !== undefined && this.consumers.length === 0) this.armExpires();
+  }
+
+  private armExpires(): void {
+    if (this.a.expires === undefined || this.deleted) return;
+    this.clearExpires();
+    this.expiresTimer = setTimeout(() => this.hooks.remove(this), this.a.expires);
+    this.expiresTimer.unref();
+  }
+
+  private clearExpires(): void {
+    if (this.expiresTimer) clearTimeout(this.expiresTimer);
+    this.expiresTimer = undefined;
   }
 
   /** Drops every ready message; returns how many. */
   purge(): number {
     const n = this.ready.length;
-    for (const msg of this.ready.clear()) this.settle(msg);
+    while (this.ready.length > 0) this.settle(this.shiftHead());
     return n;
   }
 
   /** Marks the queue deleted, cancels its consumers, drops its messages; returns the ready count. */
   destroy(): number {
     this.deleted = true;
+    this.clearExpires();
+    if (this.ttlTimer) clearTimeout(this.ttlTimer);
     const consumers = this.consumers.splice(0);
     for (const c of consumers) c.owner.cancelledByServer(c);
     const n = this.purge();
-    if (this.durable) this.store.dropQueue(this.name);
+    if (this.durable) this.store.dropQueue(this.storeKey);
     return n;
   }
 }
