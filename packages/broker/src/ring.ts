@@ -142,7 +142,7 @@ export class PriorityList<T> implements MessageList<T> {
   }
 
   private level(p: number): number {
-    return p > this.maxPriority ? this.maxPriority : p < 0 ? 0 : p;
+    return p > this.maxPriority ? this.maxPriority : Math.max(p, 0);
   }
 
   push(item: T, p: number, count: number, seq: number, exp: number): void {
@@ -160,7 +160,7 @@ export class PriorityList<T> implements MessageList<T> {
   }
 
   private get head(): Ring<T> {
-    return this.levels[this.top < 0 ? 0 : this.top]!;
+    return this.levels[Math.max(this.top, 0)]!;
   }
 
   peek(): T | undefined {

@@ -286,7 +286,7 @@ export class Channel implements ConsumerOwner, ReplyTarget {
   /** A content header frame payload: class-id, weight, body-size, properties. */
   handleHeader(buf: Buffer, start: number, end: number): void {
     const p = this.pending;
-    if (!p || !p.awaitingHeader) throw unexpectedFrame("unexpected content header frame");
+    if (!p?.awaitingHeader) throw unexpectedFrame("unexpected content header frame");
     if (end - start < 14) throw unexpectedFrame("content header too short");
     if (buf.readUInt16BE(start) !== 60) throw unexpectedFrame("content header for a class other than basic");
     const size = buf.readUInt32BE(start + 4) * 0x100000000 + buf.readUInt32BE(start + 8);
