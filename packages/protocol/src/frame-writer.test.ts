@@ -202,3 +202,36 @@ test("take() hands over the bytes and starts a fresh buffer; reset() reuses it",
   w.reset();
   assert.equal(w.pos, 0);
 });
+
+test("bad arguments to the frame writers are RangeErrors and leave the writer as it was", () => {
+  const w = new Writer(8);
+  writeHeartbeat(w);
+  const before = hex(w.toBuffer());
+  const long = "x".repeat(256);
+  const longUtf8 = "é".repeat(128); // 128 units, 256 bytes
+  for (const f of [
+    () => writeDeliver(w, 1, long, 1, false, "", "", PROPS, Buffer.alloc(1), 0),
+    () => writeDeliver(w, 1, "", 1, false, longUtf8, "", PROPS, Buffer.alloc(1), 0),
+    () => writeDeliver(w, 70000, "", 1, false, "", "", PROPS, Buffer.alloc(1), 0),
+    () => writeDeliver(w, 1, "", -1, false, "", "", PROPS, Buffer.alloc(1), 0),
+    () => writeContent(w, -1, PROPS, Buffer.alloc(1), 0),
+    () => writeContent(w, 1, PROPS, Buffer.alloc(1), 8),
+  ]) {
+    const pos = w.pos;
+    assert.throws(f, RangeError);
+    w.pos = pos;
+  }
+  assert.equal(hex(w.toBuffer()).slice(0, before.length), before);
+  // Exactly 255 bytes is fine, in ASCII and in UTF-8.
+  const ok = new Writer(8);
+  writeDeliver(ok, 1, "x".repeat(255), 1, false, "é".repeat(127) + "x", "", PROPS, Buffer.alloc(0), 8);
+  const [m] = readFrames([ok.toBuffer()]);
+  assert.deepStrictEqual(decodeMethod(m!.payload, 0, m!.payload.length), {
+    name: "basic.deliver",
+    consumerTag: "x".repeat(255),
+    deliveryTag: 1,
+    redelivered: false,
+    exchange: "é".repeat(127) + "x",
+    routingKey: "",
+  });
+});
