@@ -1,1 +1,20 @@
-export {};
+/**
+ * @warren/client: an AMQP 0-9-1 client (connect, Connection, Channel, Message) and a small
+ * kombu-style layer on top (BrokerConnection with ensure/failover, Exchange, Queue,
+ * Producer, Consumer).
+ */
+export {
+  AmqpError,
+  type BasicProperties,
+  ChannelError,
+  ConnectionError,
+  type FieldTable,
+  type FieldValue,
+  ReplyCode,
+  typed,
+} from "@warren/protocol";
+export * from "./channel.js";
+export * from "./closed-error.js";
+export * from "./connection.js";
+export * from "./message.js";
+export * from "./url.js";

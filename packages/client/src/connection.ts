@@ -1,0 +1,572 @@
+import { EventEmitter } from "node:events";
+import net, { type Socket } from "node:net";
+import { platform, version as nodeVersion } from "node:process";
+import tls from "node:tls";
+import {
+  AmqpError,
+  type BasicProperties,
+  ConnectionError,
+  decodeMethod,
+  encodeProperties,
+  type FieldTable,
+  FrameReader,
+  FrameType,
+  type Method,
+  type MethodInit,
+  PROTOCOL_HEADER,
+  ReplyCode,
+  replyCodeName,
+  unexpectedFrame,
+  Writer,
+  writeHeartbeat,
+  writeMethodFrame,
+  writeMethodWithContent,
+} from "@warren/protocol";
+import { Channel } from "./channel.js";
+import { ClosedError } from "./closed-error.js";
+import { parseUrl } from "./url.js";
+
+/** The client library's version, sent in client-properties. */
+export const CLIENT_VERSION = "0.1.0";
+
+/** Where and how to connect. Every field has a default; see also parseUrl. */
+export interface ConnectOptions {
+  /** "amqps" connects with TLS. Default "amqp". */
+  protocol?: "amqp" | "amqps";
+  /** Default "localhost". */
+  hostname?: string;
+  /** Default 5672 (5671 for amqps). */
+  port?: number;
+  /** Default "guest". */
+  username?: string;
+  /** Default "guest". */
+  password?: string;
+  /** Default "/". */
+  vhost?: string;
+  /**
+   * Requested heartbeat interval in seconds. Unset: take the server's. 0: no heartbeats.
+   * Otherwise the lower of this and the server's (or this one if the server proposes 0).
+   */
+  heartbeat?: number;
+  /** Largest frame we accept, in bytes. Default 131072; the lower of ours and the server's wins. */
+  frameMax?: number;
+  /** Highest channel number. Default 2047; the lower of ours and the server's wins. */
+  channelMax?: number;
+  /** Milliseconds for TCP connect plus the AMQP handshake. Default 10000. */
+  connectionTimeout?: number;
+  /** Shown by the broker's management tools (client property connection_name). */
+  connectionName?: string;
+  /** Extra client properties, merged over the defaults. */
+  clientProperties?: FieldTable;
+  /** TLS options for amqps (ca, cert, key, rejectUnauthorized, …). */
+  tls?: tls.ConnectionOptions;
+}
+
+/** Events of a Connection. */
+export type ConnectionEvents = {
+  /**
+   * The connection failed: a server connection.close (ConnectionError with the reply code),
+   * a protocol error, or the socket was lost (ClosedError). Emitted only when someone listens,
+   * so that an unobserved failure does not crash the process; 'close' always follows.
+   */
+  error: [err: Error];
+  /** The connection is closed; `err` is undefined after a clean close(). */
+  close: [err: Error | undefined];
+  /** The server stopped reading from us (resource alarm); publishes should pause. */
+  blocked: [reason: string];
+  /** The server reads from us again. */
+  unblocked: [];
+  /** Buffered output has drained below the high-water mark after publish() returned false. */
+  drain: [];
+};
+
+/** Pending output beyond this makes publish() return false. */
+const HIGH_WATER = 1 << 20;
+/** Output smaller than this is copied out at flush and the write buffer reused. */
+const COPY_MAX = 16 * 1024;
+/** A write buffer grown beyond this by a big message is not kept after flush. */
+const KEEP_MAX = 256 * 1024;
+const INITIAL_OUT = 64 * 1024;
+
+type State = "opening" | "open" | "closing" | "closed";
+
+/**
+ * Connects to a broker and opens an AMQP connection: PLAIN authentication, tune
+ * negotiation, then connection.open on the vhost.
+ *
+ * @param url an amqp:// or amqps:// URL, or options
+ * @param overrides options applied over those parsed from the URL
+ * @example
+ *   const conn = await connect("amqp://guest:guest@localhost:5672/");
+ *   const ch = await conn.createChannel();
+ */
+export function connect(
+  url: string | ConnectOptions = {},
+  overrides: ConnectOptions = {},
+): Promise<Connection> {
+  const base = typeof url === "string" ? parseUrl(url) : url;
+  return Connection.open({ ...base, ...overrides });
+}
+
+/** Strips the "NAME - " prefix RabbitMQ puts in reply texts, since AmqpError adds it back. */
+export function replyTextBody(code: number, text: string): string {
+  const prefix = `${replyCodeName(code)} - `;
+  return text.startsWith(prefix) ? text.slice(prefix.length) : text;
+}
+
+/**
+ * An AMQP 0-9-1 connection. Obtain one with connect(); open channels with createChannel().
+ *
+ * Output from every channel goes into one buffer that is written to the socket once per
+ * event-loop turn (setImmediate), so a burst of publishes or acks costs one syscall.
+ */
+export class Connection extends EventEmitter<ConnectionEvents> {
+  /** The server's connection.start properties (product, version, capabilities, …). */
+  serverProperties: FieldTable = {};
+  /** Negotiated largest frame size in bytes (0: unlimited). */
+  frameMax = 0;
+  /** Negotiated highest channel number. */
+  channelMax = 0;
+  /** Negotiated heartbeat interval in seconds (0: none). */
+  heartbeat = 0;
+  private state: State = "opening";
+  private _blocked = false;
+  private readonly socket: Socket;
+  private readonly reader = new FrameReader(0);
+  private readonly out = new Writer(INITIAL_OUT);
+  /** Reused to encode publish properties before they are copied into `out`. */
+  private readonly props = new Writer(256);
+  private readonly channels = new Map<number, Channel>();
+  private nextChannelId = 1;
+  private flushScheduled = false;
+  private needDrain = false;
+  private awaitingHeader = true;
+  private socketError: Error | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private opening: { resolve: (c: Connection) => void; reject: (e: Error) => void } | undefined;
+  /** How far the handshake got, for a useful error when the server just hangs up. */
+  private stage = "connecting";
+  private readonly closedPromise: Promise<void>;
+  private resolveClosed!: () => void;
+  private closeError: Error | undefined;
+  private readonly flushNow = () => this.flush();
+
+  /** Use connect(). */
+  static open(options: ConnectOptions): Promise<Connection> {
+    return new Promise((resolve, reject) => {
+      new Connection(options, { resolve, reject });
+    });
+  }
+
+  private constructor(
+    private readonly options: ConnectOptions,
+    opening: { resolve: (c: Connection) => void; reject: (e: Error) => void },
+  ) {
+    super();
+    this.opening = opening;
+    this.closedPromise = new Promise((r) => (this.resolveClosed = r));
+    const secure = options.protocol === "amqps";
+    const host = options.hostname ?? "localhost";
+    const port = options.port ?? (secure ? 5671 : 5672);
+    this.socket = secure
+      ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...options.tls })
+      : net.connect({ host, port });
+    const s = this.socket;
+    s.setNoDelay(true);
+    s.on(secure ? "secureConnect" : "connect", () => (this.stage = "waiting for connection.start"));
+    s.on("data", (chunk: Buffer) => this.onData(chunk));
+    s.on("error", (e) => (this.socketError ??= e));
+    s.on("close", () => this.onSocketClose());
+    s.on("drain", () => this.maybeDrain());
+    // Queued by the socket until it connects.
+    s.write(PROTOCOL_HEADER);
+    const ms = options.connectionTimeout ?? 10_000;
+    this.timers.push(
+      setTimeout(() => {
+        if (this.state === "opening")
+          s.destroy(new Error(`connection timeout after ${ms} ms (${this.stage})`));
+      }, ms),
+    );
+  }
+
+  /** True while the server has us blocked (connection.blocked). */
+  get blocked(): boolean {
+    return this._blocked;
+  }
+
+  /** True until the connection is closing or closed. */
+  get isOpen(): boolean {
+    return this.state === "open";
+  }
+
+  /** Resolves when the connection is closed, for whatever reason. */
+  get closed(): Promise<void> {
+    return this.closedPromise;
+  }
+
+  /**
+   * False when more output is buffered than the high-water mark (1 MiB), or the server
+   * blocked us: publishers should wait for 'drain'.
+   */
+  get writable(): boolean {
+    if (!this._blocked && this.out.pos + this.socket.writableLength < HIGH_WATER) return true;
+    this.needDrain = true;
+    return false;
+  }
+
+  /** Opens a channel. */
+  async createChannel(): Promise<Channel> {
+    if (this.state !== "open") throw this.closedError();
+    const id = this.allocateChannelId();
+    const ch = new Channel(this, id);
+    this.channels.set(id, ch);
+    await ch.open();
+    return ch;
+  }
+
+  /**
+   * Closes the connection cleanly: connection.close, then close-ok from the server. Channels
+   * are closed with it; their pending operations reject with a ClosedError.
+   */
+  close(): Promise<void> {
+    if (this.state === "opening") this.socket.destroy();
+    if (this.state !== "open") return this.closedPromise;
+    this.state = "closing";
+    writeMethodFrame(this.out, 0, {
+      name: "connection.close",
+      replyCode: ReplyCode.REPLY_SUCCESS,
+      replyText: "Goodbye",
+      classId: 0,
+      methodId: 0,
+    });
+    this.flush();
+    const t = setTimeout(() => this.socket.destroy(), 5000);
+    t.unref();
+    this.timers.push(t);
+    return this.closedPromise;
+  }
+
+  // ------------------------------------------------------------------ for Channel
+
+  /** @internal Appends a method frame; flushed at the end of the event-loop turn. */
+  sendMethod(channel: number, m: MethodInit): void {
+    writeMethodFrame(this.out, channel, m);
+    this.scheduleFlush();
+  }
+
+  /** @internal Appends basic.publish with its content header and body frames. */
+  sendPublish(
+    channel: number,
+    exchange: string,
+    routingKey: string,
+    mandatory: boolean,
+    properties: BasicProperties,
+    body: Buffer,
+  ): void {
+    const p = this.props;
+    p.pos = 0;
+    encodeProperties(p, properties);
+    writeMethodWithContent(
+      this.out,
+      channel,
+      { name: "basic.publish", exchange, routingKey, mandatory },
+      p.buf.subarray(0, p.pos),
+      body,
+      this.frameMax,
+    );
+    this.scheduleFlush();
+  }
+
+  /** @internal The channel is fully closed: its number may be reused. */
+  releaseChannel(ch: Channel): void {
+    if (this.channels.get(ch.id) === ch) this.channels.delete(ch.id);
+  }
+
+  /** @internal The error for an operation attempted after close. */
+  closedError(): Error {
+    return new ClosedError("connection is closed", this.closeError ? { cause: this.closeError } : undefined);
+  }
+
+  // ------------------------------------------------------------------ output
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(this.flushNow);
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const out = this.out;
+    if (out.pos === 0 || this.socket.destroyed) {
+      out.pos = 0;
+      return;
+    }
+    let chunk: Buffer;
+    if (out.pos < COPY_MAX) {
+      // Small output: copy it out and keep the buffer.
+      chunk = Buffer.allocUnsafe(out.pos);
+      out.buf.copy(chunk, 0, 0, out.pos);
+    } else {
+      // Big output: hand the buffer itself to the socket and start a new one, a small one
+      // again if a large message had grown it.
+      chunk = out.buf.subarray(0, out.pos);
+      out.buf = Buffer.allocUnsafe(out.buf.length > KEEP_MAX ? INITIAL_OUT : out.buf.length);
+    }
+    out.pos = 0;
+    if (this.socket.write(chunk)) this.maybeDrain();
+  }
+
+  private maybeDrain(): void {
+    if (!this.needDrain || !this.writable) return;
+    this.needDrain = false;
+    this.emit("drain");
+    for (const ch of this.channels.values()) ch.emit("drain");
+  }
+
+  // ------------------------------------------------------------------ input
+
+  private onData(chunk: Buffer): void {
+    if (this.state === "closed") return;
+    if (this.awaitingHeader) {
+      this.awaitingHeader = false;
+      // A server that does not speak 0-9-1 answers with its own protocol header and hangs up.
+      if (chunk[0] === 0x41) {
+        this.fail(
+          new ClosedError(
+            `server refused AMQP 0-9-1 (it offers ${JSON.stringify(chunk.toString("latin1"))})`,
+          ),
+        );
+        return;
+      }
+    }
+    try {
+      this.reader.push(chunk, this.onFrame);
+    } catch (e) {
+      this.fail(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  private readonly onFrame = (
+    type: number,
+    channel: number,
+    buf: Buffer,
+    start: number,
+    end: number,
+  ): void => {
+    if (this.state === "closed") return;
+    if (channel === 0) {
+      if (type === FrameType.METHOD) this.onConnectionMethod(decodeMethod(buf, start, end));
+      else if (type !== FrameType.HEARTBEAT) throw unexpectedFrame(`frame type ${type} on channel 0`);
+      return;
+    }
+    const ch = this.channels.get(channel);
+    // Frames for a channel we already let go of (e.g. deliveries racing our close) are dropped.
+    if (ch) ch.onFrame(type, buf, start, end);
+  };
+
+  private onConnectionMethod(m: Method): void {
+    switch (m.name) {
+      case "connection.start":
+        return this.onStart(m.serverProperties, m.mechanisms);
+      case "connection.tune":
+        return this.onTune(m.channelMax, m.frameMax, m.heartbeat);
+      case "connection.open-ok": {
+        if (this.state !== "opening") break;
+        this.state = "open";
+        this.stage = "open";
+        this.startHeartbeat();
+        const o = this.opening;
+        this.opening = undefined;
+        o?.resolve(this);
+        return;
+      }
+      case "connection.close": {
+        writeMethodFrame(this.out, 0, { name: "connection.close-ok" });
+        this.flush();
+        this.socket.end();
+        this.finish(
+          new ConnectionError(m.replyCode, replyTextBody(m.replyCode, m.replyText), m.classId, m.methodId),
+        );
+        return;
+      }
+      case "connection.close-ok":
+        this.socket.end();
+        this.finish(undefined);
+        return;
+      case "connection.blocked":
+        this._blocked = true;
+        this.emit("blocked", m.reason);
+        return;
+      case "connection.unblocked":
+        this._blocked = false;
+        this.emit("unblocked");
+        this.maybeDrain();
+        return;
+      case "connection.update-secret-ok":
+        return;
+      default:
+        break;
+    }
+    throw unexpectedFrame(`unexpected ${m.name} on channel 0`);
+  }
+
+  private onStart(serverProperties: FieldTable, mechanisms: string): void {
+    if (this.state !== "opening" || this.stage !== "waiting for connection.start") {
+      throw unexpectedFrame("unexpected connection.start");
+    }
+    this.serverProperties = serverProperties;
+    if (!mechanisms.split(" ").includes("PLAIN")) {
+      throw new ConnectionError(
+        ReplyCode.NOT_IMPLEMENTED,
+        `server offers no PLAIN mechanism (${mechanisms})`,
+      );
+    }
+    const o = this.options;
+    const clientProperties: FieldTable = {
+      product: "Warren client",
+      version: CLIENT_VERSION,
+      platform: `Node.js ${nodeVersion} (${platform})`,
+      information: "https://github.com/warren/warren",
+      capabilities: {
+        publisher_confirms: true,
+        exchange_exchange_bindings: true,
+        "basic.nack": true,
+        consumer_cancel_notify: true,
+        "connection.blocked": true,
+        authentication_failure_close: true,
+        per_consumer_qos: true,
+      },
+      ...(o.connectionName !== undefined ? { connection_name: o.connectionName } : {}),
+      ...o.clientProperties,
+    };
+    this.stage = "authenticating";
+    this.sendMethod(0, {
+      name: "connection.start-ok",
+      clientProperties,
+      mechanism: "PLAIN",
+      response: `\u0000${o.username ?? "guest"}\u0000${o.password ?? "guest"}`,
+      locale: "en_US",
+    });
+  }
+
+  private onTune(channelMax: number, frameMax: number, heartbeat: number): void {
+    if (this.state !== "opening" || this.stage !== "authenticating") {
+      throw unexpectedFrame("unexpected connection.tune");
+    }
+    const o = this.options;
+    this.channelMax = negotiate(channelMax, o.channelMax ?? 2047) || 65535;
+    this.frameMax = negotiate(frameMax, o.frameMax ?? 131072);
+    this.heartbeat =
+      o.heartbeat === undefined ? heartbeat : o.heartbeat === 0 ? 0 : negotiate(heartbeat, o.heartbeat);
+    this.reader.frameMax = this.frameMax;
+    this.stage = "opening the vhost";
+    this.sendMethod(0, {
+      name: "connection.tune-ok",
+      channelMax: this.channelMax,
+      frameMax: this.frameMax,
+      heartbeat: this.heartbeat,
+    });
+    this.sendMethod(0, { name: "connection.open", virtualHost: o.vhost ?? "/" });
+  }
+
+  private startHeartbeat(): void {
+    if (this.heartbeat <= 0) return;
+    const s = this.socket;
+    let lastRead = s.bytesRead;
+    let lastWritten = s.bytesWritten;
+    let silentTicks = 0;
+    // Ticks at half the interval: send a heartbeat when we have been quiet for a tick, and
+    // give up after two full intervals without a byte from the server (as RabbitMQ does).
+    const t = setInterval(() => {
+      if (s.bytesWritten === lastWritten && !this.flushScheduled) {
+        writeHeartbeat(this.out);
+        this.flush();
+      }
+      lastWritten = s.bytesWritten;
+      if (s.bytesRead === lastRead) {
+        if (++silentTicks >= 4)
+          s.destroy(new Error(`missed heartbeats from the server (${this.heartbeat}s)`));
+      } else silentTicks = 0;
+      lastRead = s.bytesRead;
+    }, this.heartbeat * 500);
+    // The socket keeps the process alive while the connection is open; the timer need not.
+    t.unref();
+    this.timers.push(t);
+  }
+
+  private allocateChannelId(): number {
+    const max = this.channelMax;
+    for (let i = 0; i < max; i++) {
+      const id = ((this.nextChannelId - 1 + i) % max) + 1;
+      if (!this.channels.has(id)) {
+        this.nextChannelId = (id % max) + 1;
+        return id;
+      }
+    }
+    throw new ClosedError(`no free channel (channel_max ${max})`);
+  }
+
+  /** A protocol-level failure on our side: tell the server, then drop the connection. */
+  private fail(err: Error): void {
+    if (this.state === "closed") return;
+    if (err instanceof AmqpError && this.state !== "opening") {
+      writeMethodFrame(this.out, 0, {
+        name: "connection.close",
+        replyCode: err.code,
+        replyText: err.replyText.slice(0, 255),
+        classId: err.classId,
+        methodId: err.methodId,
+      });
+      this.flush();
+    }
+    this.socket.end();
+    this.finish(err);
+  }
+
+  private onSocketClose(): void {
+    if (this.state === "closed") return;
+    if (this.state === "closing") return this.finish(undefined);
+    const cause = this.socketError;
+    const text =
+      this.state === "opening"
+        ? `connection closed by the server while ${this.stage}` +
+          (this.stage === "authenticating" ? " (wrong username or password?)" : "")
+        : "connection lost";
+    this.finish(new ClosedError(cause ? `${text}: ${cause.message}` : text, cause ? { cause } : undefined));
+  }
+
+  /** Everything ends here, once: channels, timers, the open promise, events. */
+  private finish(err: Error | undefined): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    this.closeError = err;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.length = 0;
+    const channelErr = err ?? new ClosedError("connection closed");
+    for (const ch of [...this.channels.values()]) ch.terminate(channelErr);
+    this.channels.clear();
+    if (!this.socket.destroyed) {
+      if (!this.socket.writableEnded) this.socket.end();
+      // Give the peer a moment to read our last frames, but do not wait forever.
+      setTimeout(() => this.socket.destroy(), 1000).unref();
+    }
+    const o = this.opening;
+    this.opening = undefined;
+    this.resolveClosed();
+    if (o) {
+      // Never opened: the caller of connect() gets the error, no events.
+      o.reject(err ?? new ClosedError("connection closed during the handshake"));
+      return;
+    }
+    if (err && this.listenerCount("error") > 0) this.emit("error", err);
+    this.emit("close", err);
+  }
+}
+
+/** Tune negotiation: 0 means "no limit", so take the other side's value; else the lower. */
+function negotiate(server: number, client: number): number {
+  if (server === 0) return client;
+  if (client === 0) return server;
+  return Math.min(server, client);
+}
