@@ -3,6 +3,7 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { ProtocolError } from "./errors.js";
 import {
+  decodeShortString,
   type FieldTable,
   type FieldValue,
   fieldInteger,
@@ -180,4 +181,34 @@ test("property: decoding any table prefix never throws anything but a ProtocolEr
     }),
     { numRuns: 500 },
   );
+});
+
+test("property: decodeShortString (cached) agrees with Buffer#toString", () => {
+  const seen: Buffer[] = [];
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 40 }),
+        fc.uint8Array({ maxLength: 40 }).map((b) => b.map((x) => x & 0x7f)),
+        fc.constantFrom(...["x-death", "x-match", "amq.topic", "a", "b", ""].map((s) => new Uint8Array(Buffer.from(s)))),
+      ),
+      fc.nat(),
+      (bytes, pick) => {
+        const b = Buffer.concat([Buffer.from([0xff]), bytes, Buffer.from([0x41])]);
+        assert.equal(decodeShortString(b, 1, 1 + bytes.length), b.toString("utf8", 1, 1 + bytes.length));
+        // Re-decode an earlier string: whatever has been cached since must not leak in.
+        seen.push(b);
+        const old = seen[pick % seen.length]!;
+        assert.equal(decodeShortString(old, 1, old.length - 1), old.toString("utf8", 1, old.length - 1));
+      },
+    ),
+    { numRuns: 5000 },
+  );
+  // Many distinct same-length keys (every slot collides sooner or later).
+  for (let i = 0; i < 5000; i++) {
+    const b = Buffer.from(`key-${String(i).padStart(5, "0")}`);
+    assert.equal(decodeShortString(b, 0, b.length), b.toString());
+    const c = Buffer.from(`key-${String(4999 - i).padStart(5, "0")}`);
+    assert.equal(decodeShortString(c, 0, c.length), c.toString());
+  }
 });

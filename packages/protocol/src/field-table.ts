@@ -247,18 +247,53 @@ function writeTyped(w: Writer, t: TypedValue): void {
  */
 export const MAX_FIELD_DEPTH = 100;
 
+/**
+ * Decodes a short UTF-8 string (a table key or a shortstr argument). Keys and names repeat
+ * from message to message (x-death, x-match, exchange names, consumer tags...), so short
+ * ASCII strings go through a small direct-mapped cache: hashing and comparing a few bytes in
+ * JS is cheaper than Buffer#toString, and the decoded values share their strings.
+ */
+const KEY_CACHE = new Array<string>(1024).fill("");
+export function decodeShortString(buf: Buffer, start: number, end: number): string {
+  const n = end - start;
+  if (n > 32) return buf.toString("utf8", start, end);
+  let h = n;
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (c > 0x7f) return buf.toString("utf8", start, end);
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  const slot = (h ^ (h >>> 16)) & 1023;
+  const cached = KEY_CACHE[slot]!;
+  if (cached.length === n) {
+    let i = 0;
+    while (i < n && cached.charCodeAt(i) === buf[start + i]) i++;
+    if (i === n) return cached;
+  }
+  const key = buf.toString("latin1", start, end);
+  KEY_CACHE[slot] = key;
+  return key;
+}
+
+/**
+ * Where readFieldValue left off. Decoding is synchronous, so one module-level cursor is safe
+ * and spares an allocation per table or array.
+ */
+let cursor = 0;
+
 /** Decodes a table body occupying buf[start, end) (after its u32 size). */
 export function readTable(buf: Buffer, start: number, end: number, depth = 0): FieldTable {
   if (depth > MAX_FIELD_DEPTH) throw syntaxError(`field table nested deeper than ${MAX_FIELD_DEPTH}`);
   const table: FieldTable = {};
-  const c = { pos: start };
-  while (c.pos < end) {
-    const klen = buf[c.pos]!;
-    const kstart = c.pos + 1;
+  let pos = start;
+  while (pos < end) {
+    const klen = buf[pos]!;
+    const kstart = pos + 1;
     if (kstart + klen > end) throw frameError("table key runs past the table");
-    const key = buf.toString("utf8", kstart, kstart + klen);
-    c.pos = kstart + klen;
-    const value = readFieldValue(buf, c, end, depth);
+    const key = decodeShortString(buf, kstart, kstart + klen);
+    cursor = kstart + klen;
+    const value = readFieldValue(buf, end, depth);
+    pos = cursor;
     // A key "__proto__" must become an own property, not replace the table's prototype.
     if (key === "__proto__")
       Object.defineProperty(table, key, { value, enumerable: true, writable: true, configurable: true });
@@ -270,8 +305,11 @@ export function readTable(buf: Buffer, start: number, end: number, depth = 0): F
 export function readArray(buf: Buffer, start: number, end: number, depth = 0): FieldValue[] {
   if (depth > MAX_FIELD_DEPTH) throw syntaxError(`field array nested deeper than ${MAX_FIELD_DEPTH}`);
   const arr: FieldValue[] = [];
-  const c = { pos: start };
-  while (c.pos < end) arr.push(readFieldValue(buf, c, end, depth));
+  cursor = start;
+  while (cursor < end) {
+    const v = readFieldValue(buf, end, depth);
+    arr.push(v);
+  }
   return arr;
 }
 
@@ -296,14 +334,15 @@ for (const [t, n] of Object.entries({
   FIXED[t.charCodeAt(0)] = n;
 }
 
-function readFieldValue(buf: Buffer, c: { pos: number }, end: number, depth: number): FieldValue {
-  if (c.pos >= end) throw frameError("field value missing");
-  const type = buf[c.pos]!;
-  const p = c.pos + 1;
+/** Decodes the value at `cursor` (type octet first) and moves `cursor` past it. */
+function readFieldValue(buf: Buffer, end: number, depth: number): FieldValue {
+  if (cursor >= end) throw frameError("field value missing");
+  const type = buf[cursor]!;
+  const p = cursor + 1;
   const fixed = type < 128 ? FIXED[type]! : -1;
   if (fixed >= 0) {
     if (p + fixed > end) throw frameError("field value runs past the table");
-    c.pos = p + fixed;
+    cursor = p + fixed;
     switch (type) {
       case 0x74: // t
         return buf[p] !== 0;
@@ -325,12 +364,8 @@ function readFieldValue(buf: Buffer, c: { pos: number }, end: number, depth: num
         return new TypedValue("L", buf.readBigInt64BE(p));
       case 0x66: // f
         return new TypedValue("f", buf.readFloatBE(p));
-      case 0x64: {
-        // d
-        // A plain number only when writeTable would write it back as a double.
-        const d = buf.readDoubleBE(p);
-        return Number.isSafeInteger(d) ? new TypedValue("d", d) : d;
-      }
+      case 0x64: // d: a plain number only when writeTable would write it back as a double
+        return readDouble(buf, p);
       case 0x44: // D
         return new TypedValue("D", { scale: buf[p]!, value: buf.readUInt32BE(p + 1) });
       case 0x54: // T
@@ -345,17 +380,27 @@ function readFieldValue(buf: Buffer, c: { pos: number }, end: number, depth: num
     const s = p + 4;
     const e = s + len;
     if (e > end) throw frameError("field value runs past the table");
-    c.pos = e;
+    let v: FieldValue;
     switch (type) {
       case 0x53:
-        return buf.toString("utf8", s, e);
+        v = buf.toString("utf8", s, e);
+        break;
       case 0x78:
-        return new TypedValue("x", Buffer.from(buf.subarray(s, e)));
+        v = new TypedValue("x", Buffer.from(buf.subarray(s, e)));
+        break;
       case 0x41:
-        return readArray(buf, s, e, depth + 1);
+        v = readArray(buf, s, e, depth + 1);
+        break;
       default:
-        return readTable(buf, s, e, depth + 1);
+        v = readTable(buf, s, e, depth + 1);
     }
+    cursor = e; // after any nested read, which moves the cursor itself
+    return v;
   }
   throw syntaxError(`unknown field table type ${JSON.stringify(String.fromCharCode(type))}`);
+}
+
+function readDouble(buf: Buffer, p: number): FieldValue {
+  const d = buf.readDoubleBE(p);
+  return Number.isSafeInteger(d) ? new TypedValue("d", d) : d;
 }

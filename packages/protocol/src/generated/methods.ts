@@ -3,7 +3,7 @@
 // (Copyright (C) 2008-2020 VMware, Inc. or its affiliates. MIT license). Run `npm run codegen` to regenerate.
 /* eslint-disable */
 import { commandInvalid, frameError } from "../errors.js";
-import { type FieldTable, readTable, writeTable } from "../field-table.js";
+import { decodeShortString, type FieldTable, readTable, writeTable } from "../field-table.js";
 import type { Writer } from "../writer.js";
 
 /** AMQP reply codes (RabbitMQ's spec, with their soft/hard class). */
@@ -1032,7 +1032,7 @@ function decodeExchangeDeclare(buf: Buffer, o: number, end: number): ExchangeDec
   const fTicket = buf.readUInt16BE(o);
   o += 2;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("exchange.declare");
-  const fExchange = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fExchange = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("exchange.declare");
   const fType = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
@@ -1060,7 +1060,7 @@ function decodeExchangeDelete(buf: Buffer, o: number, end: number): ExchangeDele
   const fTicket = buf.readUInt16BE(o);
   o += 2;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("exchange.delete");
-  const fExchange = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fExchange = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end) short("exchange.delete");
   const bitsfIfUnused = buf[o++]!;
@@ -1079,10 +1079,10 @@ function decodeExchangeBind(buf: Buffer, o: number, end: number): ExchangeBind {
   const fTicket = buf.readUInt16BE(o);
   o += 2;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("exchange.bind");
-  const fDestination = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fDestination = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("exchange.bind");
-  const fSource = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fSource = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("exchange.bind");
   const fRoutingKey = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
@@ -1106,10 +1106,10 @@ function decodeExchangeUnbind(buf: Buffer, o: number, end: number): ExchangeUnbi
   const fTicket = buf.readUInt16BE(o);
   o += 2;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("exchange.unbind");
-  const fDestination = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fDestination = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("exchange.unbind");
-  const fSource = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fSource = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("exchange.unbind");
   const fRoutingKey = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
@@ -1133,7 +1133,7 @@ function decodeQueueDeclare(buf: Buffer, o: number, end: number): QueueDeclare {
   const fTicket = buf.readUInt16BE(o);
   o += 2;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("queue.declare");
-  const fQueue = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fQueue = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end) short("queue.declare");
   const bitsfPassive = buf[o++]!;
@@ -1150,7 +1150,7 @@ function decodeQueueDeclare(buf: Buffer, o: number, end: number): QueueDeclare {
 }
 function decodeQueueDeclareOk(buf: Buffer, o: number, end: number): QueueDeclareOk {
   if (o + 1 > end || o + 1 + buf[o]! > end) short("queue.declare-ok");
-  const fQueue = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fQueue = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 4 > end) short("queue.declare-ok");
   const fMessageCount = buf.readUInt32BE(o);
@@ -1166,10 +1166,10 @@ function decodeQueueBind(buf: Buffer, o: number, end: number): QueueBind {
   const fTicket = buf.readUInt16BE(o);
   o += 2;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("queue.bind");
-  const fQueue = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fQueue = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("queue.bind");
-  const fExchange = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fExchange = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("queue.bind");
   const fRoutingKey = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
@@ -1193,7 +1193,7 @@ function decodeQueuePurge(buf: Buffer, o: number, end: number): QueuePurge {
   const fTicket = buf.readUInt16BE(o);
   o += 2;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("queue.purge");
-  const fQueue = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fQueue = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end) short("queue.purge");
   const bitsfNowait = buf[o++]!;
@@ -1213,7 +1213,7 @@ function decodeQueueDelete(buf: Buffer, o: number, end: number): QueueDelete {
   const fTicket = buf.readUInt16BE(o);
   o += 2;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("queue.delete");
-  const fQueue = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fQueue = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end) short("queue.delete");
   const bitsfIfUnused = buf[o++]!;
@@ -1235,10 +1235,10 @@ function decodeQueueUnbind(buf: Buffer, o: number, end: number): QueueUnbind {
   const fTicket = buf.readUInt16BE(o);
   o += 2;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("queue.unbind");
-  const fQueue = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fQueue = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("queue.unbind");
-  const fExchange = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fExchange = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("queue.unbind");
   const fRoutingKey = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
@@ -1277,7 +1277,7 @@ function decodeBasicConsume(buf: Buffer, o: number, end: number): BasicConsume {
   const fTicket = buf.readUInt16BE(o);
   o += 2;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("basic.consume");
-  const fQueue = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fQueue = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("basic.consume");
   const fConsumerTag = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
@@ -1323,7 +1323,7 @@ function decodeBasicPublish(buf: Buffer, o: number, end: number): BasicPublish {
   const fTicket = buf.readUInt16BE(o);
   o += 2;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("basic.publish");
-  const fExchange = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fExchange = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("basic.publish");
   const fRoutingKey = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
@@ -1343,7 +1343,7 @@ function decodeBasicReturn(buf: Buffer, o: number, end: number): BasicReturn {
   const fReplyText = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("basic.return");
-  const fExchange = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fExchange = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("basic.return");
   const fRoutingKey = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
@@ -1362,7 +1362,7 @@ function decodeBasicDeliver(buf: Buffer, o: number, end: number): BasicDeliver {
   const bitsfRedelivered = buf[o++]!;
   const fRedelivered = (bitsfRedelivered & 1) !== 0;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("basic.deliver");
-  const fExchange = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fExchange = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("basic.deliver");
   const fRoutingKey = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
@@ -1375,7 +1375,7 @@ function decodeBasicGet(buf: Buffer, o: number, end: number): BasicGet {
   const fTicket = buf.readUInt16BE(o);
   o += 2;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("basic.get");
-  const fQueue = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fQueue = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end) short("basic.get");
   const bitsfNoAck = buf[o++]!;
@@ -1391,7 +1391,7 @@ function decodeBasicGetOk(buf: Buffer, o: number, end: number): BasicGetOk {
   const bitsfRedelivered = buf[o++]!;
   const fRedelivered = (bitsfRedelivered & 1) !== 0;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("basic.get-ok");
-  const fExchange = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fExchange = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("basic.get-ok");
   const fRoutingKey = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
@@ -2000,12 +2000,12 @@ export function decodeProperties(buf: Buffer, off: number, end: number): BasicPr
   const p: BasicProperties = {};
   if (flags & 32768) {
     if (o + 1 > end || o + 1 + buf[o]! > end) throw frameError("property content-type runs past the header");
-    p.contentType = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+    p.contentType = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
     o += 1 + buf[o]!;
   }
   if (flags & 16384) {
     if (o + 1 > end || o + 1 + buf[o]! > end) throw frameError("property content-encoding runs past the header");
-    p.contentEncoding = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+    p.contentEncoding = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
     o += 1 + buf[o]!;
   }
   if (flags & 8192) {
@@ -2048,22 +2048,22 @@ export function decodeProperties(buf: Buffer, off: number, end: number): BasicPr
   }
   if (flags & 32) {
     if (o + 1 > end || o + 1 + buf[o]! > end) throw frameError("property type runs past the header");
-    p.type = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+    p.type = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
     o += 1 + buf[o]!;
   }
   if (flags & 16) {
     if (o + 1 > end || o + 1 + buf[o]! > end) throw frameError("property user-id runs past the header");
-    p.userId = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+    p.userId = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
     o += 1 + buf[o]!;
   }
   if (flags & 8) {
     if (o + 1 > end || o + 1 + buf[o]! > end) throw frameError("property app-id runs past the header");
-    p.appId = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+    p.appId = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
     o += 1 + buf[o]!;
   }
   if (flags & 4) {
     if (o + 1 > end || o + 1 + buf[o]! > end) throw frameError("property cluster-id runs past the header");
-    p.clusterId = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+    p.clusterId = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
     o += 1 + buf[o]!;
   }
   return p;
