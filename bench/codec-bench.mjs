@@ -41,7 +41,7 @@ function measure(fn, seconds) {
   let n = 0;
   const start = process.hrtime.bigint();
   const limit = start + BigInt(Math.round(seconds * 1e9));
-  let now = start;
+  let now;
   do {
     fn(BATCH);
     n += BATCH;

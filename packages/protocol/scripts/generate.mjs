@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the generator emits template literals
 // Generates src/generated/methods.ts from the AMQP 0-9-1 spec JSON (RabbitMQ's codegen
 // format). `--check` regenerates in memory and fails if the committed file differs.
 import { readFileSync, writeFileSync } from "node:fs";
@@ -44,7 +43,14 @@ const DEFAULT = {
 };
 // Short strings that mostly repeat between messages, decoded through decodeShortString's cache.
 const CACHED_DOMAINS = new Set(["exchange-name", "queue-name", "consumer-tag"]);
-const CACHED_PROPERTIES = new Set(["content-type", "content-encoding", "type", "user-id", "app-id", "cluster-id"]);
+const CACHED_PROPERTIES = new Set([
+  "content-type",
+  "content-encoding",
+  "type",
+  "user-id",
+  "app-id",
+  "cluster-id",
+]);
 const WIDTH = { octet: 1, short: 2, long: 4, longlong: 8, timestamp: 8 };
 
 const out = [];
@@ -219,7 +225,8 @@ function genDecoder({ m, full, type }) {
         emit(`  if (o + 1 > end || o + 1 + buf[o]! > end) short("${full}");`);
         // Names that repeat from message to message go through the short-string cache;
         // routing keys, reply texts and the like (often unique) are decoded directly.
-        if (CACHED_DOMAINS.has(a.domain)) emit(`  const ${v} = decodeShortString(buf, o + 1, o + 1 + buf[o]!);`);
+        if (CACHED_DOMAINS.has(a.domain))
+          emit(`  const ${v} = decodeShortString(buf, o + 1, o + 1 + buf[o]!);`);
         else emit(`  const ${v} = buf.toString("utf8", o + 1, o + 1 + buf[o]!);`);
         emit(`  o += 1 + buf[o]!;`);
         break;
@@ -356,7 +363,8 @@ props.forEach((pr, i) => {
       emit(
         `    if (o + 1 > end || o + 1 + buf[o]! > end) throw frameError("property ${pr.name} runs past the header");`,
       );
-      if (CACHED_PROPERTIES.has(pr.name)) emit(`    p.${v} = decodeShortString(buf, o + 1, o + 1 + buf[o]!);`);
+      if (CACHED_PROPERTIES.has(pr.name))
+        emit(`    p.${v} = decodeShortString(buf, o + 1, o + 1 + buf[o]!);`);
       else emit(`    p.${v} = buf.toString("utf8", o + 1, o + 1 + buf[o]!);`);
       emit(`    o += 1 + buf[o]!;`);
       break;

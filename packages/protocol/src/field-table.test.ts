@@ -190,7 +190,9 @@ test("property: decodeShortString (cached) agrees with Buffer#toString", () => {
       fc.oneof(
         fc.uint8Array({ maxLength: 40 }),
         fc.uint8Array({ maxLength: 40 }).map((b) => b.map((x) => x & 0x7f)),
-        fc.constantFrom(...["x-death", "x-match", "amq.topic", "a", "b", ""].map((s) => new Uint8Array(Buffer.from(s)))),
+        fc.constantFrom(
+          ...["x-death", "x-match", "amq.topic", "a", "b", ""].map((s) => new Uint8Array(Buffer.from(s))),
+        ),
       ),
       fc.nat(),
       (bytes, pick) => {

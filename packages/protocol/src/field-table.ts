@@ -24,24 +24,7 @@ import type { Writer } from "./writer.js";
  */
 
 export type FieldType =
-  | "t"
-  | "b"
-  | "B"
-  | "s"
-  | "u"
-  | "I"
-  | "i"
-  | "l"
-  | "L"
-  | "f"
-  | "d"
-  | "D"
-  | "S"
-  | "A"
-  | "T"
-  | "F"
-  | "x"
-  | "V";
+  "t" | "b" | "B" | "s" | "u" | "I" | "i" | "l" | "L" | "f" | "d" | "D" | "S" | "A" | "T" | "F" | "x" | "V";
 
 export interface Decimal {
   scale: number;
