@@ -18,3 +18,11 @@ export * from "./closed-error.js";
 export * from "./connection.js";
 export * from "./message.js";
 export * from "./url.js";
+export * from "./kombu/broker-connection.js";
+export * from "./kombu/consumer.js";
+export * from "./kombu/exchange.js";
+export * from "./kombu/producer.js";
+export * from "./kombu/queue.js";
+export * from "./kombu/serialization.js";
+/** The kombu-style layer as a namespace, with kombu's names (kombu.Connection, …). */
+export * as kombu from "./kombu/index.js";

@@ -1,0 +1,221 @@
+import { EventEmitter } from "node:events";
+import { ConnectionError } from "@warren/protocol";
+import type { Channel } from "../channel.js";
+import { ClosedError } from "../closed-error.js";
+import { type ConnectOptions, type Connection, connect } from "../connection.js";
+import { parseUrl } from "../url.js";
+
+/**
+ * How ensure() and ensureConnection() retry, as in kombu. Intervals are in seconds, as in
+ * kombu: the n-th retry waits min(intervalStart + n * intervalStep, intervalMax).
+ */
+export interface RetryPolicy {
+  /** Retries before giving up; undefined retries forever. Default undefined. */
+  maxRetries?: number;
+  /** Seconds before the first retry. Default 2. */
+  intervalStart?: number;
+  /** Seconds added for each further retry. Default 2. */
+  intervalStep?: number;
+  /** Longest wait in seconds. Default 30. */
+  intervalMax?: number;
+  /** Called before each wait, with the error and the seconds about to be slept. */
+  errback?: (err: Error, interval: number) => void;
+}
+
+/** Options of a BrokerConnection: connect options applied to every URL, and the defaults. */
+export interface BrokerConnectionOptions extends ConnectOptions {
+  /** Defaults for ensure(), ensureConnection() and reconnecting consumers. */
+  retryPolicy?: RetryPolicy;
+}
+
+/** Events of a BrokerConnection. */
+export type BrokerConnectionEvents = {
+  /** A new connection replaced a lost one: consumers re-declare and re-consume on it. */
+  revive: [connection: Connection];
+  /** A connection attempt or a connection failed (also reported to the retry policy's errback). */
+  error: [err: Error];
+};
+
+const NETWORK_ERRORS = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+
+/**
+ * True for errors that reconnecting may cure: a connection-level AMQP error (e.g. 320
+ * CONNECTION_FORCED when the broker shuts down), a lost or closed connection, a network
+ * error. Channel errors (404, 406, 403…) are the application's and are not retried.
+ */
+export function isRecoverable(err: unknown): boolean {
+  if (err instanceof ConnectionError || err instanceof ClosedError) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && NETWORK_ERRORS.has(code);
+}
+
+/**
+ * A kombu-style connection: lazy, reconnecting, with failover across several broker URLs
+ * (round-robin, moving on at each failed attempt).
+ *
+ * It holds at most one live Connection at a time. ensure() runs an operation and, when it
+ * fails with a recoverable error, reconnects and runs it again; Consumers listen for
+ * 'revive' and resume on the new connection by themselves.
+ *
+ * @example
+ *   const conn = new BrokerConnection(["amqp://a:5672", "amqp://b:5672"]);
+ *   await conn.ensure((ch) => ch.queueDeclare("jobs", { durable: true }), { maxRetries: 5 });
+ */
+export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
+  readonly urls: readonly (string | ConnectOptions)[];
+  private current: Connection | undefined;
+  private connecting: Promise<Connection> | undefined;
+  private index = 0;
+  private generation = 0;
+  private userClosed = false;
+  private defaultCh: Channel | undefined;
+  private defaultChOpening: Promise<Channel> | undefined;
+  private readonly declared = new WeakMap<Connection, Set<object>>();
+
+  constructor(
+    urls: string | ConnectOptions | readonly (string | ConnectOptions)[],
+    private readonly options: BrokerConnectionOptions = {},
+  ) {
+    super();
+    const list = Array.isArray(urls) ? urls : [urls as string | ConnectOptions];
+    if (list.length === 0) throw new TypeError("BrokerConnection needs at least one URL");
+    // Parse now so that a malformed URL fails here rather than on first use.
+    this.urls = list.map((u) => (typeof u === "string" ? parseUrl(u) : u));
+  }
+
+  /** The live connection, if any. */
+  get connection(): Connection | undefined {
+    return this.current?.isOpen ? this.current : undefined;
+  }
+
+  get connected(): boolean {
+    return this.connection !== undefined;
+  }
+
+  /** Connects if needed, trying each URL once. */
+  connect(): Promise<Connection> {
+    return this.ensureConnection({ maxRetries: this.urls.length - 1, intervalStart: 0, intervalStep: 0 });
+  }
+
+  /** Connects if needed, retrying (with failover) according to the policy. */
+  async ensureConnection(policy: RetryPolicy = this.options.retryPolicy ?? {}): Promise<Connection> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.establish();
+      } catch (e) {
+        await this.backoff(e, attempt, policy);
+      }
+    }
+  }
+
+  /** Opens a new channel on the (re)connected connection; the caller owns it. */
+  async channel(): Promise<Channel> {
+    return (await this.connect()).createChannel();
+  }
+
+  /** A channel shared by ensure() callers, reopened when closed. */
+  async defaultChannel(): Promise<Channel> {
+    const conn = await this.establish();
+    const ch = this.defaultCh;
+    if (ch?.isOpen && ch.connection === conn) return ch;
+    this.defaultChOpening ??= conn.createChannel().finally(() => (this.defaultChOpening = undefined));
+    this.defaultCh = await this.defaultChOpening;
+    return this.defaultCh;
+  }
+
+  /**
+   * Runs fn with the default channel and its connection. When it fails with a recoverable
+   * error (see isRecoverable), drops the connection, waits per the policy, reconnects (to the
+   * next URL) and runs fn again. Not-recoverable errors, and the last one after maxRetries,
+   * are thrown. fn may therefore run more than once: make it idempotent.
+   */
+  async ensure<T>(
+    fn: (channel: Channel, connection: Connection) => T | Promise<T>,
+    policy: RetryPolicy = this.options.retryPolicy ?? {},
+  ): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const ch = await this.defaultChannel();
+        return await fn(ch, ch.connection);
+      } catch (e) {
+        await this.backoff(e, attempt, policy);
+      }
+    }
+  }
+
+  /** Closes the connection for good; consumers stop reconnecting. */
+  async close(): Promise<void> {
+    this.userClosed = true;
+    const c = this.current;
+    this.current = undefined;
+    await c?.close();
+  }
+
+  /** @internal Runs declare once per connection for the given entity (kombu's maybe_declare). */
+  async maybeDeclare(entity: object, channel: Channel, declare: () => Promise<unknown>): Promise<void> {
+    let set = this.declared.get(channel.connection);
+    if (!set) this.declared.set(channel.connection, (set = new Set()));
+    if (set.has(entity)) return;
+    await declare();
+    set.add(entity);
+  }
+
+  /** The live connection, or one new connection attempt to the current URL. */
+  private establish(): Promise<Connection> {
+    if (this.userClosed) return Promise.reject(new ClosedError("BrokerConnection is closed"));
+    const c = this.current;
+    if (c?.isOpen) return Promise.resolve(c);
+    this.connecting ??= this.open().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async open(): Promise<Connection> {
+    const target = this.urls[this.index % this.urls.length]!;
+    const { retryPolicy: _, ...defaults } = this.options;
+    const conn = await connect({ ...defaults, ...(target as ConnectOptions) });
+    if (this.userClosed) {
+      await conn.close();
+      throw new ClosedError("BrokerConnection is closed");
+    }
+    this.current = conn;
+    const revived = this.generation++ > 0;
+    conn.on("close", (err) => {
+      if (this.current === conn) this.current = undefined;
+      if (err && !this.userClosed) this.onLost(err);
+    });
+    if (revived) this.emit("revive", conn);
+    return conn;
+  }
+
+  /** The connection died under us: if consumers want it back, reconnect in the background. */
+  private onLost(err: Error): void {
+    if (this.listenerCount("error") > 0) this.emit("error", err);
+    if (this.listenerCount("revive") === 0) return;
+    this.ensureConnection().catch((e: unknown) => {
+      if (this.listenerCount("error") > 0) this.emit("error", e instanceof Error ? e : new Error(String(e)));
+    });
+  }
+
+  /** Throws err unless another attempt is due; otherwise fails over and sleeps. */
+  private async backoff(e: unknown, attempt: number, policy: RetryPolicy): Promise<void> {
+    const err = e instanceof Error ? e : new Error(String(e));
+    if (this.userClosed || !isRecoverable(err)) throw err;
+    if (policy.maxRetries !== undefined && attempt >= policy.maxRetries) throw err;
+    // A lost connection is replaced on the next attempt, with the next URL; an open one
+    // (the error was a closed channel) is kept and only the channel is reopened.
+    if (!this.current?.isOpen) this.index++;
+    const start = policy.intervalStart ?? 2;
+    const interval = Math.min(start + attempt * (policy.intervalStep ?? 2), policy.intervalMax ?? 30);
+    policy.errback?.(err, interval);
+    await new Promise((r) => setTimeout(r, interval * 1000));
+  }
+}
