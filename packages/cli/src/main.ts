@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { Broker } from "@warren/broker";
+import { CONSUME_USAGE, consume } from "./commands/consume.js";
+import { GET_USAGE, get } from "./commands/get.js";
+import { PUBLISH_USAGE, publish } from "./commands/publish.js";
+import { UsageError } from "./commands/usage-error.js";
 
-const USAGE = `usage: warren server [--port N] [--data-dir DIR] [--definitions FILE]
+const SERVER_USAGE = `usage: warren server [--port N] [--data-dir DIR] [--definitions FILE]
 
   --port         TCP port (env WARREN_PORT, default 5672)
   --data-dir     data directory (env WARREN_DATA_DIR, default ./data)
@@ -38,12 +42,39 @@ async function server(argv: string[]): Promise<void> {
   process.on("SIGINT", stop);
 }
 
+const USAGE = [SERVER_USAGE, PUBLISH_USAGE, CONSUME_USAGE, GET_USAGE].join("\n");
+
+/** Client commands: each resolves with its exit code. */
+const COMMANDS = new Map<string, (argv: string[]) => Promise<number>>([
+  ["publish", publish],
+  ["consume", consume],
+  ["get", get],
+]);
+
 const [cmd, ...rest] = process.argv.slice(2);
+const command = cmd === undefined ? undefined : COMMANDS.get(cmd);
 if (cmd === "server" || cmd === undefined) {
   server(rest).catch((e) => {
     console.error(`warren: ${e instanceof Error ? e.message : e}`);
     process.exit(1);
   });
+} else if (command) {
+  command(rest).then(
+    // exitCode rather than exit(): let piped stdout drain first.
+    (code) => (process.exitCode = code),
+    (e: unknown) => {
+      if (e instanceof UsageError) {
+        process.stderr.write(`warren ${cmd}: ${e.message}\n${e.usage}`);
+        process.exitCode = 2;
+      } else if (e instanceof TypeError && (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+        process.stderr.write(`warren ${cmd}: ${e.message}\n`);
+        process.exitCode = 2;
+      } else {
+        process.stderr.write(`warren ${cmd}: ${e instanceof Error ? e.message : String(e)}\n`);
+        process.exitCode = 1;
+      }
+    },
+  );
 } else {
   process.stdout.write(USAGE);
   process.exit(cmd === "help" || cmd === "--help" ? 0 : 2);
