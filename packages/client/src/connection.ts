@@ -183,8 +183,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const ms = options.connectionTimeout ?? 10_000;
     this.timers.push(
       setTimeout(() => {
-        if (this.state === "opening")
-          s.destroy(new Error(`connection timeout after ${ms} ms (${this.stage})`));
+        if (this.state !== "opening") return;
+        const err = new Error(`connection timeout after ${ms} ms (${this.stage})`);
+        s.destroy(Object.assign(err, { code: "ETIMEDOUT" }));
       }, ms),
     );
   }
@@ -528,12 +529,15 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (this.state === "closed") return;
     if (this.state === "closing") return this.finish(undefined);
     const cause = this.socketError;
-    const text =
-      this.state === "opening"
-        ? `connection closed by the server while ${this.stage}` +
-          (this.stage === "authenticating" ? " (wrong username or password?)" : "")
-        : "connection lost";
-    this.finish(new ClosedError(cause ? `${text}: ${cause.message}` : text, cause ? { cause } : undefined));
+    if (this.state === "opening") {
+      // connect() rejects with the socket's own error (ECONNREFUSED, ETIMEDOUT…) when there
+      // is one, so that err.code works as callers expect.
+      if (cause) return this.finish(cause);
+      const hint = this.stage === "authenticating" ? " (wrong username or password?)" : "";
+      return this.finish(new ClosedError(`connection closed by the server while ${this.stage}${hint}`));
+    }
+    const text = cause ? `connection lost: ${cause.message}` : "connection lost";
+    this.finish(new ClosedError(text, cause ? { cause } : undefined));
   }
 
   /** Everything ends here, once: channels, timers, the open promise, events. */
