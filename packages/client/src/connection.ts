@@ -108,7 +108,7 @@ export function connect(
   return Connection.open({ ...base, ...overrides });
 }
 
-/** Strips the "NAME - " prefix RabbitMQ puts in reply texts, since AmqpError adds it back. */
+/** @internal Strips the "NAME - " prefix RabbitMQ puts in reply texts, since AmqpError adds it back. */
 export function replyTextBody(code: number, text: string): string {
   const prefix = `${replyCodeName(code)} - `;
   return text.startsWith(prefix) ? text.slice(prefix.length) : text;
@@ -428,7 +428,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       product: "Warren client",
       version: CLIENT_VERSION,
       platform: `Node.js ${nodeVersion} (${platform})`,
-      information: "https://github.com/warren/warren",
+      information: "Licensed under the MIT license.",
       capabilities: {
         publisher_confirms: true,
         exchange_exchange_bindings: true,

@@ -22,7 +22,7 @@ export interface RetryPolicy {
   errback?: (err: Error, interval: number) => void;
 }
 
-/** Options of a BrokerConnection: connect options applied to every URL, and the defaults. */
+/** Options of a BrokerConnection: connect options applied over every URL's, and retry defaults. */
 export interface BrokerConnectionOptions extends ConnectOptions {
   /** Defaults for ensure(), ensureConnection() and reconnecting consumers. */
   retryPolicy?: RetryPolicy;
@@ -181,7 +181,8 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
   private async open(): Promise<Connection> {
     const target = this.urls[this.index % this.urls.length]!;
     const { retryPolicy: _, ...defaults } = this.options;
-    const conn = await connect({ ...defaults, ...(target as ConnectOptions) });
+    // As with connect(url, overrides): the options apply over what each URL says.
+    const conn = await connect({ ...(target as ConnectOptions), ...defaults });
     if (this.userClosed) {
       await conn.close();
       throw new ClosedError("BrokerConnection is closed");
