@@ -41,17 +41,34 @@ export class Message {
 
   /**
    * The per-message TTL in ms from the expiration property, -1 when absent; NaN when the
-   * property is not a valid non-negative integer (the channel rejects those at publish).
+   * property is not valid (see expirationProblem; the channel rejects those at publish).
    */
   get expirationMs(): number {
     if (this.ttl === UNSET) {
       if (this.rawProps.length < 2 || (this.rawProps.readUInt16BE(0) & PropertyFlag.expiration) === 0)
         this.ttl = -1;
       else {
-        const s = peekExpiration(this.rawProps);
-        this.ttl = s !== undefined && /^\d{1,15}$/.test(s) ? Number(s) : Number.NaN;
+        const s = peekExpiration(this.rawProps) ?? "";
+        this.ttl = expirationProblem(s) === undefined ? Number(s) : Number.NaN;
       }
     }
     return this.ttl;
   }
+}
+
+/** Largest expiration RabbitMQ accepts (rabbit_misc:check_expiry): ten years in ms. */
+const MAX_EXPIRATION_MS = 315360000000n;
+
+/**
+ * Why an expiration property is invalid, in the words of RabbitMQ's rabbit_basic:parse_expiration
+ * (an optionally signed decimal integer, 0 to ten years), or undefined when it is valid.
+ */
+export function expirationProblem(s: string): string | undefined {
+  const m = /^([+-]?\d+)([\s\S]*)$/.exec(s);
+  if (!m) return "no_integer";
+  if (m[2] !== "") return `{leftover_string,${JSON.stringify(m[2])}}`;
+  const n = BigInt(m[1]!);
+  if (n < 0n) return `{value_negative,${n}}`;
+  if (n > MAX_EXPIRATION_MS) return `{value_too_large,${n}}`;
+  return undefined;
 }

@@ -217,6 +217,7 @@ export class VHost implements QueueHooks {
   declareQueue(name: string, o: QueueOptions, owner: QueueOwner): Queue {
     if (o.passive) {
       const q = this.getQueue(name, owner);
+      q.touch(); // a passive declare counts as use for x-expires, as in RabbitMQ
       return q;
     }
     if (name === "") name = `amq.gen-${randomBytes(16).toString("base64url").slice(0, 22)}`;
@@ -242,7 +243,7 @@ export class VHost implements QueueHooks {
       if (!!o.exclusive !== (existing.exclusiveOwner !== undefined))
         this.checkOwner(existing, undefined, true);
       check("auto_delete", !!o.autoDelete, existing.autoDelete);
-      checkEquivalentArgs(name, this.name, existing.args, o.args ?? {});
+      checkEquivalentArgs(name, this.name, existing.a.queueType, existing.args, o.args ?? {});
       return existing;
     }
     const args = o.args ?? {};

@@ -6,7 +6,6 @@ import {
   decodeRawProperties,
   encodeRawProperties,
   type FieldTable,
-  fieldInteger,
   type Method,
   PropertyFlag,
   peekExpiration,
@@ -18,10 +17,11 @@ import {
   writeMethodFrame,
   writeMethodWithContent,
 } from "@warren/protocol";
-import { Message } from "../message.js";
+import { expirationProblem, Message } from "../message.js";
 import { Consumer, type ConsumerOwner } from "../queue/consumer.js";
 import { withDeliveryCount } from "../queue/delivery-count.js";
 import type { Delivered, Queue } from "../queue/queue.js";
+import { amqpTypeName, integerOf } from "../queue/queue-args.js";
 import type { VHost } from "../vhost.js";
 import { REPLY_TO, type ReplyTarget } from "../vhost.js";
 
@@ -152,6 +152,7 @@ export class Channel implements ConsumerOwner, ReplyTarget {
         if (!m.nowait) this.send({ name: "exchange.unbind-ok" });
         return;
       case "queue.declare": {
+        if (m.queue.startsWith(REPLY_TO)) return this.declareReplyTo(m.queue, m.nowait);
         const q = this.vhost.declareQueue(
           m.queue,
           {
@@ -252,6 +253,19 @@ export class Channel implements ConsumerOwner, ReplyTarget {
     }
   }
 
+  /**
+   * queue.declare of amq.rabbitmq.reply-to (always there) or of a generated reply address
+   * (there while its reply consumer is), passive or not, as RabbitMQ answers it.
+   */
+  private declareReplyTo(name: string, nowait: boolean): void {
+    if (
+      name !== REPLY_TO &&
+      !(name[REPLY_TO.length] === "." && this.vhost.replyTargets.has(name.slice(REPLY_TO.length + 1)))
+    )
+      throw new ChannelError(ReplyCode.NOT_FOUND, `no queue '${name}' in vhost '${this.vhost.name}'`);
+    if (!nowait) this.send({ name: "queue.declare-ok", queue: name, messageCount: 0, consumerCount: 1 });
+  }
+
   private queueName(name: string): string {
     if (name !== "") return name;
     if (this.lastQueue === "") throw new ChannelError(ReplyCode.NOT_FOUND, "no previously declared queue");
@@ -346,7 +360,7 @@ export class Channel implements ConsumerOwner, ReplyTarget {
     if (Number.isNaN(msg.expirationMs)) {
       throw new ChannelError(
         ReplyCode.PRECONDITION_FAILED,
-        `invalid expiration '${peekExpiration(p.rawProps)}'`,
+        `invalid expiration '${peekExpiration(p.rawProps)}': ${expirationProblem(peekExpiration(p.rawProps) ?? "")}`,
         60,
         40,
       );
@@ -524,11 +538,11 @@ export class Channel implements ConsumerOwner, ReplyTarget {
       );
     }
     const prio = args["x-priority"];
-    const priority = prio === undefined ? 0 : fieldInteger(prio);
+    const priority = prio === undefined ? 0 : integerOf(prio);
     if (priority === undefined) {
       throw new ChannelError(
         ReplyCode.PRECONDITION_FAILED,
-        `invalid arg 'x-priority' for consumer '${tag}'`,
+        `invalid arg 'x-priority' for queue '${q.name}' in vhost '${this.vhost.name}': "expected integer, got ${amqpTypeName(prio!)}"`,
         60,
         20,
       );

@@ -6,6 +6,9 @@ import type { MessageStore } from "../store/message-store.js";
 import type { Consumer } from "./consumer.js";
 import type { QueueArgs } from "./queue-args.js";
 
+/** The longest delay setTimeout honours (longer ones fire at once). */
+const MAX_TIMER_MS = 0x7fffffff;
+
 /** A delivered message waiting for its ack, as the queue needs it back on requeue. */
 export interface Delivered {
   readonly queue: Queue;
@@ -58,6 +61,7 @@ export class Queue implements Destination {
   private ttlTimer: NodeJS.Timeout | undefined;
   private ttlTimerAt = 0;
   private expiresTimer: NodeJS.Timeout | undefined;
+  private expiresAt = 0;
 
   constructor(
     readonly name: string,
@@ -180,7 +184,7 @@ export class Queue implements Destination {
     if (this.ttlTimer && this.ttlTimerAt <= exp) return;
     if (this.ttlTimer) clearTimeout(this.ttlTimer);
     this.ttlTimerAt = exp;
-    this.ttlTimer = setTimeout(this.onTtl, Math.max(0, exp - Date.now()));
+    this.ttlTimer = setTimeout(this.onTtl, Math.min(MAX_TIMER_MS, Math.max(0, exp - Date.now())));
     this.ttlTimer.unref();
   }
 
@@ -207,7 +211,7 @@ export class Queue implements Destination {
       return undefined;
     }
     // Consumers are sorted by priority; try each priority group in turn.
-    for (let start = 0; start < n; ) {
+    for (let start = 0; start < n;) {
       let end = start + 1;
       while (end < n && cs[end]!.priority === cs[start]!.priority) end++;
       const size = end - start;
@@ -337,7 +341,17 @@ export class Queue implements Destination {
   private armExpires(): void {
     if (this.a.expires === undefined || this.deleted) return;
     this.clearExpires();
-    this.expiresTimer = setTimeout(() => this.hooks.remove(this), this.a.expires);
+    this.expiresAt = Date.now() + this.a.expires;
+    this.waitExpires();
+  }
+
+  /** Timers cannot wait longer than MAX_TIMER_MS: long x-expires values wait in steps. */
+  private waitExpires(): void {
+    const left = this.expiresAt - Date.now();
+    this.expiresTimer = setTimeout(
+      () => (left > MAX_TIMER_MS ? this.waitExpires() : this.hooks.remove(this)),
+      Math.min(MAX_TIMER_MS, Math.max(0, left)),
+    );
     this.expiresTimer.unref();
   }
 
