@@ -6,7 +6,7 @@ import { createExchangeType } from "./exchange/registry.js";
 import type { Message } from "./message.js";
 import { deadLetterMessage, isDeadLetterCycle } from "./queue/dead-letter.js";
 import { type DeadLetterReason, Queue, type QueueHooks, type QueueOwner } from "./queue/queue.js";
-import { checkEquivalentArgs, parseQueueArgs } from "./queue/queue-args.js";
+import { amqpTypeName, checkEquivalentArgs, parseQueueArgs } from "./queue/queue-args.js";
 import type { MessageStore } from "./store/message-store.js";
 
 export interface ExchangeOptions {
@@ -117,6 +117,13 @@ export class VHost implements QueueHooks {
     }
     const router = createExchangeType(type);
     if (!router) throw new ConnectionError(ReplyCode.COMMAND_INVALID, `invalid exchange type '${type}'`);
+    const ae = o.args?.["alternate-exchange"];
+    if (ae !== undefined && typeof ae !== "string") {
+      throw new ChannelError(
+        ReplyCode.PRECONDITION_FAILED,
+        `invalid type '${amqpTypeName(ae)}' for arg 'alternate-exchange' in exchange '${name}' in vhost '${this.name}'`,
+      );
+    }
     const ex = new Exchange(name, type, !!o.durable, !!o.autoDelete, !!o.internal, o.args ?? {}, router);
     this.exchanges.set(name, ex);
     this.changed(ex.durable);

@@ -680,8 +680,9 @@ export class Channel implements ConsumerOwner, ReplyTarget {
     const seq = q.lastSeq;
     const exp = q.lastExp;
     const tag = ++this.deliveryTag;
-    const props =
-      count > 0 && q.a.queueType === "quorum" ? withDeliveryCount(msg.rawProps, count) : msg.rawProps;
+    // Quorum queues put x-delivery-count on every basic.get (0 the first time), but only on
+    // consumer deliveries that are redeliveries.
+    const props = q.a.queueType === "quorum" ? withDeliveryCount(msg.rawProps, count) : msg.rawProps;
     writeMethodWithContent(
       this.conn.out,
       this.id,

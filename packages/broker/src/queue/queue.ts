@@ -299,6 +299,9 @@ export class Queue implements Destination {
       this.ready.unshift(d.msg, this.priorities ? d.msg.priority : 0, d.count + 1, d.seq, d.exp);
       this.readyBytes += d.msg.bodySize;
     }
+    // Requeued messages count against the limit too: drop-head drops (and dead-letters) the
+    // head, as RabbitMQ does; reject-publish lets the queue run over.
+    if (this.limited && this.a.overflow === "drop-head") this.dropHeadOverLimit();
     this.drain();
   }
 
