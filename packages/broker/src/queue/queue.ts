@@ -58,6 +58,8 @@ export class Queue implements Destination {
   private readonly limited: boolean;
   private readonly priorities: boolean;
   private mixedConsumerPriorities = false;
+  /** With x-single-active-consumer: the consumer that gets the messages. */
+  private active: Consumer | undefined;
   private ttlTimer: NodeJS.Timeout | undefined;
   private ttlTimerAt = 0;
   private expiresTimer: NodeJS.Timeout | undefined;
@@ -199,7 +201,7 @@ export class Queue implements Destination {
     const cs = this.consumers;
     const n = cs.length;
     if (this.a.singleActiveConsumer) {
-      const c = cs[0];
+      const c = this.active;
       return c?.owner.canDeliver(c) ? c : undefined;
     }
     if (!this.mixedConsumerPriorities) {
@@ -316,6 +318,8 @@ export class Queue implements Destination {
     ) {
       this.mixedConsumerPriorities = true;
     }
+    // Single active consumer: the first to arrive stays active whatever its priority.
+    this.active ??= c;
     this.hadConsumers = true;
     this.clearExpires();
     this.drain();
@@ -326,6 +330,9 @@ export class Queue implements Destination {
     if (i < 0) return;
     this.consumers.splice(i, 1);
     if (this.rr > i) this.rr--;
+    // The next active consumer is the highest-priority one, earliest first (as RabbitMQ).
+    const wasActive = c === this.active;
+    if (wasActive) this.active = this.consumers[0];
     if (this.consumers.length === 0) {
       this.mixedConsumerPriorities = false;
       if (this.autoDelete && this.hadConsumers) {
@@ -333,7 +340,7 @@ export class Queue implements Destination {
         return;
       }
       this.armExpires();
-    } else if (this.a.singleActiveConsumer && i === 0) this.drain();
+    } else if (wasActive) this.drain();
   }
 
   /** Use (redeclare, basic.get) restarts the x-expires clock. */
@@ -376,6 +383,7 @@ export class Queue implements Destination {
     this.clearExpires();
     if (this.ttlTimer) clearTimeout(this.ttlTimer);
     const consumers = this.consumers.splice(0);
+    this.active = undefined;
     for (const c of consumers) c.owner.cancelledByServer(c);
     const n = this.purge();
     if (this.durable) this.store.dropQueue(this.storeKey);
