@@ -1109,6 +1109,30 @@ describe("consumers", () => {
     await setup.close();
   });
 
+  test("single active consumer with x-priority: no preemption; the highest priority takes over", async () => {
+    const setup = await channel({ confirm: true });
+    const q = await queue(setup, { "x-single-active-consumer": true });
+    const chans = { a: await channel(), b: await channel(), c: await channel() };
+    const got = { a: [], b: [], c: [] };
+    const consume = (k, priority) =>
+      chans[k].consume(q, (m) => got[k].push(m.content.toString()), { noAck: true, priority });
+    await consume("a", 1);
+    await consume("b", 1);
+    await consume("c", 5); // higher priority, but "a" is already active
+    setup.sendToQueue(q, Buffer.from("m1"));
+    await setup.waitForConfirms();
+    await waitFor(() => got.a.length === 1, 3000, "delivery to the first consumer");
+    await chans.a.close();
+    setup.sendToQueue(q, Buffer.from("m2"));
+    await setup.waitForConfirms();
+    await waitFor(() => got.b.length + got.c.length === 1, 3000, "delivery after takeover");
+    await sleep(50);
+    assert.deepEqual(got, { a: ["m1"], b: [], c: ["m2"] });
+    await chans.b.close();
+    await chans.c.close();
+    await setup.close();
+  });
+
   test("consumer timeout (x-consumer-timeout): the channel is closed with 406 and its messages requeued", async (t) => {
     if (broker.external)
       return t.skip(
