@@ -6,7 +6,12 @@ import { createExchangeType } from "./exchange/registry.js";
 import type { Message } from "./message.js";
 import { deadLetterMessage, isDeadLetterCycle } from "./queue/dead-letter.js";
 import { type DeadLetterReason, Queue, type QueueHooks, type QueueOwner } from "./queue/queue.js";
-import { amqpTypeName, checkEquivalentArgs, parseQueueArgs } from "./queue/queue-args.js";
+import {
+  amqpTypeName,
+  checkArgsEquivalence,
+  checkEquivalentArgs,
+  parseQueueArgs,
+} from "./queue/queue-args.js";
 import type { MessageStore } from "./store/message-store.js";
 
 export interface ExchangeOptions {
@@ -107,6 +112,12 @@ export class VHost implements QueueHooks {
       check("durable", !!o.durable, existing.durable);
       check("auto_delete", !!o.autoDelete, existing.autoDelete);
       check("internal", !!o.internal, existing.internal);
+      checkArgsEquivalence(
+        `exchange '${name}' in vhost '${this.name}'`,
+        ["alternate-exchange"],
+        existing.args,
+        o.args ?? {},
+      );
       return existing;
     }
     if (name.startsWith("amq.")) {

@@ -306,7 +306,20 @@ export function checkEquivalentArgs(
   current: FieldTable,
   received: FieldTable,
 ): void {
-  for (const k of knownArgs(queueType)) {
+  checkArgsEquivalence(`queue '${queue}' in vhost '${vhost}'`, knownArgs(queueType), current, received);
+}
+
+/**
+ * rabbit_misc:assert_args_equivalence for the given keys; `what` names the resource
+ * ("queue 'q' in vhost '/'", "exchange 'x' in vhost '/'").
+ */
+export function checkArgsEquivalence(
+  what: string,
+  keys: readonly string[],
+  current: FieldTable,
+  received: FieldTable,
+): void {
+  for (const k of keys) {
     const a = current[k];
     const b = received[k];
     if (a === undefined && b === undefined) continue;
@@ -323,7 +336,7 @@ export function checkEquivalentArgs(
           : `the value '${showValue(v)}' of type '${amqpTypeName(v)}'`;
     throw new ChannelError(
       ReplyCode.PRECONDITION_FAILED,
-      `inequivalent arg '${k}' for queue '${queue}' in vhost '${vhost}': received ${show(b)} but current is ${show(a)}`,
+      `inequivalent arg '${k}' for ${what}: received ${show(b)} but current is ${show(a)}`,
     );
   }
 }
