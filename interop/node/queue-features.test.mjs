@@ -1020,6 +1020,32 @@ describe("alternate exchanges", () => {
     );
   });
 
+  test("redeclaring an exchange checks alternate-exchange (other arguments are ignored)", async () => {
+    const ch = await channel();
+    const x = await exchange(ch, "direct", { "alternate-exchange": "ae-one", "x-custom": 1 });
+    await ch.assertExchange(x, "direct", {
+      durable: false,
+      autoDelete: false,
+      arguments: { "alternate-exchange": "ae-one", "x-custom": 2 },
+    });
+    await ch.close();
+    const redeclare = (args) => (c) =>
+      c.assertExchange(x, "direct", { durable: false, autoDelete: false, arguments: args });
+    let close = await closeOf(redeclare({ "alternate-exchange": "ae-two" }));
+    assert.deepEqual(
+      [close.code, close.text],
+      [
+        406,
+        `PRECONDITION_FAILED - inequivalent arg 'alternate-exchange' for exchange '${x}' in vhost '/': received 'ae-two' but current is 'ae-one'`,
+      ],
+    );
+    close = await closeOf(redeclare({}));
+    assert.equal(
+      close.text,
+      `PRECONDITION_FAILED - inequivalent arg 'alternate-exchange' for exchange '${x}' in vhost '/': received none but current is the value 'ae-one' of type 'longstr'`,
+    );
+  });
+
   test("an AE loop or a missing AE ends routing: mandatory messages are returned", async () => {
     const ch = await channel({ confirm: true });
     const returned = [];
