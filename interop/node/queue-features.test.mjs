@@ -486,6 +486,15 @@ describe("message TTL", () => {
     const d = entry.value;
     const now = Math.floor(Date.now() / 1000);
     assert.ok(d.time.type === "T" && Math.abs(d.time.value - now) <= 2, `time ${JSON.stringify(d.time)}`);
+    assert.deepEqual(Object.keys(d), [
+      "count",
+      "reason",
+      "queue",
+      "time",
+      "exchange",
+      "routing-keys",
+      "original-expiration",
+    ]);
     assert.deepEqual(
       { ...d, time: undefined },
       {
@@ -856,6 +865,25 @@ describe("dead-lettering", () => {
         [q1, "rejected", 1],
       ],
     );
+    // Field order as RabbitMQ writes it: the first x-death entry in insertion order, entries
+    // added to an existing x-death with their keys sorted.
+    assert.deepEqual(Object.keys(deaths[1]), [
+      "count",
+      "reason",
+      "queue",
+      "time",
+      "exchange",
+      "routing-keys",
+      "original-expiration",
+    ]);
+    assert.deepEqual(Object.keys(deaths[0]), [
+      "count",
+      "exchange",
+      "queue",
+      "reason",
+      "routing-keys",
+      "time",
+    ]);
     assert.equal(deaths[1]["original-expiration"], "60000");
     assert.equal(
       deaths[0]["original-expiration"],
@@ -877,6 +905,7 @@ describe("dead-lettering", () => {
     queues.add(selfQ);
     ch.sendToQueue(selfQ, Buffer.from("boomerang"));
     const counts = [];
+    const times = [];
     for (let i = 0; i < 3; i++) {
       let msg = false;
       await waitFor(async () => {
@@ -885,9 +914,12 @@ describe("dead-lettering", () => {
       }, 3000);
       const ds = msg.properties.headers?.["x-death"] ?? [];
       counts.push(ds.map((d) => [d.queue, d.reason, d.count]));
+      times.push(ds[0]?.time);
+      if (i === 1) await sleep(1100); // the next death happens at least a second later
       ch.reject(msg, false);
     }
     assert.deepEqual(counts, [[], [[selfQ, "rejected", 1]], [[selfQ, "rejected", 2]]]);
+    assert.deepEqual(times[2], times[1], "a repeat death only bumps the count; time stays the first death's");
     await ch.close();
   });
 
