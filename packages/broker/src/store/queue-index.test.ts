@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { QueueIndex } from "./queue-index.js";
+
+test("FIFO push/remove keeps order and gives back memory", () => {
+  const q = new QueueIndex("q");
+  for (let i = 1; i <= 100_000; i++) q.push(i * 8, i % 5);
+  assert.equal(q.size, 100_000);
+  assert.equal(q.remove(8), 1);
+  assert.equal(q.remove(8), -1);
+  assert.equal(q.remove(16 * 8), 16 % 5);
+  const arr = q.toArray();
+  assert.equal(arr.length, 99_998);
+  assert.deepEqual(arr.slice(0, 3), [16, 24, 32]);
+  for (const id of arr) assert.ok(q.remove(id) >= 0);
+  assert.equal(q.size, 0);
+  assert.ok(q.bytes < 1024);
+});
+
+test("random removals, compaction, and out-of-order pushes", () => {
+  const q = new QueueIndex("q");
+  const live = new Set<number>();
+  let seed = 7;
+  const rand = (n: number) => (seed = (seed * 48271) % 2147483647) % n;
+  let next = 1;
+  for (let round = 0; round < 20_000; round++) {
+    if (rand(3) > 0 || live.size === 0) {
+      // Mostly increasing ids; sometimes an old id comes back (re-enqueued message).
+      const id = rand(50) === 0 && next > 10 ? 1 + rand(next - 1) : next++;
+      if (live.has(id)) continue;
+      q.push(id, id % 3);
+      live.add(id);
+    } else {
+      const ids = [...live];
+      const id = ids[rand(ids.length)]!;
+      assert.equal(q.remove(id), id % 3);
+      live.delete(id);
+    }
+    assert.equal(q.size, live.size);
+  }
+  assert.deepEqual(new Set(q.toArray()), live);
+  for (const id of live) assert.equal(q.has(id), true);
+  assert.equal(q.has(next + 1), false);
+});
