@@ -767,9 +767,12 @@ export class Channel implements ConsumerOwner, ReplyTarget {
     if (u.consumer) u.consumer.unacked--;
   }
 
-  /** Settles or requeues taken entries, then lets their queues deliver again. */
-  private finish(items: Unacked[], how: "ack" | "requeue" | "reject"): void {
-    const requeue = how === "requeue";
+  /**
+   * Settles or requeues taken entries, then lets their queues deliver again. "requeue": the
+   * client returned them; "restore": the channel or connection went away with them.
+   */
+  private finish(items: Unacked[], how: "ack" | "requeue" | "restore" | "reject"): void {
+    const requeue = how === "requeue" || how === "restore";
     const queues = new Set<Queue>();
     const back = new Map<Queue, Unacked[]>();
     for (const u of items) {
@@ -782,16 +785,16 @@ export class Channel implements ConsumerOwner, ReplyTarget {
       } else if (how === "reject") u.queue.reject(u.msg);
       else u.queue.settle(u.msg);
     }
-    for (const [q, l] of back) q.requeue(l);
+    for (const [q, l] of back) q.requeue(l, how === "requeue");
     for (const q of queues) q.drain();
     // Consumers on other queues of this channel may have room now (global prefetch).
     if (this.channelPrefetch > 0) for (const c of this.consumers.values()) c.queue.drain();
   }
 
-  private recover(): void {
+  private recover(returned = true): void {
     const items = [...this.unacked.values()];
     this.unacked.clear();
-    this.finish(items, "requeue");
+    this.finish(items, returned ? "requeue" : "restore");
   }
 
   private commit(): void {
@@ -821,7 +824,7 @@ export class Channel implements ConsumerOwner, ReplyTarget {
     const consumers = [...this.consumers.values()];
     this.consumers.clear();
     for (const c of consumers) c.queue.removeConsumer(c);
-    if (this.unacked.size > 0) this.recover();
+    if (this.unacked.size > 0) this.recover(false);
   }
 
   /** Resumes deliveries after backpressure let go. */

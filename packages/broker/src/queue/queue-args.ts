@@ -233,11 +233,13 @@ export function parseQueueArgs(
   const maxPriority = nonNegative("x-max-priority");
   if (maxPriority !== undefined && maxPriority > 255)
     bad("x-max-priority", `{max_value_exceeded,${maxPriority}}`);
-  const overflow = (oneOf(
+  let overflow = (oneOf(
     "x-overflow",
     ["drop-head", "reject-publish", "reject-publish-dlx"],
     "invalid_overflow",
   ) ?? "drop-head") as Overflow;
+  // RabbitMQ 3.10's quorum queues have no reject-publish-dlx: they fall back to drop-head.
+  if (type === "quorum" && overflow === "reject-publish-dlx") overflow = "drop-head";
   oneOf("x-queue-mode", ["default", "lazy"], `"unsupported queue mode '%s'"`);
   const sac = args["x-single-active-consumer"];
   if (sac !== undefined && typeof sac !== "boolean")

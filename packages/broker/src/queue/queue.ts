@@ -285,10 +285,24 @@ export class Queue implements Destination {
     this.dropMessage(msg, "rejected");
   }
 
-  /** Puts delivered messages back at the head, in their original order. */
-  requeue(items: Delivered[]): void {
+  /**
+   * Puts delivered messages back at the head, in their original order. `returned`: the client
+   * asked for it (nack/reject with requeue, basic.recover) rather than its channel going away;
+   * a quorum queue without a delivery limit then appends them at the tail instead, as
+   * RabbitMQ 3.10's quorum queues do.
+   */
+  requeue(items: Delivered[], returned = false): void {
     if (this.deleted) {
       for (const d of items) this.settle(d.msg);
+      return;
+    }
+    if (returned && this.a.queueType === "quorum" && this.a.deliveryLimit === undefined) {
+      items.sort((a, b) => a.seq - b.seq);
+      for (const d of items) {
+        this.ready.push(d.msg, 0, d.count + 1, ++this.seq, d.exp);
+        this.readyBytes += d.msg.bodySize;
+      }
+      this.drain();
       return;
     }
     items.sort((a, b) => b.seq - a.seq);
