@@ -1325,6 +1325,66 @@ describe("quorum queues", () => {
     await ch.close();
   });
 
+  test("requeue position: nack/reject go to the tail without a delivery limit, to the head with one or when the channel goes", async () => {
+    const setup = await channel({ confirm: true });
+    const plain = await queue(setup, { "x-queue-type": "quorum" }, { durable: true });
+    const limited = await queue(
+      setup,
+      { "x-queue-type": "quorum", "x-delivery-limit": 5 },
+      { durable: true },
+    );
+    const closing = await queue(setup, { "x-queue-type": "quorum" }, { durable: true });
+    for (const q of [plain, limited, closing])
+      for (const b of ["m1", "m2", "m3"]) setup.sendToQueue(q, Buffer.from(b));
+    await setup.waitForConfirms();
+    const ch = await channel();
+    const m1 = await ch.get(plain, { noAck: false });
+    const m2 = await ch.get(plain, { noAck: false });
+    ch.nack(m2, false, true);
+    ch.reject(m1, true);
+    // With a delivery limit RabbitMQ serves returned messages first, in the order they were
+    // returned; Warren puts them back in their original order (the same for one message).
+    ch.nack(await ch.get(limited, { noAck: false }), false, true);
+    const holder = await channel();
+    await holder.get(closing, { noAck: false });
+    await holder.get(closing, { noAck: false });
+    await holder.close();
+    await sleep(100);
+    assert.deepEqual(bodies(await drain(ch, plain)), ["m3", "m2", "m1"]);
+    assert.deepEqual(bodies(await drain(ch, limited)), ["m1", "m2", "m3"]);
+    assert.deepEqual(bodies(await drain(ch, closing)), ["m1", "m2", "m3"]);
+    await ch.close();
+    await setup.close();
+  });
+
+  test("x-overflow reject-publish-dlx falls back to drop-head on quorum queues (as in RabbitMQ 3.10)", async () => {
+    const ch = await channel({ confirm: true });
+    const { dlx, dlq } = await dlxQueue(ch);
+    const q = await queue(
+      ch,
+      {
+        "x-queue-type": "quorum",
+        "x-max-length": 1,
+        "x-overflow": "reject-publish-dlx",
+        "x-dead-letter-exchange": dlx,
+      },
+      { durable: true },
+    );
+    const results = [];
+    for (const b of ["first", "second"])
+      results.push(
+        await new Promise((resolve) =>
+          ch.sendToQueue(q, Buffer.from(b), {}, (err) => resolve(err ? "nack" : "ack")),
+        ),
+      );
+    assert.deepEqual(results, ["ack", "ack"]);
+    const dead = await receive(ch, dlq);
+    assert.equal(dead.content.toString(), "first");
+    assert.equal(death(dead).reason, "maxlen");
+    assert.deepEqual(bodies(await drain(ch, q)), ["second"]);
+    await ch.close();
+  });
+
   test("basic.get on a quorum queue always carries x-delivery-count, from 0", async () => {
     const ch = await channel({ confirm: true });
     const q = await queue(ch, { "x-queue-type": "quorum" }, { durable: true });
