@@ -21,7 +21,8 @@ import type { DeadLetterReason } from "./queue.js";
  * A repeat death for the same (queue, reason) moves that entry to the front with its count
  * incremented and its other fields as they were. Entries written while an x-death already
  * existed have their keys sorted, as RabbitMQ stores them. x-first-death-{reason,queue,exchange}
- * are set with the first x-death; 3.10 writes no x-last-death-* headers.
+ * are set with the first x-death; 3.10 writes no x-last-death-* headers. The headers table
+ * comes out sorted by key.
  */
 export function deadLetterMessage(
   msg: Message,
@@ -59,7 +60,8 @@ export function deadLetterMessage(
   } else {
     headers["x-death"] = [info]; // not an array: RabbitMQ resets it
   }
-  props.headers = headers;
+  // rabbit_misc:set_table_value keeps the whole headers table sorted by key.
+  props.headers = sortKeys(headers);
   delete props.expiration;
   return new Message(dlx, dlrk ?? msg.routingKey, encodeRawProperties(props), msg.body);
 }
