@@ -471,7 +471,7 @@ describe("message TTL", () => {
     const q = await queue(ch, { "x-dead-letter-exchange": dlx });
     await ch.bindQueue(q, src, "k1");
     const t0 = Date.now();
-    ch.publish(src, "k1", Buffer.from("short-lived"), { expiration: "100", headers: { app: "x" } });
+    ch.publish(src, "k1", Buffer.from("short-lived"), { expiration: "100", headers: { zulu: 1, app: "x" } });
     const m = await rawGet(dlq);
     const elapsed = Date.now() - t0;
     assert.ok(elapsed >= 90, `dead-lettered after ${elapsed} ms, before the 100 ms TTL`);
@@ -479,6 +479,12 @@ describe("message TTL", () => {
     assert.equal(m.hasExpiration, false, "the expiration property is removed when dead-lettering");
     const h = m.headers;
     assert.deepEqual(h.app, { type: "S", value: "x" }, "other headers are kept");
+    assert.deepEqual(h.zulu, { type: "b", value: 1 });
+    assert.deepEqual(
+      Object.keys(h),
+      ["app", "x-death", "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason", "zulu"],
+      "RabbitMQ sorts the headers table when it adds x-death",
+    );
     assert.equal(h["x-death"].type, "A");
     assert.equal(h["x-death"].value.length, 1);
     const entry = h["x-death"].value[0];
