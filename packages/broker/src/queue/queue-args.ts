@@ -294,7 +294,8 @@ function sameValue(a: FieldValue, b: FieldValue): boolean {
   if (typeClass(a) !== typeClass(b)) return false;
   const x = integerOf(a);
   if (x !== undefined) return x === integerOf(b);
-  return showValue(a) === showValue(b) && JSON.stringify(a) === JSON.stringify(b);
+  const json = (v: FieldValue) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? `${x}n` : x));
+  return showValue(a) === showValue(b) && json(a) === json(b);
 }
 
 /**
