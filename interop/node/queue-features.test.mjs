@@ -14,6 +14,12 @@
 // - 3.10 accepts x-queue-type stream; Warren refuses it (no streams yet): Warren only.
 // - 3.10 writes no x-last-death-* headers (they came in 3.13).
 // - 3.10 refuses x-delivery-limit on classic queues and x-max-priority on quorum queues.
+// - A passive queue.declare counts as use for x-expires (it restarts the clock).
+// - Quorum queues: a message nacked/rejected with requeue goes to the tail unless
+//   x-delivery-limit is set; x-overflow reject-publish-dlx behaves as drop-head; basic.get
+//   always carries x-delivery-count (0 the first time), consumer deliveries only from 1.
+// - Equivalence errors show bare values when both sides have the argument
+//   ("received '2000' but current is '1000'") and typed ones when one side lacks it.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import amqp from "amqplib";
