@@ -1,0 +1,292 @@
+// In-process broker tests for what no client library will do on demand: heartbeats, the
+// handshake timeout, malformed and out-of-order frames, and garbage input. A tiny raw client
+// built on the protocol package drives the broker over real TCP.
+import assert from "node:assert/strict";
+import net from "node:net";
+import { after, before, test } from "node:test";
+import {
+  decodeMethod,
+  FrameReader,
+  FrameType,
+  type Method,
+  type MethodInit,
+  PROTOCOL_HEADER,
+  writeMethodFrame,
+  Writer,
+} from "@warren/protocol";
+import { Broker } from "./broker.js";
+
+interface Frame {
+  type: number;
+  channel: number;
+  method?: Method;
+}
+
+/** A raw AMQP peer: writes frames, records what comes back, notices the socket closing. */
+class RawPeer {
+  readonly frames: Frame[] = [];
+  closed = false;
+  badBytes = false;
+  private waiters: (() => void)[] = [];
+  private readonly reader = new FrameReader(0);
+
+  private constructor(readonly socket: net.Socket) {
+    socket.on("data", (chunk: Buffer) => {
+      try {
+        this.reader.push(chunk, (type, channel, buf, start, end) => {
+          const method = type === FrameType.METHOD ? { method: decodeMethod(buf, start, end) } : {};
+          this.frames.push({ type, channel, ...method });
+        });
+      } catch {
+        // The broker answered a bad protocol header with its own header, which is not a frame.
+        this.badBytes = true;
+      }
+      this.wake();
+    });
+    socket.on("close", () => {
+      this.closed = true;
+      this.wake();
+    });
+    socket.on("error", () => {});
+  }
+
+  static connect(port: number): Promise<RawPeer> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect(port, "127.0.0.1", () => resolve(new RawPeer(s)));
+      s.once("error", reject);
+    });
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  send(channel: number, m: MethodInit): void {
+    const w = new Writer();
+    writeMethodFrame(w, channel, m);
+    this.socket.write(w.toBuffer());
+  }
+
+  raw(bytes: Buffer): void {
+    this.socket.write(bytes);
+  }
+
+  /** Resolves when pred holds, or rejects after ms. */
+  async until(pred: () => boolean, ms = 3000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!pred()) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error("timed out waiting");
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+
+  method(name: string): Method | undefined {
+    return this.frames.find((f) => f.method?.name === name)?.method;
+  }
+
+  /** Runs the handshake up to connection.open-ok with the given heartbeat. */
+  async open(heartbeat = 0, frameMax = 131072): Promise<void> {
+    this.raw(PROTOCOL_HEADER);
+    await this.until(() => !!this.method("connection.start"));
+    this.send(0, {
+      name: "connection.start-ok",
+      clientProperties: {},
+      mechanism: "PLAIN",
+      response: "\u0000guest\u0000guest",
+      locale: "en_US",
+    });
+    await this.until(() => !!this.method("connection.tune"));
+    this.send(0, { name: "connection.tune-ok", channelMax: 2047, frameMax, heartbeat });
+    this.send(0, { name: "connection.open", virtualHost: "/" });
+    await this.until(() => !!this.method("connection.open-ok"));
+  }
+
+  async openChannel(ch = 1): Promise<void> {
+    this.send(ch, { name: "channel.open" });
+    await this.until(() => this.frames.some((f) => f.channel === ch && f.method?.name === "channel.open-ok"));
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+let broker: Broker;
+let port: number;
+
+before(async () => {
+  broker = new Broker({ port: 0, handshakeTimeoutMs: 400, log: () => {} });
+  port = await broker.start();
+});
+
+after(async () => {
+  await broker.stop();
+});
+
+test("heartbeats: the broker sends them at half the interval and drops a peer silent for two", async () => {
+  const p = await RawPeer.connect(port);
+  await p.open(1);
+  const t0 = Date.now();
+  await p.until(() => p.frames.some((f) => f.type === FrameType.HEARTBEAT), 1500);
+  assert.ok(Date.now() - t0 < 1500, "a heartbeat within the interval");
+  await p.until(() => p.closed, 4000);
+  const silentFor = Date.now() - t0;
+  assert.ok(silentFor >= 1500, `dropped after ${silentFor} ms, not before two intervals`);
+});
+
+test("a peer that sends heartbeats is kept", async () => {
+  const p = await RawPeer.connect(port);
+  await p.open(1);
+  const hb = Buffer.from([8, 0, 0, 0, 0, 0, 0, 0xce]);
+  const timer = setInterval(() => p.raw(hb), 300);
+  await new Promise((r) => setTimeout(r, 2600));
+  clearInterval(timer);
+  assert.equal(p.closed, false);
+  p.close();
+});
+
+test("a handshake that does not complete in time is dropped", async () => {
+  const p = await RawPeer.connect(port);
+  p.raw(PROTOCOL_HEADER);
+  await p.until(() => !!p.method("connection.start"));
+  await p.until(() => p.closed, 2000);
+});
+
+test("a frame larger than the negotiated frame_max closes the connection with 501", async () => {
+  const p = await RawPeer.connect(port);
+  await p.open(0, 4096);
+  await p.openChannel();
+  const big = Buffer.alloc(5000 + 8);
+  big[0] = FrameType.BODY;
+  big.writeUInt16BE(1, 1);
+  big.writeUInt32BE(5000, 3);
+  big[5007] = 0xce;
+  p.raw(big);
+  await p.until(() => !!p.method("connection.close"));
+  const close = p.method("connection.close") as Extract<Method, { name: "connection.close" }>;
+  assert.equal(close.replyCode, 501);
+  assert.match(close.replyText, /^FRAME_ERROR - /);
+  p.close();
+});
+
+test("a bad frame-end byte closes the connection with 501", async () => {
+  const p = await RawPeer.connect(port);
+  await p.open();
+  p.raw(Buffer.from([8, 0, 0, 0, 0, 0, 0, 0x00]));
+  await p.until(() => !!p.method("connection.close"));
+  assert.equal((p.method("connection.close") as { replyCode: number }).replyCode, 501);
+  p.close();
+});
+
+test("a body frame with no publish before it closes the connection with 505", async () => {
+  const p = await RawPeer.connect(port);
+  await p.open();
+  await p.openChannel();
+  p.raw(Buffer.from([3, 0, 1, 0, 0, 0, 1, 0x41, 0xce]));
+  await p.until(() => !!p.method("connection.close"));
+  assert.equal((p.method("connection.close") as { replyCode: number }).replyCode, 505);
+  p.close();
+});
+
+test("a method where a content header was due closes the connection with 505", async () => {
+  const p = await RawPeer.connect(port);
+  await p.open();
+  await p.openChannel();
+  p.send(1, { name: "basic.publish", exchange: "", routingKey: "x" });
+  p.send(1, { name: "basic.qos", prefetchCount: 1 });
+  await p.until(() => !!p.method("connection.close"));
+  assert.equal((p.method("connection.close") as { replyCode: number }).replyCode, 505);
+  p.close();
+});
+
+test("an unknown method closes the connection with 503", async () => {
+  const p = await RawPeer.connect(port);
+  await p.open();
+  p.raw(Buffer.from([1, 0, 1, 0, 0, 0, 4, 0, 99, 0, 1, 0xce]));
+  await p.until(() => !!p.method("connection.close"));
+  assert.equal((p.method("connection.close") as { replyCode: number }).replyCode, 503);
+  p.close();
+});
+
+test("garbage on many connections leaves the broker serving others", async () => {
+  let seed = 42;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  for (let i = 0; i < 40; i++) {
+    const p = await RawPeer.connect(port);
+    if (i % 2 === 0) await p.open();
+    const junk = Buffer.alloc(1 + Math.floor(rnd() * 300));
+    for (let j = 0; j < junk.length; j++) junk[j] = Math.floor(rnd() * 256);
+    if (i % 4 === 0) junk[0] = 1; // often a method frame type, to reach deeper decoding
+    p.raw(junk);
+    await new Promise((r) => setTimeout(r, 5));
+    p.close();
+  }
+  const ok = await RawPeer.connect(port);
+  await ok.open();
+  await ok.openChannel();
+  ok.send(1, { name: "queue.declare", queue: "after-garbage" });
+  await ok.until(() => !!ok.method("queue.declare-ok"));
+  ok.close();
+});
+
+test("definitions export round-trips through import", async () => {
+  const defs = {
+    users: [
+      { name: "u1", password_hash: "kI3GCqW5JLMJa4iX1lo7X4D6XbYqlLgxIs30+P6tENUV2POR", tags: ["management"] },
+    ],
+    vhosts: [{ name: "/" }, { name: "v1" }],
+    permissions: [{ user: "u1", vhost: "v1", configure: ".*", write: ".*", read: ".*" }],
+    exchanges: [
+      {
+        name: "ex1",
+        vhost: "v1",
+        type: "topic",
+        durable: true,
+        auto_delete: false,
+        internal: false,
+        arguments: {},
+      },
+    ],
+    queues: [
+      { name: "q1", vhost: "v1", durable: true, auto_delete: false, arguments: { "x-max-length": 10 } },
+    ],
+    bindings: [
+      {
+        source: "ex1",
+        vhost: "v1",
+        destination: "q1",
+        destination_type: "queue" as const,
+        routing_key: "a.#",
+        arguments: {},
+      },
+    ],
+  };
+  const b = new Broker({ port: 0, definitions: defs, log: () => {} });
+  await b.start();
+  const out = b.exportDefinitions();
+  await b.stop();
+  assert.deepEqual(
+    out.users?.map((u) => [u.name, u.password_hash]),
+    [["u1", defs.users[0]!.password_hash]],
+  );
+  assert.deepEqual(out.vhosts?.map((v) => v.name).sort(), ["/", "v1"]);
+  assert.deepEqual(
+    out.permissions,
+    defs.permissions.map((p) => ({ ...p })),
+  );
+  assert.deepEqual(out.exchanges, defs.exchanges);
+  assert.deepEqual(out.queues, defs.queues);
+  assert.deepEqual(out.bindings, defs.bindings);
+  // And the export imports into a fresh broker to the same export.
+  const b2 = new Broker({ port: 0, definitions: out, log: () => {} });
+  await b2.start();
+  assert.deepEqual(b2.exportDefinitions(), out);
+  await b2.stop();
+});
