@@ -14,9 +14,11 @@ export class QueueIndex {
   size = 0;
   /**
    * Ids only grow with log position, so a queue's entries are sorted unless an old message
-   * was enqueued again later; then lookups fall back to a linear scan.
+   * was enqueued again later (a dead-letter cycle, say); until the queue drains, lookups then
+   * go through a position map, which costs ~50 bytes per entry but only for such queues.
    */
   private sorted = true;
+  private positions: Map<number, number> | undefined;
 
   constructor(
     readonly name: string,
@@ -28,7 +30,7 @@ export class QueueIndex {
 
   /** Bytes held by the arrays. */
   get bytes(): number {
-    return this.ids.byteLength + this.recs.byteLength;
+    return this.ids.byteLength + this.recs.byteLength + (this.positions?.size ?? 0) * 50;
   }
 
   push(id: number, recSeq: number): void {
@@ -36,6 +38,7 @@ export class QueueIndex {
     if (this.tail > this.head && Math.abs(this.ids[this.tail - 1]!) >= id) this.sorted = false;
     this.ids[this.tail] = id;
     this.recs[this.tail] = recSeq;
+    this.positions?.set(id, this.tail);
     this.tail++;
     this.size++;
   }
@@ -50,6 +53,7 @@ export class QueueIndex {
     if (i < 0) return -1;
     const rec = this.recs[i]!;
     this.ids[i] = -id;
+    this.positions?.delete(id);
     this.size--;
     if (i === this.head) {
       while (this.head < this.tail && this.ids[this.head]! < 0) this.head++;
@@ -64,6 +68,7 @@ export class QueueIndex {
   private clear(): void {
     this.head = this.tail = 0;
     this.sorted = true;
+    this.positions = undefined;
     if (this.ids.length > 4096) {
       this.ids = new Float64Array(16);
       this.recs = new Uint32Array(16);
@@ -90,8 +95,12 @@ export class QueueIndex {
     if (this.size === 0) return -1;
     if (ids[this.head] === id) return this.head;
     if (!this.sorted) {
-      for (let i = this.head; i < this.tail; i++) if (ids[i] === id) return i;
-      return -1;
+      if (!this.positions) {
+        this.positions = new Map();
+        for (let i = this.head; i < this.tail; i++) if (ids[i]! > 0) this.positions.set(ids[i]!, i);
+      }
+      const p = this.positions.get(id);
+      return p !== undefined && ids[p] === id ? p : -1;
     }
     let lo = this.head;
     let hi = this.tail - 1;
@@ -128,5 +137,7 @@ export class QueueIndex {
     this.recs = recs;
     this.head = 0;
     this.tail = j;
+    // Positions moved; rebuilt on the next lookup that needs them.
+    this.positions = undefined;
   }
 }
