@@ -1,11 +1,12 @@
 import { readFileSync } from "node:fs";
 import net from "node:net";
 import { version as nodeVersion, platform } from "node:process";
-import { readTable } from "@warren/protocol";
+import { readTable, TypedValue } from "@warren/protocol";
 import type { User } from "./auth/users.js";
 import { UserStore } from "./auth/users.js";
 import { type Definitions, exportDefinitions, importDefinitions } from "./definitions.js";
 import { Connection, type ConnectionHost } from "./net/connection.js";
+import { DiskStore } from "./store/disk-store.js";
 import { MemoryStore } from "./store/memory-store.js";
 import type { MessageStore } from "./store/message-store.js";
 import { VHost } from "./vhost.js";
@@ -28,7 +29,10 @@ export interface BrokerOptions {
   consumerTimeoutMs?: number;
   /** Users who may log in only from loopback (RabbitMQ's loopback_users). Default ["guest"]. */
   loopbackUsers?: string[];
+  /** The message store; default: a DiskStore in dataDir when dataDir is set, else memory only. */
   store?: MessageStore;
+  /** Below this many free bytes on the data disk, publishers are blocked. Default 50 MB. */
+  diskFreeLimit?: number;
   /** Log lines go here; default console.log. */
   log?: (line: string) => void;
 }
@@ -43,7 +47,7 @@ export class Broker implements ConnectionHost {
   readonly users = new UserStore();
   readonly vhosts = new Map<string, VHost>();
   readonly connections = new Set<Connection>();
-  readonly store: MessageStore;
+  store: MessageStore;
   readonly limits: ConnectionHost["limits"];
   readonly serverProperties: Record<string, unknown>;
   private server: net.Server | undefined;
@@ -80,21 +84,107 @@ export class Broker implements ConnectionHost {
         direct_reply_to: true,
       },
     };
-    const defs = options.definitions;
+  }
+
+  private booting = true;
+  private saveScheduled = false;
+  private alarm = false;
+  private diskTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * Definitions at boot: what the store saved last time, then the definitions file on top;
+   * with neither, vhost "/" and guest/guest.
+   */
+  private loadDefinitions(): void {
+    const stored = this.durableStore?.loadDefinitions();
+    if (stored) importDefinitions(this, JSON.parse(stored) as Definitions);
+    const defs = this.options.definitions;
     if (defs) {
       const parsed: Definitions = typeof defs === "string" ? JSON.parse(readFileSync(defs, "utf8")) : defs;
       importDefinitions(this, parsed);
-    } else {
+    }
+    if (!stored && !defs) {
       this.addVhost("/");
       this.users.add("guest", "guest", ["administrator"]);
       this.users.setPermission("guest", "/", { configure: ".*", write: ".*", read: ".*" });
     }
   }
 
+  private get durableStore(): DiskStore | undefined {
+    return this.store instanceof DiskStore ? this.store : undefined;
+  }
+
+  /** Durable definitions changed: save them with the next group commit. */
+  private scheduleSave(): void {
+    const store = this.durableStore;
+    if (this.booting || !store || this.saveScheduled) return;
+    this.saveScheduled = true;
+    queueMicrotask(() => {
+      this.saveScheduled = false;
+      store.saveDefinitions(JSON.stringify(this.exportDefinitions(), jsonSafe));
+    });
+  }
+
+  /** Puts every durable queue's recovered messages back, in order. */
+  private recoverMessages(store: DiskStore, t0: number): void {
+    let messages = 0;
+    for (const [key, ids] of store.recoverIds()) {
+      const sep = key.indexOf("\u0000");
+      const q = this.vhosts.get(key.slice(0, sep))?.queues.get(key.slice(sep + 1));
+      if (!q?.durable) {
+        store.dropQueue(key);
+        continue;
+      }
+      q.restoreIds(ids);
+      messages += ids.length;
+    }
+    const r = store.recovery;
+    const damaged =
+      r.skippedBytes > 0
+        ? `; skipped ${r.skippedBytes} bytes of damaged records (${r.truncatedBytes} torn at the tail)`
+        : "";
+    this.log(
+      `warren: recovered ${messages} messages in ${this.countDurableQueues()} durable queues from ${r.segments} segments in ${Date.now() - t0} ms${damaged}`,
+    );
+  }
+
+  private countDurableQueues(): number {
+    let n = 0;
+    for (const vh of this.vhosts.values()) for (const q of vh.queues.values()) if (q.durable) n++;
+    return n;
+  }
+
+  /** Raises or clears the disk alarm on every connection. */
+  private setAlarm(on: boolean): void {
+    if (this.alarm === on) return;
+    this.alarm = on;
+    this.log(
+      on
+        ? "warren: disk alarm: free space below the limit, blocking publishers"
+        : "warren: disk alarm cleared",
+    );
+    for (const c of this.connections) c.setAlarm(on, "low on disk");
+  }
+
+  private watchDisk(store: DiskStore): void {
+    const limit = this.options.diskFreeLimit ?? 50_000_000;
+    const check = () => {
+      if (store.error) return this.setAlarm(true);
+      store.freeBytes().then(
+        (free) => this.setAlarm(free < limit),
+        () => {},
+      );
+    };
+    check();
+    this.diskTimer = setInterval(check, 1000);
+    this.diskTimer.unref();
+  }
+
   addVhost(name: string): VHost {
     let vh = this.vhosts.get(name);
     if (!vh) {
       vh = new VHost(name, this.store);
+      vh.onDefinitionsChanged = () => this.scheduleSave();
       this.vhosts.set(name, vh);
     }
     return vh;
@@ -138,11 +228,35 @@ export class Broker implements ConnectionHost {
     }
   }
 
-  /** Starts listening; resolves with the bound port. */
-  start(): Promise<number> {
+  /** Opens the store, recovers, and starts listening; resolves with the bound port. */
+  async start(): Promise<number> {
+    const t0 = Date.now();
+    if (!this.options.store && this.options.dataDir !== undefined) {
+      this.store = await DiskStore.open(this.options.dataDir, {
+        onWarning: (m) => this.log(`warren: store: ${m}`),
+        onError: (e) => {
+          this.log(`warren: store failed: ${e.message}; publishers are blocked`);
+          this.setAlarm(true);
+        },
+      });
+    }
+    this.loadDefinitions();
+    const disk = this.durableStore;
+    if (disk) {
+      this.recoverMessages(disk, t0);
+      this.watchDisk(disk);
+    }
+    this.booting = false;
+    this.scheduleSave();
+    return this.listen();
+  }
+
+  private listen(): Promise<number> {
     return new Promise((resolve, reject) => {
       const server = net.createServer((socket) => {
-        this.connections.add(new Connection(socket, this));
+        const c = new Connection(socket, this);
+        this.connections.add(c);
+        if (this.alarm) c.setAlarm(true, "low on disk");
       });
       this.server = server;
       server.once("error", reject);
@@ -169,7 +283,18 @@ export class Broker implements ConnectionHost {
       c.socket.destroy();
       c.teardown();
     }
+    if (this.diskTimer) clearInterval(this.diskTimer);
     if (server) await new Promise<void>((r) => server.close(() => r()));
     await this.store.close();
   }
+}
+
+/** JSON.stringify replacer for field tables: typed values and bigints become plain JSON. */
+function jsonSafe(_key: string, v: unknown): unknown {
+  if (typeof v === "bigint") return Number(v);
+  if (v instanceof TypedValue) {
+    const x = v.value;
+    return typeof x === "bigint" ? Number(x) : Buffer.isBuffer(x) ? x.toString("utf8") : x;
+  }
+  return v;
 }

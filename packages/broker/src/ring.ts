@@ -4,57 +4,64 @@
  */
 export class Ring<T> {
   private items: (T | undefined)[];
-  private counts: Float64Array;
+  private counts: Uint32Array;
   private seqs: Float64Array;
   private exps: Float64Array;
+  private ids: Float64Array;
   private head = 0;
   length = 0;
 
   constructor(capacity = 16) {
     this.items = new Array(capacity);
-    this.counts = new Float64Array(capacity);
+    this.counts = new Uint32Array(capacity);
     this.seqs = new Float64Array(capacity);
     this.exps = new Float64Array(capacity);
+    this.ids = new Float64Array(capacity);
   }
 
   private grow(): void {
     const cap = this.items.length;
     const mask = cap - 1;
     const items = new Array<T | undefined>(cap * 2);
-    const counts = new Float64Array(cap * 2);
+    const counts = new Uint32Array(cap * 2);
     const seqs = new Float64Array(cap * 2);
     const exps = new Float64Array(cap * 2);
+    const ids = new Float64Array(cap * 2);
     for (let i = 0; i < this.length; i++) {
       const j = (this.head + i) & mask;
       items[i] = this.items[j];
       counts[i] = this.counts[j]!;
       seqs[i] = this.seqs[j]!;
       exps[i] = this.exps[j]!;
+      ids[i] = this.ids[j]!;
     }
     this.items = items;
     this.counts = counts;
     this.seqs = seqs;
     this.exps = exps;
+    this.ids = ids;
     this.head = 0;
   }
 
-  push(item: T, count: number, seq: number, exp: number): void {
+  push(item: T | undefined, count: number, seq: number, exp: number, id: number): void {
     if (this.length === this.items.length) this.grow();
     const j = (this.head + this.length) & (this.items.length - 1);
     this.items[j] = item;
     this.counts[j] = count;
     this.seqs[j] = seq;
     this.exps[j] = exp;
+    this.ids[j] = id;
     this.length++;
   }
 
-  unshift(item: T, count: number, seq: number, exp: number): void {
+  unshift(item: T | undefined, count: number, seq: number, exp: number, id: number): void {
     if (this.length === this.items.length) this.grow();
     this.head = (this.head - 1) & (this.items.length - 1);
     this.items[this.head] = item;
     this.counts[this.head] = count;
     this.seqs[this.head] = seq;
     this.exps[this.head] = exp;
+    this.ids[this.head] = id;
     this.length++;
   }
 
@@ -69,6 +76,11 @@ export class Ring<T> {
 
   get headExp(): number {
     return this.exps[this.head]!;
+  }
+
+  /** Store id of the head entry (entries paged out of memory have only this). */
+  get headId(): number {
+    return this.ids[this.head]!;
   }
 
   peek(): T | undefined {
@@ -86,15 +98,19 @@ export class Ring<T> {
   }
 }
 
-/** What a queue keeps its ready messages in: one ring, or one ring per priority. */
+/**
+ * What a queue keeps its ready messages in: one ring, or one ring per priority. An entry
+ * whose item is undefined has been paged out and is known by its store id only.
+ */
 export interface MessageList<T> {
   readonly length: number;
-  push(item: T, priority: number, count: number, seq: number, exp: number): void;
-  unshift(item: T, priority: number, count: number, seq: number, exp: number): void;
+  push(item: T | undefined, priority: number, count: number, seq: number, exp: number, id: number): void;
+  unshift(item: T | undefined, priority: number, count: number, seq: number, exp: number, id: number): void;
   peek(): T | undefined;
   readonly headCount: number;
   readonly headSeq: number;
   readonly headExp: number;
+  readonly headId: number;
   shift(): T | undefined;
 }
 
@@ -104,11 +120,11 @@ export class FifoList<T> implements MessageList<T> {
   get length(): number {
     return this.ring.length;
   }
-  push(item: T, _p: number, count: number, seq: number, exp: number): void {
-    this.ring.push(item, count, seq, exp);
+  push(item: T | undefined, _p: number, count: number, seq: number, exp: number, id: number): void {
+    this.ring.push(item, count, seq, exp, id);
   }
-  unshift(item: T, _p: number, count: number, seq: number, exp: number): void {
-    this.ring.unshift(item, count, seq, exp);
+  unshift(item: T | undefined, _p: number, count: number, seq: number, exp: number, id: number): void {
+    this.ring.unshift(item, count, seq, exp, id);
   }
   peek(): T | undefined {
     return this.ring.peek();
@@ -121,6 +137,9 @@ export class FifoList<T> implements MessageList<T> {
   }
   get headExp(): number {
     return this.ring.headExp;
+  }
+  get headId(): number {
+    return this.ring.headId;
   }
   shift(): T | undefined {
     return this.ring.shift();
@@ -145,16 +164,16 @@ export class PriorityList<T> implements MessageList<T> {
     return p > this.maxPriority ? this.maxPriority : Math.max(p, 0);
   }
 
-  push(item: T, p: number, count: number, seq: number, exp: number): void {
+  push(item: T | undefined, p: number, count: number, seq: number, exp: number, id: number): void {
     const l = this.level(p);
-    this.levels[l]!.push(item, count, seq, exp);
+    this.levels[l]!.push(item, count, seq, exp, id);
     if (l > this.top) this.top = l;
     this.length++;
   }
 
-  unshift(item: T, p: number, count: number, seq: number, exp: number): void {
+  unshift(item: T | undefined, p: number, count: number, seq: number, exp: number, id: number): void {
     const l = this.level(p);
-    this.levels[l]!.unshift(item, count, seq, exp);
+    this.levels[l]!.unshift(item, count, seq, exp, id);
     if (l > this.top) this.top = l;
     this.length++;
   }
@@ -174,6 +193,9 @@ export class PriorityList<T> implements MessageList<T> {
   }
   get headExp(): number {
     return this.head.headExp;
+  }
+  get headId(): number {
+    return this.head.headId;
   }
 
   shift(): T | undefined {

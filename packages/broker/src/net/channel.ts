@@ -285,6 +285,7 @@ export class Channel implements ConsumerOwner, ReplyTarget {
 
   private onPublish(exchange: string, routingKey: string, mandatory: boolean, immediate: boolean): void {
     if (immediate) throw new ConnectionError(ReplyCode.NOT_IMPLEMENTED, "immediate=true", 60, 40);
+    this.conn.onPublish();
     this.pending = {
       exchange,
       routingKey,
@@ -428,52 +429,75 @@ export class Channel implements ConsumerOwner, ReplyTarget {
     if (mandatory && routedTo === 0) this.basicReturn(msg, ReplyCode.NO_ROUTE, "NO_ROUTE");
     if (this.confirming) {
       const seq = ++this.publishSeq;
-      if (rejected) this.nackPublish(seq);
-      else if (persisted || this.awaitingSync > 0) {
-        this.awaitingSync++;
-        this.vhost.store.sync(() => {
-          this.awaitingSync--;
-          this.confirm(seq);
-        });
-      } else this.confirm(seq);
+      if (rejected) this.pendingNacks.push(seq);
+      if (persisted || this.unsyncedUpTo > this.syncedUpTo) {
+        // Confirms wait for the store: requested once per flush, not per message.
+        this.unsyncedUpTo = seq;
+        this.conn.scheduleFlush();
+      } else this.settleConfirms(seq, undefined);
     }
   }
 
-  private awaitingSync = 0;
+  /** Publish sequence numbers up to which confirms wait on a store sync (requested or not). */
+  private unsyncedUpTo = 0;
+  /** Highest sequence number a store sync has been requested for. */
+  private syncRequestedUpTo = 0;
+  /** Highest sequence number whose sync completed. */
+  private syncedUpTo = 0;
+  /** Publishes a queue refused (reject-publish): nacked when their turn comes. */
+  private readonly pendingNacks: number[] = [];
 
-  /** Negative confirm (a queue refused the message): acks before it go out first, in order. */
-  private nackPublish(seq: number): void {
-    if (this.awaitingSync > 0) {
-      this.awaitingSync++;
-      this.vhost.store.sync(() => {
-        this.awaitingSync--;
-        this.sendNack(seq);
-      });
-    } else this.sendNack(seq);
-  }
-
-  private sendNack(seq: number): void {
+  /**
+   * Every publish up to upTo is settled: nack the refused ones (or all of them when the store
+   * failed), ack the rest. Writes happen in sequence order, acks coalesced with multiple.
+   */
+  private settleConfirms(upTo: number, err: Error | undefined): void {
     if (this.closing) return;
-    this.confirmedUpTo = Math.max(this.confirmedUpTo, seq - 1);
-    this.flushConfirms();
-    writeMethodFrame(this.conn.out, this.id, {
-      name: "basic.nack",
-      deliveryTag: seq,
-      multiple: false,
-      requeue: false,
-    });
-    this.confirmSent = seq;
-    if (this.confirmedUpTo < seq) this.confirmedUpTo = seq;
+    if (err) {
+      this.flushConfirms();
+      if (upTo > this.confirmSent) {
+        const multiple = upTo - this.confirmSent > 1;
+        writeMethodFrame(this.conn.out, this.id, {
+          name: "basic.nack",
+          deliveryTag: upTo,
+          multiple,
+          requeue: false,
+        });
+        this.confirmSent = this.confirmedUpTo = upTo;
+      }
+      this.pendingNacks.length = 0;
+    } else {
+      while (this.pendingNacks.length > 0 && this.pendingNacks[0]! <= upTo) {
+        const seq = this.pendingNacks.shift()!;
+        this.confirmedUpTo = Math.max(this.confirmedUpTo, seq - 1);
+        this.flushConfirms();
+        writeMethodFrame(this.conn.out, this.id, {
+          name: "basic.nack",
+          deliveryTag: seq,
+          multiple: false,
+          requeue: false,
+        });
+        this.confirmSent = seq;
+      }
+      if (upTo > this.confirmedUpTo) this.confirmedUpTo = upTo;
+    }
     this.conn.scheduleFlush();
   }
 
-  private confirm(seq: number): void {
-    if (seq > this.confirmedUpTo) this.confirmedUpTo = seq;
-    this.conn.scheduleFlush();
-  }
+  private readonly onSynced = (err?: Error): void => {
+    const upTo = this.syncQueue.shift()!;
+    this.syncedUpTo = upTo;
+    this.settleConfirms(upTo, err);
+  };
+  private readonly syncQueue: number[] = [];
 
   /** Called by the connection just before it writes its buffer out: coalesces confirms. */
   flushConfirms(): void {
+    if (this.unsyncedUpTo > this.syncRequestedUpTo) {
+      this.syncRequestedUpTo = this.unsyncedUpTo;
+      this.syncQueue.push(this.unsyncedUpTo);
+      this.vhost.store.sync(this.onSynced);
+    }
     const upTo = this.confirmedUpTo;
     if (upTo > this.confirmSent && !this.closing) {
       writeMethodFrame(this.conn.out, this.id, {

@@ -98,6 +98,31 @@ export class Connection {
     if (this.channels.get(ch.id) === ch && !ch.closing) this.fail(err, ch);
   }
 
+  /** Resource alarm (disk): publishes pause the socket until it clears. */
+  private alarmed = false;
+  private pausedByAlarm = false;
+
+  /** The broker raised or cleared a resource alarm. */
+  setAlarm(on: boolean, reason: string): void {
+    if (this.alarmed === on) return;
+    this.alarmed = on;
+    if (this.state === "running" && this.capabilities.connectionBlocked) {
+      this.sendMethod(0, on ? { name: "connection.blocked", reason } : { name: "connection.unblocked" });
+    }
+    if (!on && this.pausedByAlarm) {
+      this.pausedByAlarm = false;
+      this.socket.resume();
+    }
+  }
+
+  /** A publish arrived: while an alarm is on, stop reading this socket (as RabbitMQ does). */
+  onPublish(): void {
+    if (this.alarmed && !this.pausedByAlarm) {
+      this.pausedByAlarm = true;
+      this.socket.pause();
+    }
+  }
+
   /** Room in the output buffer for more deliveries? */
   get canWrite(): boolean {
     if (!this.socketBlocked && this.out.pos < HIGH_WATER) return true;

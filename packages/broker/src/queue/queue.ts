@@ -9,6 +9,9 @@ import type { QueueArgs } from "./queue-args.js";
 /** The longest delay setTimeout honours (longer ones fire at once). */
 const MAX_TIMER_MS = 0x7fffffff;
 
+/** Ready persistent messages a durable queue keeps in memory before paging the rest out. */
+const PAGE_AFTER = 10_000;
+
 /** A delivered message waiting for its ack, as the queue needs it back on requeue. */
 export interface Delivered {
   readonly queue: Queue;
@@ -56,6 +59,8 @@ export class Queue implements Destination {
   private hadConsumers = false;
   private draining = false;
   private readonly limited: boolean;
+  /** Persistent messages may be paged out to the store. */
+  private readonly pageable: boolean;
   private readonly priorities: boolean;
   private mixedConsumerPriorities = false;
   /** With x-single-active-consumer: the consumer that gets the messages. */
@@ -80,6 +85,7 @@ export class Queue implements Destination {
     this.priorities = a.maxPriority !== undefined;
     this.ready = this.priorities ? new PriorityList<Message>(a.maxPriority!) : new FifoList<Message>();
     this.limited = a.maxLength !== undefined || a.maxLengthBytes !== undefined;
+    this.pageable = durable && store.durable;
     this.armExpires();
   }
 
@@ -138,8 +144,7 @@ export class Queue implements Destination {
       this.dropMessage(msg, "expired");
       return true;
     }
-    this.ready.push(msg, this.priorities ? msg.priority : 0, 0, seq, exp);
-    this.readyBytes += msg.bodySize;
+    this.pushReady(msg, 0, seq, exp);
     if (exp !== 0) this.armTtl();
     if (this.limited) this.dropHeadOverLimit();
     return true;
@@ -156,9 +161,43 @@ export class Queue implements Destination {
     }
   }
 
+  /**
+   * Appends a ready message. Deep durable queues keep only the first PAGE_AFTER persistent
+   * messages in memory; the rest are known by store id and loaded when they reach the head,
+   * so a backlog costs a few dozen bytes per message whatever the body size.
+   */
+  private pushReady(msg: Message, count: number, seq: number, exp: number): void {
+    const paged = this.pageable && this.ready.length >= PAGE_AFTER && msg.id > 0 && msg.persistent;
+    this.ready.push(paged ? undefined : msg, this.priorities ? msg.priority : 0, count, seq, exp, msg.id);
+    this.readyBytes += msg.bodySize;
+  }
+
+  /**
+   * Puts messages recovered from the store back, in order, marked redelivered (the store does
+   * not record deliveries, so any of them may have been delivered before the restart). Only
+   * the head is read back now; the rest stay paged out unless the queue needs their
+   * properties (priorities, byte limits, TTLs).
+   */
+  restoreIds(ids: number[]): void {
+    const needProps =
+      this.priorities || this.a.maxLengthBytes !== undefined || this.a.messageTtl !== undefined;
+    const now = Date.now();
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (i < PAGE_AFTER || needProps) {
+        const msg = this.store.load(id);
+        msg.refs++;
+        const exp = this.a.messageTtl !== undefined || msg.expirationMs >= 0 ? this.expiryOf(msg, now) : 0;
+        this.pushReady(msg, 1, ++this.seq, exp);
+      } else this.ready.push(undefined, 0, 1, ++this.seq, 0, id);
+    }
+    this.armTtl();
+  }
+
   /** Removes the head, keeping byte accounting right; read head columns first. */
   private shiftHead(): Message {
-    const msg = this.ready.shift()!;
+    const id = this.ready.headId;
+    const msg = this.ready.shift() ?? this.store.load(id);
     this.readyBytes -= msg.bodySize;
     return msg;
   }
@@ -299,8 +338,7 @@ export class Queue implements Destination {
     if (returned && this.a.queueType === "quorum" && this.a.deliveryLimit === undefined) {
       items.sort((a, b) => a.seq - b.seq);
       for (const d of items) {
-        this.ready.push(d.msg, 0, d.count + 1, ++this.seq, d.exp);
-        this.readyBytes += d.msg.bodySize;
+        this.pushReady(d.msg, d.count + 1, ++this.seq, d.exp);
       }
       this.drain();
       return;
@@ -312,7 +350,7 @@ export class Queue implements Destination {
         this.dropMessage(d.msg, "delivery_limit");
         continue;
       }
-      this.ready.unshift(d.msg, this.priorities ? d.msg.priority : 0, d.count + 1, d.seq, d.exp);
+      this.ready.unshift(d.msg, this.priorities ? d.msg.priority : 0, d.count + 1, d.seq, d.exp, d.msg.id);
       this.readyBytes += d.msg.bodySize;
     }
     // Requeued messages count against the limit too: drop-head drops (and dead-letters) the
@@ -387,7 +425,13 @@ export class Queue implements Destination {
   /** Drops every ready message; returns how many. */
   purge(): number {
     const n = this.ready.length;
-    while (this.ready.length > 0) this.settle(this.shiftHead());
+    while (this.ready.length > 0) {
+      const id = this.ready.headId;
+      const msg = this.ready.shift();
+      if (msg) this.settle(msg);
+      else this.store.removeId(this.storeKey, id);
+    }
+    this.readyBytes = 0;
     return n;
   }
 

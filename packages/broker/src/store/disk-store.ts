@@ -221,7 +221,15 @@ export class DiskStore implements DurableStore {
     if (this.err || this.closed) return;
     const q = this.queues.get(queue);
     if (!q || msg.id <= 0) return;
-    this.removeId(queue, q, msg.id);
+    this.dropId(queue, q, msg.id);
+    this.schedule();
+  }
+
+  removeId(queue: string, id: number): void {
+    if (this.err || this.closed) return;
+    const q = this.queues.get(queue);
+    if (!q || id <= 0) return;
+    this.dropId(queue, q, id);
     this.schedule();
   }
 
@@ -229,7 +237,7 @@ export class DiskStore implements DurableStore {
     if (this.err || this.closed) return;
     const q = this.queues.get(queue);
     if (!q) return;
-    for (const id of q.toArray()) this.removeId(queue, q, id);
+    for (const id of q.toArray()) this.dropId(queue, q, id);
     this.queues.delete(queue);
     this.schedule();
   }
@@ -407,7 +415,7 @@ export class DiskStore implements DurableStore {
     }
   }
 
-  private removeId(queue: string, q: QueueIndex, id: number): void {
+  private dropId(queue: string, q: QueueIndex, id: number): void {
     const rec = q.remove(id);
     if (rec < 0) return;
     const body = this.bySlot.get(idSlot(id))!;
