@@ -90,6 +90,7 @@ export class Broker implements ConnectionHost {
   private saveScheduled = false;
   private alarm = false;
   private diskTimer: NodeJS.Timeout | undefined;
+  private statsTimer: NodeJS.Timeout | undefined;
 
   /**
    * Definitions at boot: what the store saved last time, then the definitions file on top;
@@ -180,6 +181,42 @@ export class Broker implements ConnectionHost {
     this.diskTimer.unref();
   }
 
+  /**
+   * Opt-in (env WARREN_STORE_STATS=1) for measurements: every 5 s, one line with the store's
+   * counters over the interval (fsyncs/s, messages per group commit) and process memory.
+   */
+  private logStoreStats(store: DiskStore): void {
+    let prev = store.stats();
+    let at = Date.now();
+    this.statsTimer = setInterval(() => {
+      const s = store.stats();
+      const now = Date.now();
+      const secs = (now - at) / 1000;
+      const batches = s.batches - prev.batches;
+      const mem = process.memoryUsage();
+      const mb = (n: number) => Math.round(n / 1048576);
+      this.log(
+        `warren: store stats ${JSON.stringify({
+          fsyncsPerSec: Math.round((s.fsyncs - prev.fsyncs) / secs),
+          batchesPerSec: Math.round(batches / secs),
+          publishedPerSec: Math.round((s.published - prev.published) / secs),
+          removedPerSec: Math.round((s.removed - prev.removed) / secs),
+          pubPerBatch: batches ? +((s.published - prev.published) / batches).toFixed(1) : 0,
+          kbPerBatch: batches ? +((s.bytesWritten - prev.bytesWritten) / batches / 1024).toFixed(1) : 0,
+          liveMessages: s.liveMessages,
+          segments: s.segments,
+          indexMB: mb(s.indexBytes),
+          rssMB: mb(mem.rss),
+          heapUsedMB: mb(mem.heapUsed),
+          externalMB: mb(mem.external),
+        })}`,
+      );
+      prev = s;
+      at = now;
+    }, 5000);
+    this.statsTimer.unref();
+  }
+
   addVhost(name: string): VHost {
     let vh = this.vhosts.get(name);
     if (!vh) {
@@ -245,6 +282,7 @@ export class Broker implements ConnectionHost {
     if (disk) {
       this.recoverMessages(disk, t0);
       this.watchDisk(disk);
+      if (process.env.WARREN_STORE_STATS === "1") this.logStoreStats(disk);
     }
     this.booting = false;
     this.scheduleSave();
@@ -284,6 +322,7 @@ export class Broker implements ConnectionHost {
       c.teardown();
     }
     if (this.diskTimer) clearInterval(this.diskTimer);
+    if (this.statsTimer) clearInterval(this.statsTimer);
     if (server) await new Promise<void>((r) => server.close(() => r()));
     await this.store.close();
   }
