@@ -344,7 +344,7 @@ export class RawConnection {
     const header = await this.next((f) => f.type === FRAME_HEADER && f.channel === channel);
     const size = Number(header.payload.readBigUInt64BE(4));
     const chunks = [];
-    for (let got = 0; got < size; ) {
+    for (let got = 0; got < size;) {
       const f = await this.next((f) => f.type === FRAME_BODY && f.channel === channel);
       chunks.push(f.payload);
       got += f.payload.length;
