@@ -9,6 +9,8 @@ export interface CleanerHost {
   readonly dir: string;
   readonly segs: ReadonlyMap<number, Segment>;
   active(): Segment;
+  /** seg still has records in memory, or a write or fsync on its descriptor under way. */
+  busy(seg: Segment): boolean;
   /** Failed or closed: stop touching files. */
   stopped(): boolean;
   /** Close seg's descriptor and cached reads: it is about to be unlinked. */
@@ -66,7 +68,10 @@ export class SegmentCleaner {
           this.candidates.delete(s);
           continue;
         }
-        if (s.carrying) continue;
+        // Acks can empty a segment before the commit writing its tail: wait for that commit
+        // (its completion kicks us again) rather than close the descriptor under it, or carry
+        // DEL records forward from a file that does not hold them yet.
+        if (s.carrying || h.busy(s)) continue;
         let blocked = false;
         let carry = false;
         for (const d of s.deps ?? []) {

@@ -244,6 +244,35 @@ test("segments are deleted once every message in them is removed", async () => {
   fs.rmSync(dir, { recursive: true });
 });
 
+test("a segment emptied while its last records still wait in the write buffer is not deleted under them", async () => {
+  // Consumers can ack before the commit that writes a message: the old segment then dies
+  // (live 0, no longer active) while its tail is still only in memory or being written.
+  const dir = tmpDir("unwritten");
+  const s = await DiskStore.open(dir, small);
+  const first = msg(0);
+  s.enqueue("q", first);
+  const p = synced(s);
+  await new Promise((r) => setImmediate(r)); // that commit is now in flight
+  const ms = [first];
+  for (let i = 1; s.stats().segments < 2; i++) {
+    const m = msg(i, "x".repeat(1000));
+    s.enqueue("q", m);
+    ms.push(m);
+  }
+  for (const m of ms) s.remove("q", m);
+  await p;
+  await synced(s);
+  await settle(s);
+  assert.equal(s.error, undefined);
+  assert.deepEqual(segFiles(dir), [2]);
+  await s.close();
+  const r = await DiskStore.open(dir, small);
+  assert.equal(r.recover().size, 0);
+  assert.equal(r.recovery.skippedBytes, 0);
+  await r.close();
+  fs.rmSync(dir, { recursive: true });
+});
+
 test("steady publish + ack with a stuck message keeps disk use bounded and recovers right", async () => {
   const dir = tmpDir("steady");
   const s = await DiskStore.open(dir, small);

@@ -115,6 +115,9 @@ export class DiskStore implements DurableStore {
     removed: 0,
   };
   private readonly flushNow = () => this.flush();
+  /** Records of seg not yet in its file, or the commit writing or syncing them in flight. */
+  private readonly busy = (seg: Segment): boolean =>
+    seg.written < seg.size || (this.inflight?.chunks.some((c) => c.seg === seg) ?? false);
 
   /** Creates dir if needed, takes dir/LOCK, and recovers what the segments hold. */
   static async open(dir: string, opts: DiskStoreOptions = {}): Promise<DiskStore> {
@@ -138,6 +141,7 @@ export class DiskStore implements DurableStore {
     this.reader = new SegmentReader(
       Math.max(4096, opts.readAhead ?? 128 << 10),
       Math.max(1, opts.maxOpenFiles ?? 64),
+      this.busy,
     );
     this.warn = opts.onWarning ?? ((m) => console.warn(`warren store: ${m}`));
     this.onError = opts.onError;
@@ -145,6 +149,7 @@ export class DiskStore implements DurableStore {
       dir,
       segs: this.segs,
       active: () => this.active,
+      busy: this.busy,
       stopped: () => this.err !== undefined || this.closed,
       closeSegment: (seg) => this.reader.forget(seg),
       dropSegment: (seg) => {

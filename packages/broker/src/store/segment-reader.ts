@@ -22,6 +22,8 @@ export class SegmentReader {
   constructor(
     readAhead: number,
     private readonly maxOpenFiles: number,
+    /** The writer still needs seg's descriptor (bytes to write, or an fsync under way). */
+    private readonly busy: (seg: Segment) => boolean = (s) => s.written < s.size,
   ) {
     this.buf = alignedBuffer(readAhead);
     this.words = wordView(this.buf);
@@ -74,7 +76,7 @@ export class SegmentReader {
     if (this.open.delete(seg)) this.open.add(seg);
     if (this.open.size > this.maxOpenFiles) {
       for (const s of this.open) {
-        if (s === seg || s.written < s.size) continue;
+        if (s === seg || this.busy(s)) continue;
         this.forget(s);
         break;
       }
