@@ -1,0 +1,546 @@
+#!/usr/bin/env node
+// Deep-backlog benchmark for durable queues: publishes N persistent messages with publisher
+// confirms into one durable queue that has no consumer, samples the broker's memory, can kill
+// the broker (SIGKILL) and restart it to time recovery, and drains the queue with a consumer.
+//
+//   # 10M x 1 KiB: publish, memory, drain, memory
+//   WARREN_STORE_STATS=1 node packages/cli/dist/main.js server --port 5710 --data-dir /tmp/d > /tmp/d.log &
+//   node bench/backlog.mjs --url amqp://guest:guest@localhost:5710 --broker-log /tmp/d.log
+//
+//   # recovery of 1M x 16 B after kill -9
+//   node bench/backlog.mjs --url amqp://guest:guest@localhost:5710 --count 1000000 --size 16 \
+//     --phases publish,restart,memory,drain --broker-log /tmp/d.log \
+//     --restart-cmd "node packages/cli/dist/main.js server --port 5710 --data-dir /tmp/d"
+//
+// Plain ESM, Node 20, only @cloudamqp/amqp-client from the repository's node_modules.
+
+import { execSync, spawn } from "node:child_process";
+import { existsSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import net from "node:net";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import { AMQPClient } from "@cloudamqp/amqp-client";
+
+const USAGE = `Usage: node bench/backlog.mjs [options]
+
+  --url URL            broker (default amqp://guest:guest@localhost:5672)
+  --queue NAME         durable queue to fill (default backlog); deleted and redeclared by "publish"
+  --count N            messages to publish (default 10000000)
+  --size BYTES         body size (default 1024, minimum 8: a sequence number)
+  --window N           publisher confirms in flight (default 2000)
+  --batch N            publishes written per event-loop turn (default 200)
+  --prefetch N         drain consumer's basic.qos (default 1000)
+  --ack-every N        drain: one basic.ack multiple=true per N deliveries (default 100)
+  --phases LIST        comma list, run in order, of (default publish,memory,drain,memory):
+                         publish  (re)declare the queue, publish --count messages with confirms
+                         memory   wait --settle s, then sample the broker's VmRSS/VmHWM (and the
+                                  heap from the last "store stats" line in --broker-log)
+                         restart  SIGKILL the broker, start --restart-cmd, time the recovery log
+                                  line and the first TCP accept / AMQP connection
+                         drain    consume everything with manual acks, check the order
+                         delete   delete the queue
+  --settle SECONDS     wait before a memory sample (default 6: one store-stats interval + GC)
+  --broker-pid PID     broker process (default: owner of the URL's listening port)
+  --broker-log FILE    the broker's output: memory reads "warren: store stats" lines from it
+                       (WARREN_STORE_STATS=1), restart appends the new broker's output to it
+  --restart-cmd CMD    shell command starting the broker again (restart phase)
+  --before-restart CMD shell command run after the kill and before the new broker starts, not timed
+                       (e.g. evict the segment files from the page cache for a cold-cache recovery)
+  --data-dir DIR       the broker's data directory, to report its size (default: from --restart-cmd)
+  --json               print the results as JSON
+  --help
+`;
+
+function parseCli(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      url: { type: "string", default: "amqp://guest:guest@localhost:5672" },
+      queue: { type: "string", default: "backlog" },
+      count: { type: "string", default: "10000000" },
+      size: { type: "string", default: "1024" },
+      window: { type: "string", default: "2000" },
+      batch: { type: "string", default: "200" },
+      prefetch: { type: "string", default: "1000" },
+      "ack-every": { type: "string", default: "100" },
+      phases: { type: "string", default: "publish,memory,drain,memory" },
+      settle: { type: "string", default: "6" },
+      "broker-pid": { type: "string" },
+      "broker-log": { type: "string" },
+      "restart-cmd": { type: "string" },
+      "data-dir": { type: "string" },
+      "before-restart": { type: "string" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const int = (name, min) => {
+    const v = Number(values[name]);
+    if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer >= ${min}`);
+    return v;
+  };
+  const phases = values.phases.split(",").map((p) => p.trim());
+  for (const p of phases) {
+    if (!["publish", "memory", "restart", "drain", "delete"].includes(p))
+      throw new Error(`unknown phase ${p}`);
+  }
+  if (phases.includes("restart") && (!values["restart-cmd"] || !values["broker-log"]))
+    throw new Error("the restart phase needs --restart-cmd and --broker-log");
+  return {
+    url: values.url,
+    queue: values.queue,
+    count: int("count", 1),
+    size: int("size", 8),
+    window: int("window", 1),
+    batch: int("batch", 1),
+    prefetch: int("prefetch", 0),
+    ackEvery: int("ack-every", 1),
+    phases,
+    settle: Number(values.settle),
+    brokerPid: values["broker-pid"] ? int("broker-pid", 1) : undefined,
+    brokerLog: values["broker-log"],
+    restartCmd: values["restart-cmd"],
+    beforeRestart: values["before-restart"],
+    dataDir: values["data-dir"] ?? /--data-dir\s+(\S+)/.exec(values["restart-cmd"] ?? "")?.[1],
+    json: values.json,
+  };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (line) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+const fmt = (n) => Math.round(n).toLocaleString("en-US");
+
+// ---------------------------------------------------------------------------
+// The broker process
+
+/** Owner of the socket listening on the URL's port (from /proc/net/tcp{,6} and /proc/<pid>/fd). */
+function detectBrokerPid(url) {
+  const port = Number(new URL(url).port) || 5672;
+  const portHex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  const wanted = new Set();
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {}
+    for (const line of text.split("\n").slice(1)) {
+      const c = line.trim().split(/\s+/);
+      if (c.length > 9 && c[3] === "0A" && c[1].endsWith(portHex)) wanted.add(`socket:[${c[9]}]`);
+    }
+  }
+  if (wanted.size === 0) return undefined;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    let fds;
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        if (wanted.has(readlinkSync(`/proc/${pid}/fd/${fd}`))) return Number(pid);
+      } catch {}
+    }
+  }
+  return undefined;
+}
+
+/** VmRSS and VmHWM (peak RSS) in bytes. */
+function procMemory(pid) {
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, "m").exec(s)?.[1] ?? Number.NaN) * 1024;
+    return { rss: kb("VmRSS"), hwm: kb("VmHWM") };
+  } catch {
+    return { rss: Number.NaN, hwm: Number.NaN };
+  }
+}
+
+/** The last "warren: store stats {...}" line of the broker log, parsed. */
+function lastStoreStats(file) {
+  if (!file) return undefined;
+  let text;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+  const i = text.lastIndexOf("warren: store stats ");
+  if (i < 0) return undefined;
+  const line = text.slice(i + "warren: store stats ".length, text.indexOf("\n", i));
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+}
+
+function dataDirBytes(dir) {
+  if (!dir || !existsSync(dir)) return undefined;
+  let total = 0;
+  for (const f of readdirSync(dir)) total += statSync(`${dir}/${f}`).size;
+  return total;
+}
+
+// ---------------------------------------------------------------------------
+// Phases
+
+async function connect(url) {
+  const u = new URL(url);
+  u.searchParams.set("name", "backlog-bench");
+  const c = new AMQPClient(u.toString());
+  await c.connect();
+  c.socket.setNoDelay(true);
+  return c;
+}
+
+async function queueCount(url, queue) {
+  const c = await connect(url);
+  try {
+    const ch = await c.channel();
+    const q = await ch.queueDeclare(queue, { passive: true });
+    return q.messageCount;
+  } finally {
+    await c.close().catch(() => {});
+  }
+}
+
+function shortStr(s) {
+  const b = Buffer.from(s, "utf8");
+  return Buffer.concat([Buffer.from([b.length]), b]);
+}
+
+function frame(type, channel, payload) {
+  const head = Buffer.alloc(7);
+  head.writeUInt8(type, 0);
+  head.writeUInt16BE(channel, 1);
+  head.writeUInt32BE(payload.length, 3);
+  return Buffer.concat([head, payload, Buffer.from([0xce])]);
+}
+
+/** basic.publish + header (delivery_mode 2) + body frames, encoded once; seq patched per message. */
+function encodePublish(channel, routingKey, size, frameMax) {
+  const method = Buffer.concat([
+    Buffer.from([0, 60, 0, 40, 0, 0]),
+    shortStr(""),
+    shortStr(routingKey),
+    Buffer.from([0]),
+  ]);
+  const header = Buffer.alloc(15);
+  header.writeUInt16BE(60, 0);
+  header.writeBigUInt64BE(BigInt(size), 4);
+  header.writeUInt16BE(0x1000, 12);
+  header[14] = 2;
+  const parts = [frame(1, channel, method), frame(2, channel, header)];
+  const seqOffset = parts[0].length + parts[1].length + 7;
+  for (let pos = 0; pos < size; pos += frameMax - 8)
+    parts.push(frame(3, channel, Buffer.alloc(Math.min(frameMax - 8, size - pos), 0x78)));
+  return { template: Buffer.concat(parts), seqOffset };
+}
+
+async function publishPhase(o, ctx) {
+  const conn = await connect(o.url);
+  const ch = await conn.channel();
+  await ch.queueDelete(o.queue).catch(() => {});
+  await ch.queueDeclare(o.queue, { durable: true, autoDelete: false, exclusive: false });
+  await ch.confirmSelect();
+  let published = 0;
+  let confirmed = 0;
+  let nacked = 0;
+  let ackedUpTo = 0;
+  const singles = new Set();
+  let wake = () => {};
+  // Confirms tracked here (tags 1, 2, 3, ... in publish order); raw frames bypass the client.
+  ch.publishConfirmed = (tag, multiple, nack) => {
+    if (nack) nacked++;
+    if (multiple) {
+      if (tag > ackedUpTo) {
+        for (const t of singles) if (t <= tag) singles.delete(t);
+        ackedUpTo = tag;
+      }
+    } else if (tag === ackedUpTo + 1) {
+      ackedUpTo = tag;
+      while (singles.delete(ackedUpTo + 1)) ackedUpTo++;
+    } else if (tag > ackedUpTo) singles.add(tag);
+    confirmed = ackedUpTo + singles.size;
+    wake();
+  };
+  const { template, seqOffset } = encodePublish(ch.id, o.queue, o.size, conn.frameMax);
+  const len = template.length;
+  const socket = conn.socket;
+  const t0 = performance.now();
+  let lastT = t0;
+  let lastN = 0;
+  const progress = setInterval(() => {
+    const t = performance.now();
+    const { rss } = procMemory(ctx.pid);
+    log(
+      `publish: ${fmt(confirmed)} confirmed (${fmt(((confirmed - lastN) * 1000) / (t - lastT))}/s), ` +
+        `broker RSS ${fmt(rss / 1048576)} MB`,
+    );
+    lastT = t;
+    lastN = confirmed;
+  }, 5000);
+  await new Promise((resolve, reject) => {
+    let scheduled = false;
+    const pump = () => {
+      scheduled = false;
+      if (conn.closed) return reject(new Error("connection closed while publishing"));
+      if (confirmed >= o.count) return resolve();
+      if (socket.writableLength > 1 << 20) return void socket.once("drain", schedule);
+      const n = Math.min(o.batch, o.window - (published - confirmed), o.count - published);
+      if (n <= 0) return; // a confirm wakes us
+      const out = Buffer.allocUnsafe(len * n);
+      out.fill(template);
+      for (let i = 0, off = seqOffset; i < n; i++, off += len) out.writeDoubleLE(published + i, off);
+      socket.write(out);
+      published += n;
+      ch.confirmId = published + 1;
+      schedule();
+    };
+    function schedule() {
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(pump);
+      }
+    }
+    const resumeAt = Math.min(o.batch, Math.floor(o.window / 4)) || 1;
+    wake = () => {
+      if (confirmed >= o.count || o.window - (published - confirmed) >= resumeAt) schedule();
+    };
+    conn.onerror = (e) => reject(e);
+    schedule();
+  }).finally(() => clearInterval(progress));
+  const secs = (performance.now() - t0) / 1000;
+  await conn.close().catch(() => {});
+  const r = {
+    phase: "publish",
+    messages: o.count,
+    size: o.size,
+    seconds: secs,
+    rate: o.count / secs,
+    nacked,
+  };
+  log(
+    `publish: ${fmt(o.count)} x ${o.size} B in ${secs.toFixed(1)} s = ${fmt(r.rate)} msg/s, ${nacked} nacked`,
+  );
+  return r;
+}
+
+async function memoryPhase(o, ctx) {
+  await sleep(o.settle * 1000);
+  const m = procMemory(ctx.pid);
+  const stats = lastStoreStats(o.brokerLog);
+  const messages = await queueCount(o.url, o.queue).catch(() => Number.NaN);
+  const delta = m.rss - ctx.baselineRss;
+  const r = {
+    phase: "memory",
+    pid: ctx.pid,
+    messages,
+    rssMB: m.rss / 1048576,
+    peakRssMB: m.hwm / 1048576,
+    baselineRssMB: ctx.baselineRss / 1048576,
+    bytesPerMessage: messages > 0 ? delta / messages : null,
+    storeStats: stats ?? null,
+    dataDirBytes: dataDirBytes(o.dataDir) ?? null,
+  };
+  log(
+    `memory: ${fmt(messages)} ready, broker RSS ${fmt(r.rssMB)} MB (peak ${fmt(r.peakRssMB)} MB, ` +
+      `baseline ${fmt(r.baselineRssMB)} MB` +
+      (messages > 0 ? `, ${(delta / messages).toFixed(1)} B/msg over baseline` : "") +
+      ")" +
+      (stats
+        ? `; heapUsed ${stats.heapUsedMB} MB, external ${stats.externalMB} MB, store index ${stats.indexMB} MB`
+        : ""),
+  );
+  return r;
+}
+
+function canConnect(port) {
+  return new Promise((resolve) => {
+    const s = net.connect(port, "127.0.0.1");
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+  });
+}
+
+async function restartPhase(o, ctx) {
+  const port = Number(new URL(o.url).port) || 5672;
+  const before = statSync(o.brokerLog).size;
+  const tKill = performance.now();
+  process.kill(ctx.pid, "SIGKILL");
+  // Wait until it is reaped, not just a zombie: the store's LOCK check sees a zombie as alive.
+  let zombieSince = 0;
+  for (;;) {
+    let state;
+    try {
+      state = /State:\s+(\S)/.exec(readFileSync(`/proc/${ctx.pid}/status`, "utf8"))?.[1];
+    } catch {
+      break;
+    }
+    if (state === "Z") {
+      zombieSince ||= performance.now();
+      if (performance.now() - zombieSince > 30_000) {
+        log(`restart: pid ${ctx.pid} still a zombie after 30 s (parent does not reap it); starting anyway`);
+        break;
+      }
+    }
+    await sleep(1);
+  }
+  const killToDeadMs = performance.now() - tKill;
+  if (o.beforeRestart) execSync(o.beforeRestart, { stdio: ["ignore", 2, 2] });
+  const out = openSync(o.brokerLog, "a");
+  const tSpawn = performance.now();
+  const child = spawn("sh", ["-c", `exec ${o.restartCmd}`], { detached: true, stdio: ["ignore", out, out] });
+  child.unref();
+  let exited;
+  child.once("exit", (code, sig) => (exited = `broker exited (${code ?? sig}) during recovery`));
+  while (!(await canConnect(port))) {
+    if (exited) throw new Error(exited);
+    if (performance.now() - tSpawn > 600_000) throw new Error("broker did not listen within 10 min");
+    await sleep(2);
+  }
+  const tListen = performance.now();
+  const c = await connect(o.url);
+  const tAmqp = performance.now();
+  await c.close().catch(() => {});
+  const text = readFileSync(o.brokerLog, "utf8").slice(before);
+  const m = /warren: recovered (\d+) messages in (\d+) durable queues from (\d+) segments in (\d+) ms/.exec(
+    text,
+  );
+  ctx.pid = child.pid;
+  const r = {
+    phase: "restart",
+    pid: child.pid,
+    killToDeadMs,
+    spawnToListenMs: tListen - tSpawn,
+    spawnToAmqpOpenMs: tAmqp - tSpawn,
+    recoveredMessages: m ? Number(m[1]) : null,
+    segments: m ? Number(m[3]) : null,
+    recoveryLogMs: m ? Number(m[4]) : null,
+    logLine: m ? m[0] : text.trim().split("\n")[0],
+  };
+  log(
+    `restart: "${r.logLine}"; port accepting ${fmt(r.spawnToListenMs)} ms after spawn, ` +
+      `AMQP connection open at ${fmt(r.spawnToAmqpOpenMs)} ms`,
+  );
+  return r;
+}
+
+async function drainPhase(o, ctx) {
+  const expected = await queueCount(o.url, o.queue);
+  const conn = await connect(o.url);
+  const ch = await conn.channel();
+  await ch.basicQos(o.prefetch);
+  let received = 0;
+  let outOfOrder = 0;
+  let redelivered = 0;
+  let lastSeq = -1;
+  const seqBytes = new Uint8Array(8);
+  const seqView = new Float64Array(seqBytes.buffer);
+  let lastTag = 0;
+  let pending = 0;
+  let lastAt = performance.now();
+  const t0 = performance.now();
+  let done;
+  const finished = new Promise((r) => (done = r));
+  if (expected === 0) done();
+  await ch.basicConsume(o.queue, { noAck: false }, (msg) => {
+    const b = msg.body;
+    for (let i = 0; i < 8; i++) seqBytes[i] = b[i];
+    const seq = seqView[0];
+    if (seq <= lastSeq) outOfOrder++;
+    lastSeq = seq;
+    if (msg.redelivered) redelivered++;
+    received++;
+    lastAt = performance.now();
+    lastTag = msg.deliveryTag;
+    if (++pending >= o.ackEvery) {
+      pending = 0;
+      ch.basicAck(lastTag, true).catch(() => {});
+    }
+    if (received >= expected) done();
+  });
+  const flush = setInterval(() => {
+    if (pending > 0) {
+      pending = 0;
+      ch.basicAck(lastTag, true).catch(() => {});
+    }
+  }, 5);
+  let lastT = t0;
+  let lastN = 0;
+  const progress = setInterval(() => {
+    const t = performance.now();
+    log(
+      `drain: ${fmt(received)}/${fmt(expected)} (${fmt(((received - lastN) * 1000) / (t - lastT))}/s), ` +
+        `broker RSS ${fmt(procMemory(ctx.pid).rss / 1048576)} MB`,
+    );
+    lastT = t;
+    lastN = received;
+    if (t - lastAt > 30_000) done(); // stalled
+  }, 5000);
+  await finished;
+  const secs = (lastAt - t0) / 1000;
+  clearInterval(progress);
+  clearInterval(flush);
+  if (pending > 0) await ch.basicAck(lastTag, true).catch(() => {});
+  await conn.close().catch(() => {});
+  const left = await queueCount(o.url, o.queue).catch(() => Number.NaN);
+  const r = {
+    phase: "drain",
+    expected,
+    received,
+    seconds: secs,
+    rate: received / secs,
+    outOfOrder,
+    redelivered,
+    leftInQueue: left,
+  };
+  log(
+    `drain: ${fmt(received)} of ${fmt(expected)} in ${secs.toFixed(1)} s = ${fmt(r.rate)} msg/s, ` +
+      `${outOfOrder} out of order, ${fmt(redelivered)} redelivered, ${left} left in the queue`,
+  );
+  return r;
+}
+
+async function deletePhase(o) {
+  const c = await connect(o.url);
+  const ch = await c.channel();
+  const t0 = performance.now();
+  const r = await ch.queueDelete(o.queue);
+  await c.close().catch(() => {});
+  return { phase: "delete", messages: r.messageCount, ms: performance.now() - t0 };
+}
+
+// ---------------------------------------------------------------------------
+
+async function main() {
+  const o = parseCli(process.argv.slice(2));
+  const pid = o.brokerPid ?? detectBrokerPid(o.url);
+  if (!pid) throw new Error(`no process listens on ${o.url}; pass --broker-pid`);
+  const ctx = { pid, baselineRss: procMemory(pid).rss };
+  log(`broker pid ${pid}, RSS ${fmt(ctx.baselineRss / 1048576)} MB before the run`);
+  const results = [];
+  for (const p of o.phases) {
+    if (p === "publish") results.push(await publishPhase(o, ctx));
+    else if (p === "memory") results.push(await memoryPhase(o, ctx));
+    else if (p === "restart") results.push(await restartPhase(o, ctx));
+    else if (p === "drain") results.push(await drainPhase(o, ctx));
+    else if (p === "delete") results.push(await deletePhase(o));
+  }
+  if (o.json) process.stdout.write(`${JSON.stringify({ options: o, results }, null, 2)}\n`);
+  else for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
+}
+
+main().catch((e) => {
+  log(`failed: ${e.stack ?? e.message}`);
+  process.exit(1);
+});
