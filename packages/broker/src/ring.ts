@@ -2,6 +2,8 @@
  * A growable ring buffer of messages with parallel numeric columns (delivery count, enqueue
  * sequence, expiry time), so queue operations allocate nothing per message.
  */
+const SHRINK_ABOVE = 65_536;
+
 export class Ring<T> {
   private items: (T | undefined)[];
   private counts: Uint32Array;
@@ -17,6 +19,16 @@ export class Ring<T> {
     this.seqs = new Float64Array(capacity);
     this.exps = new Float64Array(capacity);
     this.ids = new Float64Array(capacity);
+  }
+
+  /** A drained deep queue gives its memory back. */
+  private reset(): void {
+    this.items = new Array(16);
+    this.counts = new Uint32Array(16);
+    this.seqs = new Float64Array(16);
+    this.exps = new Float64Array(16);
+    this.ids = new Float64Array(16);
+    this.head = 0;
   }
 
   private grow(): void {
@@ -93,7 +105,7 @@ export class Ring<T> {
     const item = this.items[this.head];
     this.items[this.head] = undefined;
     this.head = (this.head + 1) & (this.items.length - 1);
-    this.length--;
+    if (--this.length === 0 && this.items.length > SHRINK_ABOVE) this.reset();
     return item;
   }
 }

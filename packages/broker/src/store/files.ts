@@ -55,7 +55,12 @@ export async function writeFileAndSync(file: string, data: string | Buffer): Pro
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+    // A killed broker its parent has not reaped yet is a zombie: it holds nothing.
+    try {
+      return !/^State:\s+Z/m.test(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    } catch {
+      return true;
+    }
   } catch (e) {
     // EPERM: it exists but belongs to someone else.
     return (e as NodeJS.ErrnoException).code === "EPERM";
