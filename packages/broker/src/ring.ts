@@ -8,7 +8,8 @@ export class Ring<T> {
   private items: (T | undefined)[];
   private counts: Uint32Array;
   private seqs: Float64Array;
-  private exps: Float64Array;
+  /** Expiry times; allocated only once an entry has one, so queues without TTLs skip it. */
+  private exps: Float64Array | undefined;
   private ids: Float64Array;
   private head = 0;
   length = 0;
@@ -17,7 +18,7 @@ export class Ring<T> {
     this.items = new Array(capacity);
     this.counts = new Uint32Array(capacity);
     this.seqs = new Float64Array(capacity);
-    this.exps = new Float64Array(capacity);
+    this.exps = undefined;
     this.ids = new Float64Array(capacity);
   }
 
@@ -26,7 +27,7 @@ export class Ring<T> {
     this.items = new Array(16);
     this.counts = new Uint32Array(16);
     this.seqs = new Float64Array(16);
-    this.exps = new Float64Array(16);
+    this.exps = undefined;
     this.ids = new Float64Array(16);
     this.head = 0;
   }
@@ -37,14 +38,14 @@ export class Ring<T> {
     const items = new Array<T | undefined>(cap * 2);
     const counts = new Uint32Array(cap * 2);
     const seqs = new Float64Array(cap * 2);
-    const exps = new Float64Array(cap * 2);
+    const exps = this.exps ? new Float64Array(cap * 2) : undefined;
     const ids = new Float64Array(cap * 2);
     for (let i = 0; i < this.length; i++) {
       const j = (this.head + i) & mask;
       items[i] = this.items[j];
       counts[i] = this.counts[j]!;
       seqs[i] = this.seqs[j]!;
-      exps[i] = this.exps[j]!;
+      if (exps) exps[i] = this.exps![j]!;
       ids[i] = this.ids[j]!;
     }
     this.items = items;
@@ -61,7 +62,7 @@ export class Ring<T> {
     this.items[j] = item;
     this.counts[j] = count;
     this.seqs[j] = seq;
-    this.exps[j] = exp;
+    if (exp !== 0 || this.exps) (this.exps ??= new Float64Array(this.items.length))[j] = exp;
     this.ids[j] = id;
     this.length++;
   }
@@ -72,7 +73,7 @@ export class Ring<T> {
     this.items[this.head] = item;
     this.counts[this.head] = count;
     this.seqs[this.head] = seq;
-    this.exps[this.head] = exp;
+    if (exp !== 0 || this.exps) (this.exps ??= new Float64Array(this.items.length))[this.head] = exp;
     this.ids[this.head] = id;
     this.length++;
   }
@@ -87,7 +88,7 @@ export class Ring<T> {
   }
 
   get headExp(): number {
-    return this.exps[this.head]!;
+    return this.exps ? this.exps[this.head]! : 0;
   }
 
   /** Store id of the head entry (entries paged out of memory have only this). */
