@@ -2,7 +2,10 @@
 // handshake timeout, malformed and out-of-order frames, and garbage input. A tiny raw client
 // built on the protocol package drives the broker over real TCP.
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import net from "node:net";
+import os from "node:os";
+import path from "node:path";
 import { after, before, test } from "node:test";
 import {
   decodeMethod,
@@ -15,6 +18,7 @@ import {
   Writer,
 } from "@warren/protocol";
 import { Broker } from "./broker.js";
+import type { Definitions } from "./definitions.js";
 
 interface Frame {
   type: number;
@@ -289,4 +293,66 @@ test("definitions export round-trips through import", async () => {
   await b2.start();
   assert.deepEqual(b2.exportDefinitions(), out);
   await b2.stop();
+});
+
+test("durable declarations and bindings are answered only once definitions.json holds them", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "warren-defs-sync-"));
+  const b = new Broker({ port: 0, dataDir: dir, log: () => {} });
+  const p = await RawPeer.connect(await b.start());
+  try {
+    await p.open();
+    await p.openChannel();
+    const saved = () =>
+      JSON.parse(fs.readFileSync(path.join(dir, "definitions.json"), "utf8")) as Definitions;
+    const reply = async (name: string) => {
+      const n = p.frames.filter((f) => f.method?.name === name).length;
+      await p.until(() => p.frames.filter((f) => f.method?.name === name).length > n);
+    };
+    const declared = reply("exchange.declare-ok");
+    p.send(1, {
+      name: "exchange.declare",
+      exchange: "sync.ex",
+      type: "topic",
+      passive: false,
+      durable: true,
+      autoDelete: false,
+      internal: false,
+      nowait: false,
+      arguments: {},
+    });
+    await declared;
+    assert.ok(saved().exchanges?.some((e) => e.name === "sync.ex"));
+    const queued = reply("queue.declare-ok");
+    p.send(1, {
+      name: "queue.declare",
+      queue: "sync.q",
+      passive: false,
+      durable: true,
+      exclusive: false,
+      autoDelete: false,
+      nowait: false,
+      arguments: {},
+    });
+    await queued;
+    assert.ok(saved().queues?.some((q) => q.name === "sync.q"));
+    const bound = reply("queue.bind-ok");
+    p.send(1, {
+      name: "queue.bind",
+      queue: "sync.q",
+      exchange: "sync.ex",
+      routingKey: "a.#",
+      nowait: false,
+      arguments: {},
+    });
+    await bound;
+    assert.ok(saved().bindings?.some((x) => x.source === "sync.ex" && x.destination === "sync.q"));
+    const deleted = reply("queue.delete-ok");
+    p.send(1, { name: "queue.delete", queue: "sync.q", ifUnused: false, ifEmpty: false, nowait: false });
+    await deleted;
+    assert.ok(!saved().queues?.some((q) => q.name === "sync.q"));
+  } finally {
+    p.close();
+    await b.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -67,6 +67,8 @@ export class VHost implements QueueHooks {
   private routeGen = 0;
   private readonly scratch: Destination[] = [];
   onDefinitionsChanged: DefinitionsListener | undefined;
+  /** Bumped by every change to durable definitions (see Channel.replyDurable). */
+  definitionsVersion = 0;
 
   constructor(
     readonly name: string,
@@ -78,7 +80,9 @@ export class VHost implements QueueHooks {
   }
 
   private changed(durable: boolean): void {
-    if (durable) this.onDefinitionsChanged?.();
+    if (!durable) return;
+    this.definitionsVersion++;
+    this.onDefinitionsChanged?.();
   }
 
   // ------------------------------------------------------------ exchanges

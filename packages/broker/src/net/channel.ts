@@ -64,6 +64,8 @@ const MAX_MESSAGE_SIZE = 128 * 1024 * 1024;
 export class Channel implements ConsumerOwner, ReplyTarget {
   /** Set after we sent channel.close and until channel.close-ok arrives. */
   closing = false;
+  /** Closed (cleaned up): late replies are dropped. */
+  private closed = false;
   private readonly consumers = new Map<string, Consumer>();
   private readonly unacked = new Map<number, Unacked>();
   private deliveryTag = 0;
@@ -128,6 +130,7 @@ export class Channel implements ConsumerOwner, ReplyTarget {
         if (m.name === "basic.recover") this.send({ name: "basic.recover-ok" });
         return;
       case "exchange.declare": {
+        const v = this.vhost.definitionsVersion;
         const ex = this.vhost.declareExchange(m.exchange, m.type, {
           passive: m.passive,
           durable: m.durable,
@@ -136,23 +139,30 @@ export class Channel implements ConsumerOwner, ReplyTarget {
           args: m.arguments,
         });
         void ex;
-        if (!m.nowait) this.send({ name: "exchange.declare-ok" });
+        if (!m.nowait) this.replyDurable({ name: "exchange.declare-ok" }, v);
         return;
       }
-      case "exchange.delete":
+      case "exchange.delete": {
+        const v = this.vhost.definitionsVersion;
         this.vhost.deleteExchange(m.exchange, m.ifUnused);
-        if (!m.nowait) this.send({ name: "exchange.delete-ok" });
+        if (!m.nowait) this.replyDurable({ name: "exchange.delete-ok" }, v);
         return;
-      case "exchange.bind":
+      }
+      case "exchange.bind": {
+        const v = this.vhost.definitionsVersion;
         this.vhost.bindExchange(m.destination, m.source, m.routingKey, m.arguments);
-        if (!m.nowait) this.send({ name: "exchange.bind-ok" });
+        if (!m.nowait) this.replyDurable({ name: "exchange.bind-ok" }, v);
         return;
-      case "exchange.unbind":
+      }
+      case "exchange.unbind": {
+        const v = this.vhost.definitionsVersion;
         this.vhost.unbindExchange(m.destination, m.source, m.routingKey, m.arguments);
-        if (!m.nowait) this.send({ name: "exchange.unbind-ok" });
+        if (!m.nowait) this.replyDurable({ name: "exchange.unbind-ok" }, v);
         return;
+      }
       case "queue.declare": {
         if (m.queue.startsWith(REPLY_TO)) return this.declareReplyTo(m.queue, m.nowait);
+        const v = this.vhost.definitionsVersion;
         const q = this.vhost.declareQueue(
           m.queue,
           {
@@ -166,16 +176,20 @@ export class Channel implements ConsumerOwner, ReplyTarget {
         );
         this.lastQueue = q.name;
         if (!m.nowait) {
-          this.send({
-            name: "queue.declare-ok",
-            queue: q.name,
-            messageCount: q.messageCount,
-            consumerCount: q.consumerCount,
-          });
+          this.replyDurable(
+            {
+              name: "queue.declare-ok",
+              queue: q.name,
+              messageCount: q.messageCount,
+              consumerCount: q.consumerCount,
+            },
+            v,
+          );
         }
         return;
       }
-      case "queue.bind":
+      case "queue.bind": {
+        const v = this.vhost.definitionsVersion;
         this.vhost.bindQueue(
           this.queueName(m.queue),
           m.exchange,
@@ -183,25 +197,29 @@ export class Channel implements ConsumerOwner, ReplyTarget {
           m.arguments,
           this.conn,
         );
-        if (!m.nowait) this.send({ name: "queue.bind-ok" });
+        if (!m.nowait) this.replyDurable({ name: "queue.bind-ok" }, v);
         return;
-      case "queue.unbind":
+      }
+      case "queue.unbind": {
+        const v = this.vhost.definitionsVersion;
         this.vhost.unbindQueue(
           this.queueName(m.queue),
           m.exchange,
           this.bindKey(m.queue, m.routingKey),
           m.arguments,
         );
-        this.send({ name: "queue.unbind-ok" });
+        this.replyDurable({ name: "queue.unbind-ok" }, v);
         return;
+      }
       case "queue.purge": {
         const n = this.vhost.purgeQueue(this.queueName(m.queue), this.conn);
         if (!m.nowait) this.send({ name: "queue.purge-ok", messageCount: n });
         return;
       }
       case "queue.delete": {
+        const v = this.vhost.definitionsVersion;
         const n = this.vhost.deleteQueue(this.queueName(m.queue), m.ifUnused, m.ifEmpty, this.conn);
-        if (!m.nowait) this.send({ name: "queue.delete-ok", messageCount: n });
+        if (!m.nowait) this.replyDurable({ name: "queue.delete-ok", messageCount: n }, v);
         return;
       }
       case "channel.flow":
@@ -279,6 +297,30 @@ export class Channel implements ConsumerOwner, ReplyTarget {
   private send(m: Parameters<typeof writeMethodFrame>[2]): void {
     writeMethodFrame(this.conn.out, this.id, m);
     this.conn.scheduleFlush();
+  }
+
+  /**
+   * The reply to a method that may have changed durable definitions (version: the vhost's
+   * definitionsVersion before it ran). If it did, the reply waits until the store has synced
+   * them, as RabbitMQ answers only once its metadata store has committed: a declare-ok must
+   * not be followed by a crash that forgets the declaration. The broker hands the new
+   * definitions to the store in a microtask queued during the change; the sync is requested
+   * in one queued after it, so it covers them.
+   */
+  private replyDurable(m: Parameters<typeof writeMethodFrame>[2], version: number): void {
+    const store = this.vhost.store;
+    if (this.vhost.definitionsVersion === version || !store.durable) return this.send(m);
+    queueMicrotask(() =>
+      store.sync((err) => {
+        if (this.closed || this.closing) return;
+        if (err) {
+          this.conn.channelError(
+            this,
+            new ConnectionError(ReplyCode.INTERNAL_ERROR, `cannot save definitions: ${err.message}`),
+          );
+        } else this.send(m);
+      }),
+    );
   }
 
   // ------------------------------------------------------------------ publish
@@ -840,6 +882,7 @@ export class Channel implements ConsumerOwner, ReplyTarget {
 
   /** Connection lost or channel closed: requeue unacked messages, drop consumers. */
   cleanup(): void {
+    this.closed = true;
     this.pending = undefined;
     this.dropReplyConsumer();
     if (this.tickTimer) clearInterval(this.tickTimer);
