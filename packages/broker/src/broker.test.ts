@@ -51,12 +51,14 @@ class RawPeer {
       this.closed = true;
       this.wake();
     });
-    socket.on("error", () => {});
+    socket.on("error", (e) => this.errors.push(e));
   }
 
-  static connect(port: number): Promise<RawPeer> {
+  readonly errors: Error[] = [];
+
+  static connect(port: number, allowHalfOpen = false): Promise<RawPeer> {
     return new Promise((resolve, reject) => {
-      const s = net.connect(port, "127.0.0.1", () => resolve(new RawPeer(s)));
+      const s = net.connect({ port, host: "127.0.0.1", allowHalfOpen }, () => resolve(new RawPeer(s)));
       s.once("error", reject);
     });
   }
@@ -355,4 +357,26 @@ test("durable declarations and bindings are answered only once definitions.json 
     await b.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("after connection.close-ok the broker lets the client close the socket (late frames meet no reset)", async () => {
+  // A half-open peer: it still writes after the broker's close-ok and FIN, as client libraries
+  // do with frames they had queued (amqplib's acks); those must be dropped, not answered by RST.
+  const p = await RawPeer.connect(port, true);
+  await p.open();
+  await p.openChannel();
+  p.send(0, { name: "connection.close", replyCode: 200, replyText: "bye", classId: 0, methodId: 0 });
+  await p.until(() => !!p.method("connection.close-ok"));
+  await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 3; i++) {
+    p.send(1, { name: "basic.ack", deliveryTag: 1, multiple: false });
+    await new Promise((r) => setTimeout(r, 30));
+  }
+  assert.deepEqual(
+    p.errors.map((e) => e.message),
+    [],
+  );
+  assert.ok(!p.closed, "the broker did not close its side of the socket itself");
+  p.socket.end();
+  await p.until(() => p.closed);
 });

@@ -39,6 +39,8 @@ type State = "header" | "start" | "tune" | "open" | "running" | "closing" | "clo
 
 /** Pending output beyond this stops deliveries until the socket catches up. */
 const HIGH_WATER = 1 << 20;
+/** How long a client that sent connection.close gets to close its socket. */
+const CLOSE_LINGER_MS = 5000;
 
 /**
  * One client connection: the handshake, frame dispatch to channels, one output buffer
@@ -320,7 +322,7 @@ export class Connection {
         this.flush();
         this.state = "closed";
         this.socket.end();
-        this.teardown();
+        this.teardown(true);
         return;
       case "connection.close-ok":
         this.teardown();
@@ -443,15 +445,25 @@ export class Connection {
     this.timers.push(t);
   }
 
-  /** Releases everything the connection holds; idempotent. */
-  teardown(): void {
+  /**
+   * Releases everything the connection holds; idempotent. linger: the client closed the
+   * connection and got close-ok; as RabbitMQ, leave closing the socket to it (frames it still
+   * sends, such as acks a client library had queued, are read and dropped instead of meeting a
+   * reset), destroying it only if it has not after CLOSE_LINGER_MS.
+   */
+  teardown(linger = false): void {
     if (this.state === "closed" && this.timers.length === 0) return;
     this.state = "closed";
     for (const t of this.timers) clearTimeout(t);
     this.timers = [];
     for (const ch of this.channels.values()) ch.cleanup();
     this.channels.clear();
-    if (!this.socket.destroyed) this.socket.destroySoon?.();
+    if (linger && !this.socket.destroyed) {
+      const socket = this.socket;
+      const t = setTimeout(() => socket.destroy(), CLOSE_LINGER_MS);
+      t.unref();
+      socket.once("close", () => clearTimeout(t));
+    } else if (!this.socket.destroyed) this.socket.destroySoon?.();
     this.host.connectionClosed(this);
   }
 
