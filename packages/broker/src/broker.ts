@@ -167,17 +167,27 @@ export class Broker implements ConnectionHost {
     for (const c of this.connections) c.setAlarm(on, "low on disk");
   }
 
+  private diskFreeLimit = 0;
+
+  /** Changes the free-disk limit at run time; the next check (within a second) applies it. */
+  setDiskFreeLimit(bytes: number): void {
+    this.diskFreeLimit = bytes;
+    this.checkDisk?.();
+  }
+
+  private checkDisk: (() => void) | undefined;
+
   private watchDisk(store: DiskStore): void {
-    const limit = this.options.diskFreeLimit ?? 50_000_000;
-    const check = () => {
+    this.diskFreeLimit = this.options.diskFreeLimit ?? 50_000_000;
+    this.checkDisk = () => {
       if (store.error) return this.setAlarm(true);
       store.freeBytes().then(
-        (free) => this.setAlarm(free < limit),
+        (free) => this.setAlarm(free < this.diskFreeLimit),
         () => {},
       );
     };
-    check();
-    this.diskTimer = setInterval(check, 1000);
+    this.checkDisk();
+    this.diskTimer = setInterval(this.checkDisk, 1000);
     this.diskTimer.unref();
   }
 

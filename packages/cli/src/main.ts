@@ -6,11 +6,13 @@ import { GET_USAGE, get } from "./commands/get.js";
 import { PUBLISH_USAGE, publish } from "./commands/publish.js";
 import { UsageError } from "./commands/usage-error.js";
 
-const SERVER_USAGE = `usage: warren server [--port N] [--data-dir DIR] [--definitions FILE]
+const SERVER_USAGE = `usage: warren server [--port N] [--data-dir DIR] [--definitions FILE] [--disk-free-limit BYTES]
 
   --port         TCP port (env WARREN_PORT, default 5672)
   --data-dir     data directory (env WARREN_DATA_DIR, default ./data)
   --definitions  RabbitMQ definitions.json to load at boot (env WARREN_DEFINITIONS)
+  --disk-free-limit  block publishers below this many free bytes on the data disk
+                 (env WARREN_DISK_FREE_LIMIT, default 50000000)
 `;
 
 async function server(argv: string[]): Promise<void> {
@@ -21,15 +23,18 @@ async function server(argv: string[]): Promise<void> {
       "data-dir": { type: "string" },
       definitions: { type: "string" },
       host: { type: "string" },
+      "disk-free-limit": { type: "string" },
     },
   });
   const env = process.env;
   const port = Number(values.port ?? env.WARREN_PORT ?? 5672);
   const dataDir = values["data-dir"] ?? env.WARREN_DATA_DIR ?? "./data";
   const definitions = values.definitions ?? env.WARREN_DEFINITIONS;
+  const diskFreeLimit = values["disk-free-limit"] ?? env.WARREN_DISK_FREE_LIMIT;
   const broker = new Broker({
     port,
     dataDir,
+    ...(diskFreeLimit ? { diskFreeLimit: Number(diskFreeLimit) } : {}),
     ...(definitions ? { definitions } : {}),
     ...(values.host ? { host: values.host } : {}),
   });

@@ -102,14 +102,20 @@ export class Connection {
 
   /** Resource alarm (disk): publishes pause the socket until it clears. */
   private alarmed = false;
+  private alarmReason = "";
   private pausedByAlarm = false;
+  private blockedSent = false;
 
   /** The broker raised or cleared a resource alarm. */
   setAlarm(on: boolean, reason: string): void {
     if (this.alarmed === on) return;
     this.alarmed = on;
-    if (this.state === "running" && this.capabilities.connectionBlocked) {
-      this.sendMethod(0, on ? { name: "connection.blocked", reason } : { name: "connection.unblocked" });
+    this.alarmReason = reason;
+    if (on) {
+      if (this.state === "running") this.sendBlocked();
+    } else if (this.blockedSent) {
+      this.blockedSent = false;
+      this.sendMethod(0, { name: "connection.unblocked" });
     }
     if (!on && this.pausedByAlarm) {
       this.pausedByAlarm = false;
@@ -117,9 +123,17 @@ export class Connection {
     }
   }
 
+  private sendBlocked(): void {
+    if (this.blockedSent || !this.capabilities.connectionBlocked) return;
+    this.blockedSent = true;
+    this.sendMethod(0, { name: "connection.blocked", reason: this.alarmReason });
+    this.flush();
+  }
+
   /** A publish arrived: while an alarm is on, stop reading this socket (as RabbitMQ does). */
   onPublish(): void {
     if (this.alarmed && !this.pausedByAlarm) {
+      this.sendBlocked();
       this.pausedByAlarm = true;
       this.socket.pause();
     }
