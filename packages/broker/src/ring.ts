@@ -1,8 +1,11 @@
 /**
  * A growable ring buffer of messages with parallel numeric columns (delivery count, enqueue
- * sequence, expiry time), so queue operations allocate nothing per message.
+ * sequence, expiry time, store id), so queue operations allocate nothing per message. Deep
+ * queues grow by a quarter at a time rather than doubling, so a 10M-message backlog does not
+ * carry millions of empty slots.
  */
 const SHRINK_ABOVE = 65_536;
+const DOUBLE_BELOW = 1 << 20;
 
 export class Ring<T> {
   private items: (T | undefined)[];
@@ -11,10 +14,12 @@ export class Ring<T> {
   /** Expiry times; allocated only once an entry has one, so queues without TTLs skip it. */
   private exps: Float64Array | undefined;
   private ids: Float64Array;
+  private cap: number;
   private head = 0;
   length = 0;
 
   constructor(capacity = 16) {
+    this.cap = capacity;
     this.items = new Array(capacity);
     this.counts = new Uint32Array(capacity);
     this.seqs = new Float64Array(capacity);
@@ -24,6 +29,7 @@ export class Ring<T> {
 
   /** A drained deep queue gives its memory back. */
   private reset(): void {
+    this.cap = 16;
     this.items = new Array(16);
     this.counts = new Uint32Array(16);
     this.seqs = new Float64Array(16);
@@ -32,48 +38,56 @@ export class Ring<T> {
     this.head = 0;
   }
 
+  /** Copies a column into a larger one, unwrapping it so the head lands at 0. */
+  private static unwrap<A extends Uint32Array | Float64Array>(
+    from: A,
+    to: A,
+    head: number,
+    length: number,
+  ): A {
+    const first = Math.min(length, from.length - head);
+    to.set(from.subarray(head, head + first), 0);
+    if (first < length) to.set(from.subarray(0, length - first), first);
+    return to;
+  }
+
   private grow(): void {
-    const cap = this.items.length;
-    const mask = cap - 1;
-    const items = new Array<T | undefined>(cap * 2);
-    const counts = new Uint32Array(cap * 2);
-    const seqs = new Float64Array(cap * 2);
-    const exps = this.exps ? new Float64Array(cap * 2) : undefined;
-    const ids = new Float64Array(cap * 2);
-    for (let i = 0; i < this.length; i++) {
-      const j = (this.head + i) & mask;
+    const cap = this.cap;
+    const next = cap < DOUBLE_BELOW ? cap * 2 : cap + (cap >> 2);
+    const items = new Array<T | undefined>(next);
+    for (let i = 0, j = this.head; i < this.length; i++) {
       items[i] = this.items[j];
-      counts[i] = this.counts[j]!;
-      seqs[i] = this.seqs[j]!;
-      if (exps) exps[i] = this.exps![j]!;
-      ids[i] = this.ids[j]!;
+      if (++j === cap) j = 0;
     }
+    const { head, length } = this;
+    this.counts = Ring.unwrap(this.counts, new Uint32Array(next), head, length);
+    this.seqs = Ring.unwrap(this.seqs, new Float64Array(next), head, length);
+    if (this.exps) this.exps = Ring.unwrap(this.exps, new Float64Array(next), head, length);
+    this.ids = Ring.unwrap(this.ids, new Float64Array(next), head, length);
     this.items = items;
-    this.counts = counts;
-    this.seqs = seqs;
-    this.exps = exps;
-    this.ids = ids;
+    this.cap = next;
     this.head = 0;
   }
 
   push(item: T | undefined, count: number, seq: number, exp: number, id: number): void {
-    if (this.length === this.items.length) this.grow();
-    const j = (this.head + this.length) & (this.items.length - 1);
+    if (this.length === this.cap) this.grow();
+    let j = this.head + this.length;
+    if (j >= this.cap) j -= this.cap;
     this.items[j] = item;
     this.counts[j] = count;
     this.seqs[j] = seq;
-    if (exp !== 0 || this.exps) (this.exps ??= new Float64Array(this.items.length))[j] = exp;
+    if (exp !== 0 || this.exps) (this.exps ??= new Float64Array(this.cap))[j] = exp;
     this.ids[j] = id;
     this.length++;
   }
 
   unshift(item: T | undefined, count: number, seq: number, exp: number, id: number): void {
-    if (this.length === this.items.length) this.grow();
-    this.head = (this.head - 1) & (this.items.length - 1);
+    if (this.length === this.cap) this.grow();
+    this.head = this.head === 0 ? this.cap - 1 : this.head - 1;
     this.items[this.head] = item;
     this.counts[this.head] = count;
     this.seqs[this.head] = seq;
-    if (exp !== 0 || this.exps) (this.exps ??= new Float64Array(this.items.length))[this.head] = exp;
+    if (exp !== 0 || this.exps) (this.exps ??= new Float64Array(this.cap))[this.head] = exp;
     this.ids[this.head] = id;
     this.length++;
   }
@@ -105,8 +119,8 @@ export class Ring<T> {
     if (this.length === 0) return undefined;
     const item = this.items[this.head];
     this.items[this.head] = undefined;
-    this.head = (this.head + 1) & (this.items.length - 1);
-    if (--this.length === 0 && this.items.length > SHRINK_ABOVE) this.reset();
+    if (++this.head === this.cap) this.head = 0;
+    if (--this.length === 0 && this.cap > SHRINK_ABOVE) this.reset();
     return item;
   }
 }

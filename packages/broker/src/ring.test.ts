@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { PriorityList, Ring } from "./ring.js";
+
+// A model-based check: any sequence of push/unshift/shift agrees with a plain array, across
+// growth (doubling and quarter steps), wrap-around and the shrink after draining.
+test("Ring behaves like an array deque under any operation sequence", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.oneof(fc.constant(-1), fc.constant(-2), fc.integer({ min: 0, max: 3000 })), {
+        maxLength: 400,
+      }),
+      (ops) => {
+        const ring = new Ring<number>(4);
+        const model: { v: number; exp: number }[] = [];
+        let n = 0;
+        for (const op of ops) {
+          if (op === -1) {
+            const want = model.shift();
+            const exp = ring.length > 0 ? ring.headExp : 0;
+            const id = ring.length > 0 ? ring.headId : 0;
+            const got = ring.shift();
+            assert.equal(got, want?.v);
+            if (want) {
+              assert.equal(exp, want.exp);
+              assert.equal(id, want.v * 2);
+            }
+          } else {
+            // op >= 0 pushes op+1 entries (deep growth); -2 unshifts one.
+            const count = op === -2 ? 1 : (op % 97) + 1;
+            for (let k = 0; k < count; k++) {
+              const v = n++;
+              const exp = v % 3 === 0 ? v + 0.5 : 0;
+              if (op === -2) {
+                ring.unshift(v, 1, v, exp, v * 2);
+                model.unshift({ v, exp });
+              } else {
+                ring.push(v, 0, v, exp, v * 2);
+                model.push({ v, exp });
+              }
+            }
+          }
+          assert.equal(ring.length, model.length);
+        }
+        while (model.length > 0) assert.equal(ring.shift(), model.shift()!.v);
+        assert.equal(ring.shift(), undefined);
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
+
+test("a deep ring survives quarter-step growth past a million entries in order", () => {
+  const ring = new Ring<undefined>();
+  const N = 1_500_000;
+  for (let i = 0; i < N; i++) ring.push(undefined, 0, i, 0, i + 1);
+  for (let i = 0; i < N; i++) {
+    assert.equal(ring.headId, i + 1);
+    ring.shift();
+  }
+  assert.equal(ring.length, 0);
+});
+
+test("PriorityList: highest priority first, FIFO within a priority, above max = max", () => {
+  const l = new PriorityList<string>(3);
+  l.push("a0", 0, 0, 1, 0, 1);
+  l.push("b2", 2, 0, 2, 0, 2);
+  l.push("c9", 9, 0, 3, 0, 3);
+  l.push("d2", 2, 0, 4, 0, 4);
+  l.unshift("e0", 0, 0, 0, 0, 5);
+  const out: string[] = [];
+  while (l.length > 0) out.push(l.shift()!);
+  assert.deepEqual(out, ["c9", "b2", "d2", "e0", "a0"]);
+});
