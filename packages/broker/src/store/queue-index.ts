@@ -118,7 +118,8 @@ export class QueueIndex {
   private makeRoom(): void {
     // Compact in place when at least half the slots are dead; otherwise grow.
     const cap = this.ids.length;
-    this.compact(this.size * 2 <= cap ? cap : cap * 2);
+    // Deep queues grow by a quarter, not double, so 10M entries do not carry 6M empty slots.
+    this.compact(this.size * 2 <= cap ? cap : cap < 1 << 20 ? cap * 2 : cap + (cap >> 2));
   }
 
   private compact(capacity: number): void {
