@@ -5,13 +5,11 @@ const UNSET = -2;
 /**
  * A published message as the broker keeps it: routing facts plus the raw property bytes and
  * body exactly as they arrived (usually ranges of the socket's read buffer), so delivery
- * forwards them untouched. One Message is shared by every queue it was routed to; `refs`
- * counts those queues. Property fields the broker needs are read lazily from the raw bytes.
+ * forwards them untouched. One Message is shared by every queue it was routed to. Property fields the broker needs are read lazily from the raw bytes.
  */
 export class Message {
   /** Store id, assigned when a store persists the message (0 = memory only). */
   id = 0;
-  refs = 0;
   private mode = UNSET;
   private prio = UNSET;
   private ttl = UNSET;

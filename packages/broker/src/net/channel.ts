@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import {
-  AmqpError,
   ChannelError,
   ConnectionError,
   decodeRawProperties,
@@ -897,13 +896,6 @@ export class Channel implements ConsumerOwner, ReplyTarget {
   /** Resumes deliveries after backpressure let go. */
   resume(): void {
     for (const c of this.consumers.values()) c.queue.drain();
-  }
-
-  /** Turns a thrown error into the AMQP error the channel or connection closes with. */
-  static asAmqpError(e: unknown, m: Method | undefined): AmqpError {
-    if (e instanceof AmqpError) return e;
-    void m;
-    return new ConnectionError(ReplyCode.INTERNAL_ERROR, e instanceof Error ? e.message : String(e));
   }
 }
 

@@ -11,7 +11,7 @@ import {
   type MethodInit,
   PROTOCOL_HEADER,
   ReplyCode,
-  readTable,
+  METHOD_IDS,
   Writer,
   writeHeartbeat,
   writeMethodFrame,
@@ -487,16 +487,7 @@ export class Connection {
   }
 }
 
-function methodIds(m: Method): [number, number] {
-  const ids = METHOD_ID_CACHE.get(m.name);
-  return ids ?? [0, 0];
+/** Class and method id of a decoded method, for the close that reports it. */
+function methodIds(m: Method): readonly [number, number] {
+  return METHOD_IDS[m.name];
 }
-
-import { METHOD_IDS } from "@warren/protocol";
-
-const METHOD_ID_CACHE = new Map<string, readonly [number, number]>(Object.entries(METHOD_IDS)) as Map<
-  string,
-  [number, number]
->;
-
-void readTable;

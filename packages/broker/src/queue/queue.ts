@@ -123,7 +123,6 @@ export class Queue implements Destination {
       if (this.a.overflow === "reject-publish-dlx") this.hooks.deadLetter(this, msg, "maxlen");
       return false;
     }
-    msg.refs++;
     if (this.durable && msg.persistent) this.store.enqueue(this.storeKey, msg);
     const seq = ++this.seq;
     let exp = 0;
@@ -186,7 +185,6 @@ export class Queue implements Destination {
       const id = ids[i]!;
       if (i < PAGE_AFTER || needProps) {
         const msg = this.store.load(id);
-        msg.refs++;
         const exp = this.a.messageTtl !== undefined || msg.expirationMs >= 0 ? this.expiryOf(msg, now) : 0;
         this.pushReady(msg, 1, ++this.seq, exp);
       } else this.ready.push(undefined, 0, 1, ++this.seq, 0, id);
@@ -316,7 +314,6 @@ export class Queue implements Destination {
   /** A delivered message was acked (or delivered with no-ack): it leaves the queue for good. */
   settle(msg: Message): void {
     if (this.durable && msg.persistent) this.store.remove(this.storeKey, msg);
-    msg.refs--;
   }
 
   /** A delivered message was rejected without requeue. */

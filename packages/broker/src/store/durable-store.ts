@@ -2,19 +2,11 @@ import type { Message } from "../message.js";
 import type { MessageStore } from "./message-store.js";
 
 /**
- * What a store that survives restarts adds to MessageStore (to be merged into it once the
- * broker uses them). Message ids are assigned by `enqueue` and are only meaningful to the
- * store that assigned them.
+ * What a store that survives restarts adds to MessageStore: recovery, durable definitions and
+ * disk-space facts. Message ids are assigned by `enqueue` and are only meaningful to the store
+ * that assigned them.
  */
 export interface DurableStore extends MessageStore {
-  /**
-   * Calls cb, in call order, once everything enqueued or removed before this call is on
-   * stable storage; with an error instead if the store failed (disk full, I/O error): the
-   * messages since the last successful sync are then not durable (nack them).
-   */
-  sync(cb: (err?: Error) => void): void;
-  /** Reads a message back by id (paging): routing fields, raw properties and body. */
-  load(id: number): Message;
   /** Ready messages per queue, in enqueue order, bodies loaded. Fanout messages are one object. */
   recover(): Map<string, Message[]>;
   /** Same as recover() but ids only, for queues that page bodies in with load(). */
