@@ -27,6 +27,8 @@ export interface BrokerOptions {
   handshakeTimeoutMs?: number;
   /** Default consumer timeout (RabbitMQ's consumer_timeout), 30 minutes. */
   consumerTimeoutMs?: number;
+  /** How long a failed login waits before it is refused (RabbitMQ: 3 s). Default 3000. */
+  authFailureDelayMs?: number;
   /** Users who may log in only from loopback (RabbitMQ's loopback_users). Default ["guest"]. */
   loopbackUsers?: string[];
   /** The message store; default: a DiskStore in dataDir when dataDir is set, else memory only. */
@@ -63,6 +65,7 @@ export class Broker implements ConnectionHost {
       heartbeat: options.heartbeat ?? 60,
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
       consumerTimeoutMs: options.consumerTimeoutMs ?? 30 * 60_000,
+      authFailureDelayMs: options.authFailureDelayMs ?? 3000,
     };
     this.loopbackUsers = new Set(options.loopbackUsers ?? ["guest"]);
     this.serverProperties = {
@@ -269,10 +272,7 @@ export class Broker implements ConnectionHost {
 
   connectionClosed(c: Connection): void {
     if (!this.connections.delete(c)) return;
-    // Exclusive queues die with their owner.
-    for (const vh of this.vhosts.values()) {
-      for (const q of [...vh.queues.values()]) if (q.exclusiveOwner === c) vh.removeQueue(q);
-    }
+    c.vhost?.removeExclusiveQueues(c);
   }
 
   /** Opens the store, recovers, and starts listening; resolves with the bound port. */

@@ -2,6 +2,9 @@ import { PropertyFlag, peekDeliveryMode, peekExpiration, peekPriority } from "@w
 
 const UNSET = -2;
 
+/** Pinned memory a message may carry beyond twice its size before compact() copies it. */
+const COMPACT_SLACK = 4096;
+
 /**
  * A published message as the broker keeps it: routing facts plus the raw property bytes and
  * body exactly as they arrived (usually ranges of the socket's read buffer), so delivery
@@ -17,9 +20,33 @@ export class Message {
   constructor(
     readonly exchange: string,
     readonly routingKey: string,
-    readonly rawProps: Buffer,
+    public rawProps: Buffer,
     public body: Buffer,
   ) {}
+
+  /**
+   * Props and body usually are views into the socket chunk they arrived in (64 KiB), so one
+   * small message kept in a queue would keep the whole chunk alive. A queue calls this before
+   * it holds on to a message: when the message is small next to the memory it pins, props and
+   * body move into one buffer of their own size (from Node's pool, for small ones), and the
+   * chunk can be collected. Messages delivered at once never pay for the copy.
+   */
+  compact(): void {
+    if (this.packed) return;
+    this.packed = true;
+    const p = this.rawProps;
+    const b = this.body;
+    const size = p.length + b.length;
+    const pinned = p.buffer === b.buffer ? b.buffer.byteLength : p.buffer.byteLength + b.buffer.byteLength;
+    if (pinned <= 2 * size + COMPACT_SLACK) return;
+    const copy = Buffer.allocUnsafe(size);
+    p.copy(copy, 0);
+    b.copy(copy, p.length);
+    this.rawProps = copy.subarray(0, p.length);
+    this.body = copy.subarray(p.length);
+  }
+
+  private packed = false;
 
   get bodySize(): number {
     return this.body.length;

@@ -64,6 +64,8 @@ export class VHost implements QueueHooks {
   /** Direct reply-to targets by the key in `amq.rabbitmq.reply-to.<key>`. */
   readonly replyTargets = new Map<string, ReplyTarget>();
   readonly queues = new Map<string, Queue>();
+  /** Exclusive queues by owner, so a closing connection need not scan every queue. */
+  private readonly exclusive = new Map<QueueOwner, Set<Queue>>();
   private routeGen = 0;
   private readonly scratch: Destination[] = [];
   onDefinitionsChanged: DefinitionsListener | undefined;
@@ -273,6 +275,11 @@ export class VHost implements QueueHooks {
     const owned = o.exclusive ? owner : undefined;
     const q = new Queue(name, this.name, !!o.durable, owned, !!o.autoDelete, args, parsed, this.store, this);
     this.queues.set(name, q);
+    if (owned) {
+      let mine = this.exclusive.get(owned);
+      if (!mine) this.exclusive.set(owned, (mine = new Set()));
+      mine.add(q);
+    }
     this.changed(q.durable);
     return q;
   }
@@ -319,6 +326,12 @@ export class VHost implements QueueHooks {
     return this.removeQueue(q);
   }
 
+  /** Exclusive queues die with their owner (a connection closing). */
+  removeExclusiveQueues(owner: QueueOwner): void {
+    const mine = this.exclusive.get(owner);
+    if (mine) for (const q of [...mine]) this.removeQueue(q);
+  }
+
   /** QueueHooks: auto-delete or x-expires. */
   remove(q: Queue): void {
     this.removeQueue(q);
@@ -343,6 +356,11 @@ export class VHost implements QueueHooks {
   removeQueue(q: Queue): number {
     if (this.queues.get(q.name) !== q) return 0;
     this.queues.delete(q.name);
+    if (q.exclusiveOwner !== undefined) {
+      const mine = this.exclusive.get(q.exclusiveOwner);
+      mine?.delete(q);
+      if (mine?.size === 0) this.exclusive.delete(q.exclusiveOwner);
+    }
     for (const { exchange, binding } of [...q.bindings]) {
       const ex = this.exchanges.get(exchange);
       if (ex) this.unbindRaw(ex, binding);

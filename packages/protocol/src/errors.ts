@@ -1,4 +1,5 @@
 import { ReplyCode, replyCodeName } from "./generated/methods.js";
+import { truncateUtf8 } from "./writer.js";
 
 /**
  * An AMQP exception: a reply code, text, and the method that caused it. The broker turns a
@@ -15,9 +16,12 @@ export class AmqpError extends Error {
     super(`${replyCodeName(code)} - ${text}`);
   }
 
-  /** The reply-text as RabbitMQ formats it, e.g. "NOT_FOUND - no queue 'q' in vhost '/'". */
+  /**
+   * The reply-text as RabbitMQ formats it, e.g. "NOT_FOUND - no queue 'q' in vhost '/'", cut
+   * to the 255 bytes a shortstr holds (names quoted in it may be 255 bytes themselves).
+   */
   get replyText(): string {
-    return this.message;
+    return truncateUtf8(this.message);
   }
 }
 

@@ -108,7 +108,8 @@ export function writeArray(w: Writer, arr: readonly FieldValue[]): void {
   w.buf.writeUInt32BE(w.pos - start - 4, start);
 }
 
-function writeFieldValue(w: Writer, v: FieldValue): void {
+/** Writes one value: its type octet, then its bytes. */
+export function writeFieldValue(w: Writer, v: FieldValue): void {
   switch (typeof v) {
     case "string":
       w.u8(0x53); // S
@@ -296,8 +297,14 @@ export function readArray(buf: Buffer, start: number, end: number, depth = 0): F
   return arr;
 }
 
-/** Byte widths of the fixed-size types, indexed by type char code. */
-const FIXED = new Int8Array(128).fill(-1);
+/** Decodes the one value at buf[pos] (type octet first) that must end by `end`. */
+export function readFieldValueAt(buf: Buffer, pos: number, end: number): FieldValue {
+  cursor = pos;
+  return readFieldValue(buf, end, 0);
+}
+
+/** Byte widths of the fixed-size types, indexed by type char code; -1 for the others. */
+export const FIELD_WIDTHS = new Int8Array(128).fill(-1);
 for (const [t, n] of Object.entries({
   t: 1,
   b: 1,
@@ -314,7 +321,7 @@ for (const [t, n] of Object.entries({
   T: 8,
   V: 0,
 })) {
-  FIXED[t.charCodeAt(0)] = n;
+  FIELD_WIDTHS[t.charCodeAt(0)] = n;
 }
 
 /** Decodes the value at `cursor` (type octet first) and moves `cursor` past it. */
@@ -322,7 +329,7 @@ function readFieldValue(buf: Buffer, end: number, depth: number): FieldValue {
   if (cursor >= end) throw frameError("field value missing");
   const type = buf[cursor]!;
   const p = cursor + 1;
-  const fixed = type < 128 ? FIXED[type]! : -1;
+  const fixed = type < 128 ? FIELD_WIDTHS[type]! : -1;
   if (fixed >= 0) {
     if (p + fixed > end) throw frameError("field value runs past the table");
     cursor = p + fixed;

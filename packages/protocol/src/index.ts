@@ -4,6 +4,7 @@ export * from "./frame-reader.js";
 export * from "./frame-writer.js";
 export * from "./generated/methods.js";
 export * from "./properties.js";
+export * from "./raw-table.js";
 export * from "./writer.js";
 
 /** The protocol header a client sends first: "AMQP" 0 0 9 1. */

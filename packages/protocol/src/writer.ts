@@ -15,6 +15,19 @@ function writeAscii(buf: Buffer, s: string, at: number): boolean {
 }
 
 /**
+ * s cut to at most `max` UTF-8 bytes, on a character boundary: for texts built from client
+ * input (reply texts quote names of up to 255 bytes) that must fit a shortstr.
+ */
+export function truncateUtf8(s: string, max = 255): string {
+  if (s.length <= max && (s.length * 3 <= max || Buffer.byteLength(s) <= max)) return s;
+  const b = Buffer.from(s, "utf8");
+  if (b.length <= max) return s;
+  let end = max;
+  while (end > 0 && (b[end]! & 0xc0) === 0x80) end--; // do not split a character
+  return b.toString("utf8", 0, end);
+}
+
+/**
  * A growable output buffer. Encoders append to it; the owner takes the bytes with
  * `take()` (which hands over the filled part and starts a fresh buffer) or reuses it with
  * `reset()` when the bytes have already been copied out.

@@ -1,10 +1,4 @@
-import {
-  decodeRawProperties,
-  type FieldTable,
-  type FieldValue,
-  hasHeaders,
-  TypedValue,
-} from "@warren/protocol";
+import { decodeRawValue, type FieldValue, headersRange, tableEntries, TypedValue } from "@warren/protocol";
 import type { Message } from "../message.js";
 import type { Binding, Destination, ExchangeType } from "./exchange-type.js";
 
@@ -28,6 +22,12 @@ function plain(v: FieldValue): unknown {
   if (v !== null && typeof v === "object")
     return JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? Number(x) : x));
   return v;
+}
+
+/** A raw header value against a binding value, compared as plain values. */
+function equals(header: Buffer, v: FieldValue): boolean {
+  const d = decodeRawValue(header);
+  return d !== undefined && plain(d) === plain(v);
 }
 
 /** Matches message headers against binding arguments, per x-match. */
@@ -56,20 +56,23 @@ export class HeadersExchange implements ExchangeType {
 
   route(_routingKey: string, msg: Message, out: Destination[]): void {
     if (this.bindings.length === 0) return;
-    const headers: FieldTable = hasHeaders(msg.rawProps)
-      ? (decodeRawProperties(msg.rawProps).headers ?? {})
-      : {};
+    // Only the top level is read; a header's value is decoded when a binding compares it.
+    const raw = msg.rawProps;
+    const range = headersRange(raw);
+    const headers = new Map<string, Buffer>();
+    if (range) for (const e of tableEntries(raw, range[0], range[1])) headers.set(e.key, e.value);
     for (const hb of this.bindings) if (matches(hb, headers)) out.push(hb.binding.destination);
   }
 }
 
-function matches(hb: HeaderBinding, headers: FieldTable): boolean {
+function matches(hb: HeaderBinding, headers: Map<string, Buffer>): boolean {
   const all = hb.mode === "all" || hb.mode === "all-with-x";
   if (hb.pairs.length === 0) return all;
   for (const [k, v] of hb.pairs) {
-    const present = Object.hasOwn(headers, k);
-    // A void binding value asks only that the header be present.
-    const ok = present && (v === null || v === undefined || plain(headers[k]!) === plain(v));
+    const h = headers.get(k);
+    // A void binding value asks only that the header be present. A value too deeply nested to
+    // decode equals no binding value.
+    const ok = h !== undefined && (v === null || v === undefined || equals(h, v));
     if (all && !ok) return false;
     if (!all && ok) return true;
   }

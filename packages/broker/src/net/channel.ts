@@ -2,22 +2,24 @@ import { randomBytes } from "node:crypto";
 import {
   ChannelError,
   ConnectionError,
-  decodeRawProperties,
-  encodeRawProperties,
   type FieldTable,
   type Method,
   PropertyFlag,
   peekExpiration,
   peekReplyTo,
+  propertiesProblem,
   propertyOffset,
+  rawShortString,
   ReplyCode,
+  syntaxError,
   unexpectedFrame,
   writeDeliver,
   writeMethodFrame,
   writeMethodWithContent,
+  withRawProperty,
 } from "@warren/protocol";
 import { expirationProblem, Message } from "../message.js";
-import { Consumer, type ConsumerOwner } from "../queue/consumer.js";
+import { Consumer, type ConsumerOwner, ConsumerRemoval } from "../queue/consumer.js";
 import { withDeliveryCount } from "../queue/delivery-count.js";
 import type { Delivered, Queue } from "../queue/queue.js";
 import { amqpTypeName, integerOf } from "../queue/queue-args.js";
@@ -372,11 +374,22 @@ export class Channel implements ConsumerOwner, ReplyTarget {
     if (p.received === 0 && n === p.bodySize) {
       p.body = buf.subarray(start, end);
     } else {
-      p.body ??= Buffer.allocUnsafe(p.bodySize);
+      // Grow with what arrives rather than trusting the declared size: a header may announce
+      // 128 MiB and never send it, and thousands of channels may do so at once.
+      const need = p.received + n;
+      if (!p.body || p.body.length < need) {
+        const size = Math.min(p.bodySize, Math.max(need, 2 * (p.body?.length ?? 0), 16 * 1024));
+        const grown = Buffer.allocUnsafe(size);
+        if (p.body) p.body.copy(grown, 0, 0, p.received);
+        p.body = grown;
+      }
       buf.copy(p.body, p.received, start, end);
     }
     p.received += n;
-    if (p.received === p.bodySize) this.completePublish(p);
+    if (p.received === p.bodySize) {
+      if (p.body!.length > p.bodySize) p.body = p.body!.subarray(0, p.bodySize);
+      this.completePublish(p);
+    }
   }
 
   private completePublish(p: Pending): void {
@@ -398,6 +411,8 @@ export class Channel implements ConsumerOwner, ReplyTarget {
         40,
       );
     }
+    const problem = propertiesProblem(p.rawProps);
+    if (problem !== undefined) throw malformedProperties(problem);
     let msg = new Message(p.exchange, p.routingKey, p.rawProps, p.body!);
     if (Number.isNaN(msg.expirationMs)) {
       throw new ChannelError(
@@ -438,9 +453,12 @@ export class Channel implements ConsumerOwner, ReplyTarget {
     if (this.replyKey === undefined) {
       throw new ChannelError(ReplyCode.PRECONDITION_FAILED, "fast reply consumer does not exist", 60, 40);
     }
-    const props = decodeRawProperties(msg.rawProps);
-    props.replyTo = `${REPLY_TO}.${this.replyKey}`;
-    return new Message(msg.exchange, msg.routingKey, encodeRawProperties(props), msg.body);
+    const props = withRawProperty(
+      msg.rawProps,
+      PropertyFlag.replyTo,
+      rawShortString(`${REPLY_TO}.${this.replyKey}`),
+    );
+    return new Message(msg.exchange, msg.routingKey, props, msg.body);
   }
 
   private publish(msg: Message, mandatory: boolean): void {
@@ -594,7 +612,7 @@ export class Channel implements ConsumerOwner, ReplyTarget {
     else if (this.consumers.has(tag)) {
       throw new ConnectionError(ReplyCode.NOT_ALLOWED, `attempt to reuse consumer tag '${tag}'`, 60, 20);
     }
-    if (q.consumers.some((c) => c.exclusive) || (exclusive && q.consumerCount > 0)) {
+    if (q.hasExclusiveConsumer || (exclusive && q.consumerCount > 0)) {
       throw new ChannelError(
         ReplyCode.ACCESS_REFUSED,
         `queue '${q.name}' in vhost '${this.vhost.name}' in exclusive use`,
@@ -698,6 +716,7 @@ export class Channel implements ConsumerOwner, ReplyTarget {
       q.settle(msg);
       return;
     }
+    msg.compact();
     this.unacked.set(tag, { queue: q, msg, count, seq, exp, consumer: c, tick: this.ticks });
     c.unacked++;
     q.unacked++;
@@ -766,6 +785,7 @@ export class Channel implements ConsumerOwner, ReplyTarget {
     this.conn.scheduleFlush();
     if (noAck) q.settle(msg);
     else {
+      msg.compact();
       this.unacked.set(tag, { queue: q, msg, count, seq, exp, consumer: undefined, tick: this.ticks });
       q.unacked++;
       this.tickTimer ??= this.startTimeoutTicks();
@@ -887,10 +907,22 @@ export class Channel implements ConsumerOwner, ReplyTarget {
     if (this.tickTimer) clearInterval(this.tickTimer);
     this.tickTimer = undefined;
     this.tx = undefined;
-    const consumers = [...this.consumers.values()];
-    this.consumers.clear();
-    for (const c of consumers) c.queue.removeConsumer(c);
+    if (this.consumers.size > 0) {
+      const removal = new ConsumerRemoval();
+      this.detachConsumers(removal);
+      removal.run();
+    }
     if (this.unacked.size > 0) this.recover(false);
+  }
+
+  /**
+   * Hands this channel's consumers to a removal shared by all channels of a closing connection
+   * (see Connection.teardown), before any unacked message is requeued, so that requeued
+   * messages never meet a consumer that is going away.
+   */
+  detachConsumers(removal: ConsumerRemoval): void {
+    for (const c of this.consumers.values()) removal.add(c);
+    this.consumers.clear();
   }
 
   /** Resumes deliveries after backpressure let go. */
@@ -900,3 +932,13 @@ export class Channel implements ConsumerOwner, ReplyTarget {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * Properties that do not parse (an unknown field type, a length past the end). They are
+ * refused at publish, as RabbitMQ decodes properties there, so that nothing that reads the
+ * stored message later (dead-lettering in a timer, recovery, another client's basic.get)
+ * can meet them.
+ */
+function malformedProperties(problem: string): ConnectionError {
+  return syntaxError(`invalid content header properties: ${problem}`, 60, 40);
+}

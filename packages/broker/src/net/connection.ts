@@ -12,12 +12,14 @@ import {
   PROTOCOL_HEADER,
   ReplyCode,
   METHOD_IDS,
+  truncateUtf8,
   Writer,
   writeHeartbeat,
   writeMethodFrame,
 } from "@warren/protocol";
 import type { User } from "../auth/users.js";
 import type { VHost } from "../vhost.js";
+import { ConsumerRemoval } from "../queue/consumer.js";
 import { Channel } from "./channel.js";
 
 /** What a connection needs from the broker that accepted it. */
@@ -29,6 +31,8 @@ export interface ConnectionHost {
     heartbeat: number;
     handshakeTimeoutMs: number;
     consumerTimeoutMs: number;
+    /** How long a failed login waits for its refusal. */
+    authFailureDelayMs: number;
   };
   authenticate(mechanism: string, response: Buffer, remoteAddress: string | undefined): User | undefined;
   vhost(name: string): VHost | undefined;
@@ -305,12 +309,11 @@ export class Connection {
     if (this.state === "closing" || this.state === "closed") return;
     const handshaking = this.state !== "running";
     this.state = "closing";
-    for (const ch of this.channels.values()) ch.cleanup();
-    this.channels.clear();
+    this.cleanupChannels();
     this.sendMethod(0, {
       name: "connection.close",
       replyCode: code,
-      replyText: text.slice(0, 255),
+      replyText: truncateUtf8(text),
       classId,
       methodId,
     });
@@ -365,19 +368,7 @@ export class Connection {
     this.capabilities.authFailureClose = caps.authentication_failure_close === true;
     this.capabilities.connectionBlocked = caps["connection.blocked"] === true;
     const user = this.host.authenticate(mechanism, Buffer.from(response, "latin1"), this.remoteAddress);
-    if (!user) {
-      if (this.capabilities.authFailureClose) {
-        this.closeWithError(
-          ReplyCode.ACCESS_REFUSED,
-          `ACCESS_REFUSED - Login was refused using authentication mechanism ${mechanism}. For details see the broker logfile.`,
-        );
-      } else {
-        this.state = "closed";
-        this.socket.destroy();
-        this.teardown();
-      }
-      return;
-    }
+    if (!user) return this.refuseLogin(mechanism);
     this.user = user;
     this.state = "tune";
     const l = this.host.limits;
@@ -387,6 +378,34 @@ export class Connection {
       frameMax: l.frameMax,
       heartbeat: l.heartbeat,
     });
+  }
+
+  /**
+   * A failed login is answered only after limits.authFailureDelayMs (3 s, as RabbitMQ's
+   * SILENT_CLOSE_DELAY), so that one connection cannot try passwords at network speed. The
+   * delay is a timer, not a stall: other connections go on, and this one reads nothing more.
+   */
+  private refuseLogin(mechanism: string): void {
+    this.state = "closing";
+    this.socket.pause();
+    const refuse = () => {
+      if (this.capabilities.authFailureClose) {
+        this.state = "start"; // closeWithError: a handshake-time close, no close-ok awaited
+        this.closeWithError(
+          ReplyCode.ACCESS_REFUSED,
+          `ACCESS_REFUSED - Login was refused using authentication mechanism ${mechanism}. For details see the broker logfile.`,
+        );
+      } else {
+        this.state = "closed";
+        this.socket.destroy();
+        this.teardown();
+      }
+    };
+    const delay = this.host.limits.authFailureDelayMs;
+    if (delay <= 0) return refuse();
+    const t = setTimeout(refuse, delay);
+    t.unref();
+    this.timers.push(t);
   }
 
   private onTuneOk(channelMax: number, frameMax: number, heartbeat: number): void {
@@ -470,8 +489,7 @@ export class Connection {
     this.state = "closed";
     for (const t of this.timers) clearTimeout(t);
     this.timers = [];
-    for (const ch of this.channels.values()) ch.cleanup();
-    this.channels.clear();
+    this.cleanupChannels();
     if (linger && !this.socket.destroyed) {
       const socket = this.socket;
       const t = setTimeout(() => socket.destroy(), CLOSE_LINGER_MS);
@@ -479,6 +497,16 @@ export class Connection {
       socket.once("close", () => clearTimeout(t));
     } else if (!this.socket.destroyed) this.socket.destroySoon?.();
     this.host.connectionClosed(this);
+  }
+
+  /** Cleans up every channel: consumers leave their queues first, all at once, then unacked messages go back. */
+  private cleanupChannels(): void {
+    if (this.channels.size === 0) return;
+    const removal = new ConsumerRemoval();
+    for (const ch of this.channels.values()) ch.detachConsumers(removal);
+    removal.run();
+    for (const ch of this.channels.values()) ch.cleanup();
+    this.channels.clear();
   }
 
   /** Server-initiated shutdown (broker stopping). */

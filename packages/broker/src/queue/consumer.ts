@@ -35,3 +35,26 @@ export class Consumer {
     readonly priority: number,
   ) {}
 }
+
+/**
+ * Consumers leaving together (a channel or connection closing), grouped by queue so that each
+ * queue drops them in one pass: removing 50,000 consumers one by one is quadratic.
+ */
+export class ConsumerRemoval {
+  private readonly byQueue = new Map<Queue, Set<Consumer>>();
+
+  add(c: Consumer): void {
+    let s = this.byQueue.get(c.queue);
+    if (!s) this.byQueue.set(c.queue, (s = new Set()));
+    s.add(c);
+  }
+
+  /** Removes every added consumer from its queue. */
+  run(): void {
+    for (const [q, s] of this.byQueue) {
+      if (s.size === 1) for (const c of s) q.removeConsumer(c);
+      else q.removeConsumers(s);
+    }
+    this.byQueue.clear();
+  }
+}

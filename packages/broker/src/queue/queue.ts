@@ -55,6 +55,7 @@ export class Queue implements Destination {
   unacked = 0;
   deleted = false;
   private rr = 0;
+  private exclusiveConsumers = 0;
   private seq = 0;
   private hadConsumers = false;
   private draining = false;
@@ -167,6 +168,7 @@ export class Queue implements Destination {
    */
   private pushReady(msg: Message, count: number, seq: number, exp: number): void {
     const paged = this.pageable && this.ready.length >= PAGE_AFTER && msg.id > 0 && msg.persistent;
+    if (!paged) msg.compact();
     this.ready.push(paged ? undefined : msg, this.priorities ? msg.priority : 0, count, seq, exp, msg.id);
     this.readyBytes += msg.bodySize;
   }
@@ -367,6 +369,7 @@ export class Queue implements Destination {
     ) {
       this.mixedConsumerPriorities = true;
     }
+    if (c.exclusive) this.exclusiveConsumers++;
     // Single active consumer: the first to arrive stays active whatever its priority.
     this.active ??= c;
     this.hadConsumers = true;
@@ -374,13 +377,44 @@ export class Queue implements Destination {
     this.drain();
   }
 
+  /** A consumer with basic.consume exclusive=true is attached: no other may join. */
+  get hasExclusiveConsumer(): boolean {
+    return this.exclusiveConsumers > 0;
+  }
+
   removeConsumer(c: Consumer): void {
     const i = this.consumers.indexOf(c);
     if (i < 0) return;
     this.consumers.splice(i, 1);
     if (this.rr > i) this.rr--;
+    this.consumersRemoved(c === this.active, c.exclusive ? 1 : 0);
+  }
+
+  /**
+   * Removes several consumers in one pass (a channel or connection closing with many of them),
+   * where one removeConsumer call each would be quadratic in the queue's consumer count.
+   */
+  removeConsumers(gone: ReadonlySet<Consumer>): void {
+    const cs = this.consumers;
+    let kept = 0;
+    let rr = this.rr;
+    let exclusive = 0;
+    for (let i = 0; i < cs.length; i++) {
+      const c = cs[i]!;
+      if (gone.has(c)) {
+        if (i < this.rr) rr--;
+        if (c.exclusive) exclusive++;
+      } else cs[kept++] = c;
+    }
+    if (kept === cs.length) return;
+    cs.length = kept;
+    this.rr = rr;
+    this.consumersRemoved(this.active !== undefined && gone.has(this.active), exclusive);
+  }
+
+  private consumersRemoved(wasActive: boolean, exclusive: number): void {
+    this.exclusiveConsumers -= exclusive;
     // The next active consumer is the highest-priority one, earliest first (as RabbitMQ).
-    const wasActive = c === this.active;
     if (wasActive) this.active = this.consumers[0];
     if (this.consumers.length === 0) {
       this.mixedConsumerPriorities = false;
@@ -439,6 +473,7 @@ export class Queue implements Destination {
     if (this.ttlTimer) clearTimeout(this.ttlTimer);
     const consumers = this.consumers.splice(0);
     this.active = undefined;
+    this.exclusiveConsumers = 0;
     for (const c of consumers) c.owner.cancelledByServer(c);
     const n = this.purge();
     if (this.durable) this.store.dropQueue(this.storeKey);
