@@ -4,6 +4,7 @@ import {
   ConnectionError,
   type FieldTable,
   type Method,
+  type MethodInit,
   PropertyFlag,
   peekExpiration,
   peekReplyTo,
@@ -295,10 +296,24 @@ export class Channel implements ConsumerOwner, ReplyTarget {
     return queue === "" && routingKey === "" ? this.lastQueue : routingKey;
   }
 
-  private send(m: Parameters<typeof writeMethodFrame>[2]): void {
+  /**
+   * Sends a reply or a server-initiated method (basic.cancel). While a reply waits for the
+   * store (see replyDurable), later ones queue behind it: replies go out in request order, and
+   * a basic.cancel caused by a queue.delete follows its queue.delete-ok, as in RabbitMQ. A
+   * client that closes its channel when its consumer is cancelled would otherwise never get
+   * the reply it waits for.
+   */
+  private send(m: MethodInit): void {
+    if (this.held.length > 0) {
+      this.held.push({ m, ready: true });
+      return;
+    }
     writeMethodFrame(this.conn.out, this.id, m);
     this.conn.scheduleFlush();
   }
+
+  /** Replies (and methods after them) waiting for a durable reply ahead of them. */
+  private readonly held: { m: MethodInit; ready: boolean }[] = [];
 
   /**
    * The reply to a method that may have changed durable definitions (version: the vhost's
@@ -308,18 +323,27 @@ export class Channel implements ConsumerOwner, ReplyTarget {
    * definitions to the store in a microtask queued during the change; the sync is requested
    * in one queued after it, so it covers them.
    */
-  private replyDurable(m: Parameters<typeof writeMethodFrame>[2], version: number): void {
+  private replyDurable(m: MethodInit, version: number): void {
     const store = this.vhost.store;
     if (this.vhost.definitionsVersion === version || !store.durable) return this.send(m);
+    const entry = { m, ready: false };
+    this.held.push(entry);
     queueMicrotask(() =>
       store.sync((err) => {
         if (this.closed || this.closing) return;
         if (err) {
+          this.held.length = 0;
           this.conn.channelError(
             this,
             new ConnectionError(ReplyCode.INTERNAL_ERROR, `cannot save definitions: ${err.message}`),
           );
-        } else this.send(m);
+          return;
+        }
+        entry.ready = true;
+        while (this.held.length > 0 && this.held[0]!.ready) {
+          writeMethodFrame(this.conn.out, this.id, this.held.shift()!.m);
+        }
+        this.conn.scheduleFlush();
       }),
     );
   }
@@ -903,6 +927,7 @@ export class Channel implements ConsumerOwner, ReplyTarget {
   cleanup(): void {
     this.closed = true;
     this.pending = undefined;
+    this.held.length = 0;
     this.dropReplyConsumer();
     if (this.tickTimer) clearInterval(this.tickTimer);
     this.tickTimer = undefined;
