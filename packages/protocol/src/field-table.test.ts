@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
@@ -183,7 +184,21 @@ test("property: decoding any table prefix never throws anything but a ProtocolEr
   );
 });
 
-test("property: decodeShortString (cached) agrees with Buffer#toString", () => {
+/** decodeShortString's contract: Buffer#toString for valid UTF-8, a FRAME_ERROR for anything else. */
+function expectedShortString(b: Buffer, start: number, end: number): string | "refused" {
+  return isUtf8(b.subarray(start, end)) ? b.toString("utf8", start, end) : "refused";
+}
+
+function decodedOrRefused(b: Buffer, start: number, end: number): string | "refused" {
+  try {
+    return decodeShortString(b, start, end);
+  } catch (e) {
+    assert.ok(e instanceof ProtocolError && e.code === ReplyCode.FRAME_ERROR);
+    return "refused";
+  }
+}
+
+test("property: decodeShortString (cached) agrees with Buffer#toString, and refuses malformed UTF-8", () => {
   const seen: Buffer[] = [];
   fc.assert(
     fc.property(
@@ -197,11 +212,11 @@ test("property: decodeShortString (cached) agrees with Buffer#toString", () => {
       fc.nat(),
       (bytes, pick) => {
         const b = Buffer.concat([Buffer.from([0xff]), bytes, Buffer.from([0x41])]);
-        assert.equal(decodeShortString(b, 1, 1 + bytes.length), b.toString("utf8", 1, 1 + bytes.length));
+        assert.equal(decodedOrRefused(b, 1, 1 + bytes.length), expectedShortString(b, 1, 1 + bytes.length));
         // Re-decode an earlier string: whatever has been cached since must not leak in.
         seen.push(b);
         const old = seen[pick % seen.length]!;
-        assert.equal(decodeShortString(old, 1, old.length - 1), old.toString("utf8", 1, old.length - 1));
+        assert.equal(decodedOrRefused(old, 1, old.length - 1), expectedShortString(old, 1, old.length - 1));
       },
     ),
     { numRuns: 5000 },

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { frameError, syntaxError } from "./errors.js";
 import type { Writer } from "./writer.js";
 
@@ -240,11 +241,11 @@ export const MAX_FIELD_DEPTH = 100;
 const KEY_CACHE = new Array<string>(1024).fill("");
 export function decodeShortString(buf: Buffer, start: number, end: number): string {
   const n = end - start;
-  if (n > 32) return buf.toString("utf8", start, end);
+  if (n > 32) return decodeUtf8(buf, start, end);
   let h = n;
   for (let i = start; i < end; i++) {
     const c = buf[i]!;
-    if (c > 0x7f) return buf.toString("utf8", start, end);
+    if (c > 0x7f) return decodeUtf8(buf, start, end);
     h = Math.imul(h ^ c, 0x01000193);
   }
   const slot = (h ^ (h >>> 16)) & 1023;
@@ -257,6 +258,15 @@ export function decodeShortString(buf: Buffer, start: number, end: number): stri
   const key = buf.toString("latin1", start, end);
   KEY_CACHE[slot] = key;
   return key;
+}
+
+/**
+ * Malformed UTF-8 is refused (FRAME_ERROR, as RabbitMQ) rather than replaced: replacement
+ * would make two different names one, and could make a 255-byte name too long to send back.
+ */
+function decodeUtf8(buf: Buffer, start: number, end: number): string {
+  if (!isUtf8(buf.subarray(start, end))) throw frameError("malformed UTF-8 in a short string");
+  return buf.toString("utf8", start, end);
 }
 
 /**

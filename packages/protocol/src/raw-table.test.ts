@@ -21,7 +21,10 @@ import {
 import { basicProperties, fieldTable } from "./testkit.js";
 
 /** A headers table nested `depth` levels deep: {a: {a: ... {leaf: 1}}}, as raw properties. */
-function deepHeaders(depth: number, leaf: Buffer = Buffer.from("I\u0000\u0000\u0000\u0001", "latin1")): Buffer {
+function deepHeaders(
+  depth: number,
+  leaf: Buffer = Buffer.from("I\u0000\u0000\u0000\u0001", "latin1"),
+): Buffer {
   let value = Buffer.concat([Buffer.from([4]), Buffer.from("leaf"), leaf]); // one entry
   for (let i = 0; i < depth; i++) {
     const size = Buffer.alloc(4);
