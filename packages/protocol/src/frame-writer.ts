@@ -28,10 +28,18 @@ function endFrame(w: Writer, start: number): void {
   w.u8(FRAME_END);
 }
 
-/** Appends one method frame. */
+/**
+ * Appends one method frame. If the method cannot be encoded (a shortstr over 255 bytes), the
+ * writer is left as it was and the error thrown: never half a frame in the output.
+ */
 export function writeMethodFrame(w: Writer, channel: number, method: MethodInit): void {
   const start = beginFrame(w, FrameType.METHOD, channel);
-  encodeMethod(w, method);
+  try {
+    encodeMethod(w, method);
+  } catch (e) {
+    w.pos = start;
+    throw e;
+  }
   endFrame(w, start);
 }
 
