@@ -233,19 +233,39 @@ function writeTyped(w: Writer, t: TypedValue): void {
 export const MAX_FIELD_DEPTH = 100;
 
 /**
- * Decodes a short UTF-8 string (a table key or a shortstr argument). Keys and names repeat
- * from message to message (x-death, x-match, exchange names, consumer tags...), so short
- * ASCII strings go through a small direct-mapped cache: hashing and comparing a few bytes in
- * JS is cheaper than Buffer#toString, and the decoded values share their strings.
+ * Decodes a shortstr method argument (a queue or exchange name, a consumer tag). Names repeat
+ * from message to message, so short ASCII strings go through a small direct-mapped cache:
+ * hashing and comparing a few bytes in JS is cheaper than Buffer#toString, and the decoded
+ * values share their strings. Malformed UTF-8 is refused with FRAME_ERROR, as RabbitMQ does:
+ * replacing it would make two different names one, and could turn a 255-byte name into one
+ * too long to send back.
  */
-const KEY_CACHE = new Array<string>(1024).fill("");
 export function decodeShortString(buf: Buffer, start: number, end: number): string {
+  return cachedString(buf, start, end, true);
+}
+
+/**
+ * Decodes a table key or a property's shortstr: cached like decodeShortString, but malformed
+ * UTF-8 is replaced, not refused (RabbitMQ does not check these).
+ */
+export function decodeLooseShortString(buf: Buffer, start: number, end: number): string {
+  return cachedString(buf, start, end, false);
+}
+
+/** A shortstr argument that seldom repeats (a routing key, a reply text): strict, not cached. */
+export function decodeStrictString(buf: Buffer, start: number, end: number): string {
+  for (let i = start; i < end; i++) if (buf[i]! > 0x7f) return decodeUtf8(buf, start, end, true);
+  return buf.toString("latin1", start, end);
+}
+
+const KEY_CACHE = new Array<string>(1024).fill("");
+function cachedString(buf: Buffer, start: number, end: number, strict: boolean): string {
   const n = end - start;
-  if (n > 32) return decodeUtf8(buf, start, end);
+  if (n > 32) return decodeUtf8(buf, start, end, strict);
   let h = n;
   for (let i = start; i < end; i++) {
     const c = buf[i]!;
-    if (c > 0x7f) return decodeUtf8(buf, start, end);
+    if (c > 0x7f) return decodeUtf8(buf, start, end, strict);
     h = Math.imul(h ^ c, 0x01000193);
   }
   const slot = (h ^ (h >>> 16)) & 1023;
@@ -260,12 +280,8 @@ export function decodeShortString(buf: Buffer, start: number, end: number): stri
   return key;
 }
 
-/**
- * Malformed UTF-8 is refused (FRAME_ERROR, as RabbitMQ) rather than replaced: replacement
- * would make two different names one, and could make a 255-byte name too long to send back.
- */
-function decodeUtf8(buf: Buffer, start: number, end: number): string {
-  if (!isUtf8(buf.subarray(start, end))) throw frameError("malformed UTF-8 in a short string");
+function decodeUtf8(buf: Buffer, start: number, end: number, strict: boolean): string {
+  if (strict && !isUtf8(buf.subarray(start, end))) throw frameError("Malformed UTF-8 in shortstr");
   return buf.toString("utf8", start, end);
 }
 
@@ -284,7 +300,7 @@ export function readTable(buf: Buffer, start: number, end: number, depth = 0): F
     const klen = buf[pos]!;
     const kstart = pos + 1;
     if (kstart + klen > end) throw frameError("table key runs past the table");
-    const key = decodeShortString(buf, kstart, kstart + klen);
+    const key = decodeLooseShortString(buf, kstart, kstart + klen);
     cursor = kstart + klen;
     const value = readFieldValue(buf, end, depth);
     pos = cursor;

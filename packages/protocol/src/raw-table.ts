@@ -1,5 +1,5 @@
 import {
-  decodeShortString,
+  decodeLooseShortString,
   type FieldTable,
   type FieldValue,
   FIELD_WIDTHS,
@@ -232,19 +232,10 @@ export function tableEntries(buf: Buffer, start: number, end: number): RawEntry[
     if (ks + klen > end) break;
     const ve = rawValueEnd(buf, ks + klen, end);
     if (ve < 0) break;
-    out.push({ key: keyAt(buf, ks, ks + klen), value: buf.subarray(ks + klen, ve) });
+    out.push({ key: decodeLooseShortString(buf, ks, ks + klen), value: buf.subarray(ks + klen, ve) });
     pos = ve;
   }
   return out;
-}
-
-/** A table key; malformed UTF-8 is replaced here, not refused: these readers never throw. */
-function keyAt(buf: Buffer, start: number, end: number): string {
-  try {
-    return decodeShortString(buf, start, end);
-  } catch {
-    return buf.toString("utf8", start, end);
-  }
 }
 
 /** The items of a raw array value (type octet 'A' first), each raw; [] for any other value. */

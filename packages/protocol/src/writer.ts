@@ -15,16 +15,17 @@ function writeAscii(buf: Buffer, s: string, at: number): boolean {
 }
 
 /**
- * s cut to at most `max` UTF-8 bytes, on a character boundary: for texts built from client
- * input (reply texts quote names of up to 255 bytes) that must fit a shortstr.
+ * s cut to fit `max` UTF-8 bytes, for texts built from client input (reply texts quote names
+ * of up to 255 bytes) that must fit a shortstr. As RabbitMQ does, a cut text ends in "..."
+ * (`max` bytes in all); unlike RabbitMQ, the cut never splits a character.
  */
 export function truncateUtf8(s: string, max = 255): string {
   if (s.length <= max && (s.length * 3 <= max || Buffer.byteLength(s) <= max)) return s;
   const b = Buffer.from(s, "utf8");
   if (b.length <= max) return s;
-  let end = max;
+  let end = max - 3;
   while (end > 0 && (b[end]! & 0xc0) === 0x80) end--; // do not split a character
-  return b.toString("utf8", 0, end);
+  return `${b.toString("utf8", 0, end)}...`;
 }
 
 /**

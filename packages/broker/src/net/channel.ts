@@ -12,7 +12,6 @@ import {
   propertyOffset,
   rawShortString,
   ReplyCode,
-  syntaxError,
   unexpectedFrame,
   writeDeliver,
   writeMethodFrame,
@@ -220,8 +219,17 @@ export class Channel implements ConsumerOwner, ReplyTarget {
       }
       case "queue.delete": {
         const v = this.vhost.definitionsVersion;
-        const n = this.vhost.deleteQueue(this.queueName(m.queue), m.ifUnused, m.ifEmpty, this.conn);
+        // Our own consumers' basic.cancel follows the delete-ok, as RabbitMQ orders them.
+        const cancels: MethodInit[] = [];
+        this.deferredCancels = cancels;
+        let n: number;
+        try {
+          n = this.vhost.deleteQueue(this.queueName(m.queue), m.ifUnused, m.ifEmpty, this.conn);
+        } finally {
+          this.deferredCancels = undefined;
+        }
         if (!m.nowait) this.replyDurable({ name: "queue.delete-ok", messageCount: n }, v);
+        for (const c of cancels) this.send(c);
         return;
       }
       case "channel.flow":
@@ -773,9 +781,14 @@ export class Channel implements ConsumerOwner, ReplyTarget {
   cancelledByServer(c: Consumer): void {
     this.consumers.delete(c.tag);
     if (this.conn.capabilities.consumerCancelNotify && !this.closing) {
-      this.send({ name: "basic.cancel", consumerTag: c.tag, nowait: true });
+      const m: MethodInit = { name: "basic.cancel", consumerTag: c.tag, nowait: true };
+      if (this.deferredCancels) this.deferredCancels.push(m);
+      else this.send(m);
     }
   }
+
+  /** While this channel deletes a queue: its consumers' basic.cancel, sent after the reply. */
+  private deferredCancels: MethodInit[] | undefined;
 
   private get(queueName: string, noAck: boolean): void {
     const q = this.vhost.getQueue(this.queueName(queueName), this.conn);
@@ -960,10 +973,10 @@ const EMPTY = Buffer.alloc(0);
 
 /**
  * Properties that do not parse (an unknown field type, a length past the end). They are
- * refused at publish, as RabbitMQ decodes properties there, so that nothing that reads the
- * stored message later (dead-lettering in a timer, recovery, another client's basic.get)
- * can meet them.
+ * refused at publish, as RabbitMQ decodes properties there (its channel fails and the
+ * connection is closed with 541 on 0/0), so that nothing that reads the stored message later
+ * (dead-lettering in a timer, recovery, another client's basic.get) can meet them.
  */
 function malformedProperties(problem: string): ConnectionError {
-  return syntaxError(`invalid content header properties: ${problem}`, 60, 40);
+  return new ConnectionError(ReplyCode.INTERNAL_ERROR, `invalid content header properties: ${problem}`);
 }

@@ -224,7 +224,7 @@ export class Connection {
   ): void => {
     if (this.state === "closed") return;
     if (type === FrameType.METHOD) {
-      const m = decodeMethod(buf, start, end);
+      const m = channel === 0 ? decodeConnectionMethod(buf, start, end) : decodeMethod(buf, start, end);
       if (channel === 0) this.onConnectionMethod(m);
       else this.onChannelMethod(channel, m);
     } else if (type === FrameType.HEADER || type === FrameType.BODY) {
@@ -512,6 +512,21 @@ export class Connection {
   /** Server-initiated shutdown (broker stopping). */
   shutdown(text = "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'"): void {
     this.closeWithError(ReplyCode.CONNECTION_FORCED, text);
+  }
+}
+
+/**
+ * A channel-0 method. RabbitMQ names connection.open in the close for a malformed one (a
+ * virtual host that is not UTF-8: 501 on 10/40); decode errors elsewhere carry 0/0.
+ */
+function decodeConnectionMethod(buf: Buffer, start: number, end: number): Method {
+  try {
+    return decodeMethod(buf, start, end);
+  } catch (e) {
+    if (e instanceof AmqpError && end - start >= 4 && buf.readUInt32BE(start) === 0x000a0028) {
+      throw new ConnectionError(e.code, e.text, 10, 40);
+    }
+    throw e;
   }
 }
 

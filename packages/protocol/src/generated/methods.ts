@@ -3,7 +3,7 @@
 // (Copyright (C) 2008-2020 VMware, Inc. or its affiliates. MIT license). Run `npm run codegen` to regenerate.
 /* eslint-disable */
 import { commandInvalid, frameError } from "../errors.js";
-import { decodeShortString, type FieldTable, readTable, writeTable } from "../field-table.js";
+import { decodeLooseShortString, decodeShortString, decodeStrictString, type FieldTable, readTable, writeTable } from "../field-table.js";
 import type { Writer } from "../writer.js";
 
 /** AMQP reply codes (RabbitMQ's spec, with their soft/hard class). */
@@ -838,13 +838,13 @@ function decodeConnectionStartOk(buf: Buffer, o: number, end: number): Connectio
   const fClientProperties = readTable(buf, o + 4, o + 4 + buf.readUInt32BE(o));
   o += 4 + buf.readUInt32BE(o);
   if (o + 1 > end || o + 1 + buf[o]! > end) short("connection.start-ok");
-  const fMechanism = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fMechanism = decodeStrictString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 4 > end || o + 4 + buf.readUInt32BE(o) > end) short("connection.start-ok");
   const fResponse = buf.toString("utf8", o + 4, o + 4 + buf.readUInt32BE(o));
   o += 4 + buf.readUInt32BE(o);
   if (o + 1 > end || o + 1 + buf[o]! > end) short("connection.start-ok");
-  const fLocale = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fLocale = decodeStrictString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o !== end) trailing("connection.start-ok");
   return { name: "connection.start-ok", clientProperties: fClientProperties, mechanism: fMechanism, response: fResponse, locale: fLocale };
@@ -891,10 +891,10 @@ function decodeConnectionTuneOk(buf: Buffer, o: number, end: number): Connection
 }
 function decodeConnectionOpen(buf: Buffer, o: number, end: number): ConnectionOpen {
   if (o + 1 > end || o + 1 + buf[o]! > end) short("connection.open");
-  const fVirtualHost = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fVirtualHost = decodeStrictString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("connection.open");
-  const fCapabilities = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fCapabilities = decodeStrictString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end) short("connection.open");
   const bitsfInsist = buf[o++]!;
@@ -904,7 +904,7 @@ function decodeConnectionOpen(buf: Buffer, o: number, end: number): ConnectionOp
 }
 function decodeConnectionOpenOk(buf: Buffer, o: number, end: number): ConnectionOpenOk {
   if (o + 1 > end || o + 1 + buf[o]! > end) short("connection.open-ok");
-  const fKnownHosts = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fKnownHosts = decodeStrictString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o !== end) trailing("connection.open-ok");
   return { name: "connection.open-ok", knownHosts: fKnownHosts };
@@ -959,7 +959,7 @@ function decodeConnectionUpdateSecretOk(buf: Buffer, o: number, end: number): Co
 }
 function decodeChannelOpen(buf: Buffer, o: number, end: number): ChannelOpen {
   if (o + 1 > end || o + 1 + buf[o]! > end) short("channel.open");
-  const fOutOfBand = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fOutOfBand = decodeStrictString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o !== end) trailing("channel.open");
   return { name: "channel.open", outOfBand: fOutOfBand };
@@ -1008,7 +1008,7 @@ function decodeChannelCloseOk(buf: Buffer, o: number, end: number): ChannelClose
 }
 function decodeAccessRequest(buf: Buffer, o: number, end: number): AccessRequest {
   if (o + 1 > end || o + 1 + buf[o]! > end) short("access.request");
-  const fRealm = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fRealm = decodeStrictString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end) short("access.request");
   const bitsfExclusive = buf[o++]!;
@@ -1035,7 +1035,7 @@ function decodeExchangeDeclare(buf: Buffer, o: number, end: number): ExchangeDec
   const fExchange = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("exchange.declare");
-  const fType = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fType = decodeStrictString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end) short("exchange.declare");
   const bitsfPassive = buf[o++]!;
@@ -1085,7 +1085,7 @@ function decodeExchangeBind(buf: Buffer, o: number, end: number): ExchangeBind {
   const fSource = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("exchange.bind");
-  const fRoutingKey = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fRoutingKey = decodeStrictString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end) short("exchange.bind");
   const bitsfNowait = buf[o++]!;
@@ -1112,7 +1112,7 @@ function decodeExchangeUnbind(buf: Buffer, o: number, end: number): ExchangeUnbi
   const fSource = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("exchange.unbind");
-  const fRoutingKey = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fRoutingKey = decodeStrictString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end) short("exchange.unbind");
   const bitsfNowait = buf[o++]!;
@@ -1172,7 +1172,7 @@ function decodeQueueBind(buf: Buffer, o: number, end: number): QueueBind {
   const fExchange = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("queue.bind");
-  const fRoutingKey = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fRoutingKey = decodeStrictString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end) short("queue.bind");
   const bitsfNowait = buf[o++]!;
@@ -1241,7 +1241,7 @@ function decodeQueueUnbind(buf: Buffer, o: number, end: number): QueueUnbind {
   const fExchange = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("queue.unbind");
-  const fRoutingKey = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fRoutingKey = decodeStrictString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 4 > end || o + 4 + buf.readUInt32BE(o) > end) short("queue.unbind");
   const fArguments = readTable(buf, o + 4, o + 4 + buf.readUInt32BE(o));
@@ -1280,7 +1280,7 @@ function decodeBasicConsume(buf: Buffer, o: number, end: number): BasicConsume {
   const fQueue = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("basic.consume");
-  const fConsumerTag = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fConsumerTag = decodeStrictString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end) short("basic.consume");
   const bitsfNoLocal = buf[o++]!;
@@ -1296,14 +1296,14 @@ function decodeBasicConsume(buf: Buffer, o: number, end: number): BasicConsume {
 }
 function decodeBasicConsumeOk(buf: Buffer, o: number, end: number): BasicConsumeOk {
   if (o + 1 > end || o + 1 + buf[o]! > end) short("basic.consume-ok");
-  const fConsumerTag = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fConsumerTag = decodeStrictString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o !== end) trailing("basic.consume-ok");
   return { name: "basic.consume-ok", consumerTag: fConsumerTag };
 }
 function decodeBasicCancel(buf: Buffer, o: number, end: number): BasicCancel {
   if (o + 1 > end || o + 1 + buf[o]! > end) short("basic.cancel");
-  const fConsumerTag = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fConsumerTag = decodeStrictString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end) short("basic.cancel");
   const bitsfNowait = buf[o++]!;
@@ -1313,7 +1313,7 @@ function decodeBasicCancel(buf: Buffer, o: number, end: number): BasicCancel {
 }
 function decodeBasicCancelOk(buf: Buffer, o: number, end: number): BasicCancelOk {
   if (o + 1 > end || o + 1 + buf[o]! > end) short("basic.cancel-ok");
-  const fConsumerTag = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fConsumerTag = decodeStrictString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o !== end) trailing("basic.cancel-ok");
   return { name: "basic.cancel-ok", consumerTag: fConsumerTag };
@@ -1326,7 +1326,7 @@ function decodeBasicPublish(buf: Buffer, o: number, end: number): BasicPublish {
   const fExchange = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("basic.publish");
-  const fRoutingKey = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fRoutingKey = decodeStrictString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end) short("basic.publish");
   const bitsfMandatory = buf[o++]!;
@@ -1346,14 +1346,14 @@ function decodeBasicReturn(buf: Buffer, o: number, end: number): BasicReturn {
   const fExchange = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("basic.return");
-  const fRoutingKey = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fRoutingKey = decodeStrictString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o !== end) trailing("basic.return");
   return { name: "basic.return", replyCode: fReplyCode, replyText: fReplyText, exchange: fExchange, routingKey: fRoutingKey };
 }
 function decodeBasicDeliver(buf: Buffer, o: number, end: number): BasicDeliver {
   if (o + 1 > end || o + 1 + buf[o]! > end) short("basic.deliver");
-  const fConsumerTag = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fConsumerTag = decodeStrictString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 8 > end) short("basic.deliver");
   const fDeliveryTag = buf.readUInt32BE(o) * 0x100000000 + buf.readUInt32BE(o + 4);
@@ -1365,7 +1365,7 @@ function decodeBasicDeliver(buf: Buffer, o: number, end: number): BasicDeliver {
   const fExchange = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("basic.deliver");
-  const fRoutingKey = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fRoutingKey = decodeStrictString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o !== end) trailing("basic.deliver");
   return { name: "basic.deliver", consumerTag: fConsumerTag, deliveryTag: fDeliveryTag, redelivered: fRedelivered, exchange: fExchange, routingKey: fRoutingKey };
@@ -1394,7 +1394,7 @@ function decodeBasicGetOk(buf: Buffer, o: number, end: number): BasicGetOk {
   const fExchange = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 1 > end || o + 1 + buf[o]! > end) short("basic.get-ok");
-  const fRoutingKey = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fRoutingKey = decodeStrictString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o + 4 > end) short("basic.get-ok");
   const fMessageCount = buf.readUInt32BE(o);
@@ -1404,7 +1404,7 @@ function decodeBasicGetOk(buf: Buffer, o: number, end: number): BasicGetOk {
 }
 function decodeBasicGetEmpty(buf: Buffer, o: number, end: number): BasicGetEmpty {
   if (o + 1 > end || o + 1 + buf[o]! > end) short("basic.get-empty");
-  const fClusterId = buf.toString("utf8", o + 1, o + 1 + buf[o]!);
+  const fClusterId = decodeStrictString(buf, o + 1, o + 1 + buf[o]!);
   o += 1 + buf[o]!;
   if (o !== end) trailing("basic.get-empty");
   return { name: "basic.get-empty", clusterId: fClusterId };
@@ -2000,12 +2000,12 @@ export function decodeProperties(buf: Buffer, off: number, end: number): BasicPr
   const p: BasicProperties = {};
   if (flags & 32768) {
     if (o + 1 > end || o + 1 + buf[o]! > end) throw frameError("property content-type runs past the header");
-    p.contentType = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
+    p.contentType = decodeLooseShortString(buf, o + 1, o + 1 + buf[o]!);
     o += 1 + buf[o]!;
   }
   if (flags & 16384) {
     if (o + 1 > end || o + 1 + buf[o]! > end) throw frameError("property content-encoding runs past the header");
-    p.contentEncoding = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
+    p.contentEncoding = decodeLooseShortString(buf, o + 1, o + 1 + buf[o]!);
     o += 1 + buf[o]!;
   }
   if (flags & 8192) {
@@ -2048,22 +2048,22 @@ export function decodeProperties(buf: Buffer, off: number, end: number): BasicPr
   }
   if (flags & 32) {
     if (o + 1 > end || o + 1 + buf[o]! > end) throw frameError("property type runs past the header");
-    p.type = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
+    p.type = decodeLooseShortString(buf, o + 1, o + 1 + buf[o]!);
     o += 1 + buf[o]!;
   }
   if (flags & 16) {
     if (o + 1 > end || o + 1 + buf[o]! > end) throw frameError("property user-id runs past the header");
-    p.userId = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
+    p.userId = decodeLooseShortString(buf, o + 1, o + 1 + buf[o]!);
     o += 1 + buf[o]!;
   }
   if (flags & 8) {
     if (o + 1 > end || o + 1 + buf[o]! > end) throw frameError("property app-id runs past the header");
-    p.appId = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
+    p.appId = decodeLooseShortString(buf, o + 1, o + 1 + buf[o]!);
     o += 1 + buf[o]!;
   }
   if (flags & 4) {
     if (o + 1 > end || o + 1 + buf[o]! > end) throw frameError("property cluster-id runs past the header");
-    p.clusterId = decodeShortString(buf, o + 1, o + 1 + buf[o]!);
+    p.clusterId = decodeLooseShortString(buf, o + 1, o + 1 + buf[o]!);
     o += 1 + buf[o]!;
   }
   return p;
