@@ -1674,10 +1674,10 @@ class ServerStream {
         ? `method ${p.readUInt16BE(0)}.${p.readUInt16BE(2)}`
         : `frame type ${type}`;
     // After connection.close the broker should send nothing but close-ok (to a close of ours
-    // that crossed it) and heartbeats: anything else is noted as a warning, not a failure.
+    // that crossed it) and heartbeats: anything else is a failure.
     if (this.connClose && type !== T_HEARTBEAT) {
       const m = type === T_METHOD && p.length >= 4 ? p.readUInt32BE(0) : 0;
-      if (m !== 0x000a0033) this.warnings.push(`${what()} on channel ${channel} after connection.close`);
+      if (m !== 0x000a0033) this.problems.push(`${what()} on channel ${channel} after connection.close`);
       return null;
     }
     // After channel.close, nothing on that channel but close-ok (crossing a close of ours) until

@@ -543,7 +543,7 @@ export class Channel implements ConsumerOwner, ReplyTarget {
    * failed), ack the rest. Writes happen in sequence order, acks coalesced with multiple.
    */
   private settleConfirms(upTo: number, err: Error | undefined): void {
-    if (this.closing) return;
+    if (this.closing || this.closed) return;
     if (err) {
       this.flushConfirms();
       if (upTo > this.confirmSent) {
@@ -590,7 +590,7 @@ export class Channel implements ConsumerOwner, ReplyTarget {
       this.vhost.store.sync(this.onSynced);
     }
     const upTo = this.confirmedUpTo;
-    if (upTo > this.confirmSent && !this.closing) {
+    if (upTo > this.confirmSent && !this.closing && !this.closed) {
       writeMethodFrame(this.conn.out, this.id, {
         name: "basic.ack",
         deliveryTag: upTo,
@@ -719,6 +719,7 @@ export class Channel implements ConsumerOwner, ReplyTarget {
   canDeliver(c: Consumer): boolean {
     return (
       !this.closing &&
+      !this.closed &&
       this.conn.canWrite &&
       (c.prefetch === 0 || c.unacked < c.prefetch) &&
       (this.channelPrefetch === 0 || this.unacked.size < this.channelPrefetch)

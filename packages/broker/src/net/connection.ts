@@ -345,6 +345,7 @@ export class Connection {
         this.teardown();
         return;
       case "connection.update-secret":
+        if (this.state === "closing") return; // nothing follows our connection.close
         this.sendMethod(0, { name: "connection.update-secret-ok" });
         return;
       case "connection.blocked":
