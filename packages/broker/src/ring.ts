@@ -6,6 +6,11 @@
  */
 const SHRINK_ABOVE = 65_536;
 const DOUBLE_BELOW = 1 << 20;
+const FIRST_CAPACITY = 16;
+// Shared by every empty ring; never written (a push grows the ring first).
+const EMPTY_ITEMS: never[] = [];
+const EMPTY_U32 = new Uint32Array(0);
+const EMPTY_F64 = new Float64Array(0);
 
 export class Ring<T> {
   private items: (T | undefined)[];
@@ -18,23 +23,28 @@ export class Ring<T> {
   private head = 0;
   length = 0;
 
-  constructor(capacity = 16) {
-    this.cap = capacity;
-    this.items = new Array(capacity);
-    this.counts = new Uint32Array(capacity);
-    this.seqs = new Float64Array(capacity);
+  /**
+   * Columns are allocated on the first push: most queues of a broker with tens of thousands
+   * of them (RPC reply queues, idle ones, the levels of a priority queue) hold nothing, and
+   * four typed arrays each would cost memory and garbage collection for nothing.
+   */
+  constructor(private readonly firstCapacity = FIRST_CAPACITY) {
+    this.cap = 0;
+    this.items = EMPTY_ITEMS;
+    this.counts = EMPTY_U32;
+    this.seqs = EMPTY_F64;
     this.exps = undefined;
-    this.ids = new Float64Array(capacity);
+    this.ids = EMPTY_F64;
   }
 
   /** A drained deep queue gives its memory back. */
   private reset(): void {
-    this.cap = 16;
-    this.items = new Array(16);
-    this.counts = new Uint32Array(16);
-    this.seqs = new Float64Array(16);
+    this.cap = 0;
+    this.items = EMPTY_ITEMS;
+    this.counts = EMPTY_U32;
+    this.seqs = EMPTY_F64;
     this.exps = undefined;
-    this.ids = new Float64Array(16);
+    this.ids = EMPTY_F64;
     this.head = 0;
   }
 
@@ -53,7 +63,7 @@ export class Ring<T> {
 
   private grow(): void {
     const cap = this.cap;
-    const next = cap < DOUBLE_BELOW ? cap * 2 : cap + (cap >> 2);
+    const next = cap === 0 ? this.firstCapacity : cap < DOUBLE_BELOW ? cap * 2 : cap + (cap >> 2);
     const items = new Array<T | undefined>(next);
     for (let i = 0, j = this.head; i < this.length; i++) {
       items[i] = this.items[j];
@@ -94,20 +104,20 @@ export class Ring<T> {
 
   /** Columns of the head entry; valid until the next mutation. */
   get headCount(): number {
-    return this.counts[this.head]!;
+    return this.counts[this.head] ?? 0;
   }
 
   get headSeq(): number {
-    return this.seqs[this.head]!;
+    return this.seqs[this.head] ?? 0;
   }
 
   get headExp(): number {
-    return this.exps ? this.exps[this.head]! : 0;
+    return this.exps ? (this.exps[this.head] ?? 0) : 0;
   }
 
   /** Store id of the head entry (entries paged out of memory have only this). */
   get headId(): number {
-    return this.ids[this.head]!;
+    return this.ids[this.head] ?? 0;
   }
 
   peek(): T | undefined {

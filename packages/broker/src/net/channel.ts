@@ -410,7 +410,7 @@ export class Channel implements ConsumerOwner, ReplyTarget {
       // 128 MiB and never send it, and thousands of channels may do so at once.
       const need = p.received + n;
       if (!p.body || p.body.length < need) {
-        const size = Math.min(p.bodySize, Math.max(need, 2 * (p.body?.length ?? 0), 16 * 1024));
+        const size = Math.min(p.bodySize, Math.max(need, 2 * (p.body?.length ?? 0)));
         const grown = Buffer.allocUnsafe(size);
         if (p.body) p.body.copy(grown, 0, 0, p.received);
         p.body = grown;

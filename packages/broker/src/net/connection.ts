@@ -43,6 +43,11 @@ type State = "header" | "start" | "tune" | "open" | "running" | "closing" | "clo
 
 /** Pending output beyond this stops deliveries until the socket catches up. */
 const HIGH_WATER = 1 << 20;
+/**
+ * Bytes of input a connection handles before it yields to the event loop (see onData): about
+ * one socket read, about 2,000 small methods: a few milliseconds of work.
+ */
+const READ_BUDGET = 64 * 1024;
 /** How long a client that sent connection.close gets to close its socket. */
 const CLOSE_LINGER_MS = 5000;
 
@@ -123,7 +128,7 @@ export class Connection {
     }
     if (!on && this.pausedByAlarm) {
       this.pausedByAlarm = false;
-      this.socket.resume();
+      this.resumeReading();
     }
   }
 
@@ -192,6 +197,29 @@ export class Connection {
     } catch (e) {
       this.fail(e, undefined);
     }
+    this.readBudget -= chunk.length;
+    if (this.readBudget <= 0 && !this.yielding) {
+      // One connection's flood (50,000 pipelined methods) must not hold the event loop for the
+      // whole of what the socket has buffered: after READ_BUDGET bytes, let the others run.
+      this.yielding = true;
+      this.socket.pause();
+      setImmediate(this.endYield);
+    }
+  }
+
+  private readBudget = READ_BUDGET;
+  private yielding = false;
+  private refusingLogin = false;
+  private readonly endYield = (): void => {
+    this.yielding = false;
+    this.readBudget = READ_BUDGET;
+    this.resumeReading();
+  };
+
+  /** Reads again unless something else still holds the socket paused. */
+  private resumeReading(): void {
+    if (this.state === "closed" || this.yielding || this.pausedByAlarm || this.refusingLogin) return;
+    this.socket.resume();
   }
 
   private readProtocolHeader(chunk: Buffer): Buffer {
@@ -388,6 +416,7 @@ export class Connection {
    */
   private refuseLogin(mechanism: string): void {
     this.state = "closing";
+    this.refusingLogin = true;
     this.socket.pause();
     const refuse = () => {
       if (this.capabilities.authFailureClose) {
