@@ -124,6 +124,18 @@ export class Ring<T> {
     return this.length === 0 ? undefined : this.items[this.head];
   }
 
+  /** Calls fn on each of the last n items (the most recently pushed), skipping paged-out ones. */
+  forEachTail(n: number, fn: (item: T) => void): void {
+    const k = Math.min(n, this.length);
+    let j = this.head + this.length - k;
+    if (j >= this.cap) j -= this.cap;
+    for (let i = 0; i < k; i++) {
+      const item = this.items[j];
+      if (item !== undefined) fn(item);
+      if (++j === this.cap) j = 0;
+    }
+  }
+
   /** Removes the head; read the head columns before calling. */
   shift(): T | undefined {
     if (this.length === 0) return undefined;
@@ -149,6 +161,8 @@ export interface MessageList<T> {
   readonly headExp: number;
   readonly headId: number;
   shift(): T | undefined;
+  /** Calls fn on (at least) the last n pushed items still in the list. */
+  forEachTail(n: number, fn: (item: T) => void): void;
 }
 
 /** A FIFO; priorities are ignored. */
@@ -180,6 +194,9 @@ export class FifoList<T> implements MessageList<T> {
   }
   shift(): T | undefined {
     return this.ring.shift();
+  }
+  forEachTail(n: number, fn: (item: T) => void): void {
+    this.ring.forEachTail(n, fn);
   }
 }
 
@@ -233,6 +250,11 @@ export class PriorityList<T> implements MessageList<T> {
   }
   get headId(): number {
     return this.head.headId;
+  }
+
+  /** The last n pushes may sit at the tail of any level: look at the last n of each. */
+  forEachTail(n: number, fn: (item: T) => void): void {
+    for (const l of this.levels) if (l.length > 0) l.forEachTail(n, fn);
   }
 
   shift(): T | undefined {

@@ -254,8 +254,11 @@ export function decodeLooseShortString(buf: Buffer, start: number, end: number):
 
 /** A shortstr argument that seldom repeats (a routing key, a reply text): strict, not cached. */
 export function decodeStrictString(buf: Buffer, start: number, end: number): string {
-  for (let i = start; i < end; i++) if (buf[i]! > 0x7f) return decodeUtf8(buf, start, end, true);
-  return buf.toString("latin1", start, end);
+  const s = buf.toString("utf8", start, end);
+  // As many characters as bytes: all ASCII. Otherwise malformed input decodes with U+FFFD.
+  if (s.length !== end - start && s.includes("\ufffd") && !isUtf8(buf.subarray(start, end)))
+    throw frameError("Malformed UTF-8 in shortstr");
+  return s;
 }
 
 const KEY_CACHE = new Array<string>(1024).fill("");

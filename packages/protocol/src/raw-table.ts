@@ -58,8 +58,13 @@ export function rawValueEnd(buf: Buffer, pos: number, end: number): number {
  */
 export function tableProblem(buf: Buffer, start: number, end: number, array = false): string | undefined {
   // ends[i]: where the i-th open table or array ends; arrays[i]: whether it is an array.
-  const ends: number[] = [end];
-  const arrays: boolean[] = [array];
+  // Module-level and reused (the walk is synchronous): no allocation per published message.
+  const ends = ENDS;
+  const arrays = ARRAYS;
+  ends.length = 0;
+  arrays.length = 0;
+  ends.push(end);
+  arrays.push(array);
   let pos = start;
   while (ends.length > 0) {
     const top = ends.length - 1;
@@ -90,6 +95,9 @@ export function tableProblem(buf: Buffer, start: number, end: number, array = fa
   }
   return undefined;
 }
+
+const ENDS: number[] = [];
+const ARRAYS: boolean[] = [];
 
 function isKnownType(t: number): boolean {
   return (t < 128 && FIELD_WIDTHS[t]! >= 0) || t === LONGSTR || t === BYTES || t === ARRAY || t === TABLE;

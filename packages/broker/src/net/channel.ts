@@ -749,7 +749,9 @@ export class Channel implements ConsumerOwner, ReplyTarget {
       q.settle(msg);
       return;
     }
-    msg.compact();
+    // An unacked delivery is held until its ack; prefetch bounds how many, so only a consumer
+    // without a limit pays for the copy (see Message.compact).
+    if (c.prefetch === 0 && this.channelPrefetch === 0) msg.compact();
     this.unacked.set(tag, { queue: q, msg, count, seq, exp, consumer: c, tick: this.ticks });
     c.unacked++;
     q.unacked++;

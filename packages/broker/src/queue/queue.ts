@@ -9,6 +9,11 @@ import type { QueueArgs } from "./queue-args.js";
 /** The longest delay setTimeout honours (longer ones fire at once). */
 const MAX_TIMER_MS = 0x7fffffff;
 
+/** How long a ready message may pin its socket chunk before it is compacted. */
+const COMPACT_AFTER_MS = 1000;
+
+const compactMessage = (m: Message): void => m.compact();
+
 /** Ready persistent messages a durable queue keeps in memory before paging the rest out. */
 const PAGE_AFTER = 10_000;
 
@@ -168,10 +173,32 @@ export class Queue implements Destination {
    */
   private pushReady(msg: Message, count: number, seq: number, exp: number): void {
     const paged = this.pageable && this.ready.length >= PAGE_AFTER && msg.id > 0 && msg.persistent;
-    if (!paged) msg.compact();
     this.ready.push(paged ? undefined : msg, this.priorities ? msg.priority : 0, count, seq, exp, msg.id);
     this.readyBytes += msg.bodySize;
+    if (!paged && ++this.uncompacted === 1) this.armCompaction();
   }
+
+  /**
+   * Messages still ready a second after they arrived are compacted (Message.compact): a
+   * message that waits keeps the socket chunk it arrived in alive, but most are delivered
+   * sooner and should not pay for a copy. The last `uncompacted` entries are the ones pushed
+   * since the previous pass (shifts only take from the head).
+   */
+  private armCompaction(): void {
+    if (this.compactTimer || this.deleted) return;
+    this.compactTimer = setTimeout(this.onCompact, COMPACT_AFTER_MS);
+    this.compactTimer.unref();
+  }
+
+  private readonly onCompact = (): void => {
+    this.compactTimer = undefined;
+    const n = Math.min(this.uncompacted, this.ready.length);
+    this.uncompacted = 0;
+    if (n > 0) this.ready.forEachTail(n, compactMessage);
+  };
+
+  private uncompacted = 0;
+  private compactTimer: NodeJS.Timeout | undefined;
 
   /**
    * Puts messages recovered from the store back, in order, marked redelivered (the store does
@@ -349,6 +376,7 @@ export class Queue implements Destination {
         this.dropMessage(d.msg, "delivery_limit");
         continue;
       }
+      d.msg.compact();
       this.ready.unshift(d.msg, this.priorities ? d.msg.priority : 0, d.count + 1, d.seq, d.exp, d.msg.id);
       this.readyBytes += d.msg.bodySize;
     }
@@ -471,6 +499,7 @@ export class Queue implements Destination {
     this.deleted = true;
     this.clearExpires();
     if (this.ttlTimer) clearTimeout(this.ttlTimer);
+    if (this.compactTimer) clearTimeout(this.compactTimer);
     const consumers = this.consumers.splice(0);
     this.active = undefined;
     this.exclusiveConsumers = 0;
