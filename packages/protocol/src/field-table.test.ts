@@ -5,6 +5,7 @@ import fc from "fast-check";
 import { ProtocolError } from "./errors.js";
 import {
   decodeShortString,
+  decodeStrictString,
   type FieldTable,
   type FieldValue,
   fieldInteger,
@@ -189,9 +190,14 @@ function expectedShortString(b: Buffer, start: number, end: number): string | "r
   return isUtf8(b.subarray(start, end)) ? b.toString("utf8", start, end) : "refused";
 }
 
-function decodedOrRefused(b: Buffer, start: number, end: number): string | "refused" {
+function decodedOrRefused(
+  b: Buffer,
+  start: number,
+  end: number,
+  decode = decodeShortString,
+): string | "refused" {
   try {
-    return decodeShortString(b, start, end);
+    return decode(b, start, end);
   } catch (e) {
     assert.ok(e instanceof ProtocolError && e.code === ReplyCode.FRAME_ERROR);
     return "refused";
@@ -213,6 +219,10 @@ test("property: decodeShortString (cached) agrees with Buffer#toString, and refu
       (bytes, pick) => {
         const b = Buffer.concat([Buffer.from([0xff]), bytes, Buffer.from([0x41])]);
         assert.equal(decodedOrRefused(b, 1, 1 + bytes.length), expectedShortString(b, 1, 1 + bytes.length));
+        assert.equal(
+          decodedOrRefused(b, 1, 1 + bytes.length, decodeStrictString),
+          expectedShortString(b, 1, 1 + bytes.length),
+        );
         // Re-decode an earlier string: whatever has been cached since must not leak in.
         seen.push(b);
         const old = seen[pick % seen.length]!;

@@ -255,8 +255,8 @@ export function decodeLooseShortString(buf: Buffer, start: number, end: number):
 /** A shortstr argument that seldom repeats (a routing key, a reply text): strict, not cached. */
 export function decodeStrictString(buf: Buffer, start: number, end: number): string {
   const s = buf.toString("utf8", start, end);
-  // As many characters as bytes: all ASCII. Otherwise malformed input decodes with U+FFFD.
-  if (s.length !== end - start && s.includes("\ufffd") && !isUtf8(buf.subarray(start, end)))
+  // Malformed input decodes with U+FFFD; only then is the check needed.
+  if (s.includes("\ufffd") && !isUtf8(buf.subarray(start, end)))
     throw frameError("Malformed UTF-8 in shortstr");
   return s;
 }
