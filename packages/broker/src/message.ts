@@ -26,10 +26,11 @@ export class Message {
 
   /**
    * Props and body usually are views into the socket chunk they arrived in (64 KiB), so one
-   * small message kept in a queue would keep the whole chunk alive. A queue calls this before
-   * it holds on to a message: when the message is small next to the memory it pins, props and
-   * body move into one buffer of their own size (from Node's pool, for small ones), and the
-   * chunk can be collected. Messages delivered at once never pay for the copy.
+   * small message kept in a queue would keep the whole chunk alive. Queues call this for
+   * messages still waiting a tenth of a second after they arrived (and for requeued ones):
+   * when the message is small next to the memory it pins, props and body move into one
+   * buffer of their own size (from Node's pool, for small ones), and the chunk can be
+   * collected. Messages delivered at once never pay for the copy.
    */
   compact(): void {
     if (this.packed) return;

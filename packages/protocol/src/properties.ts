@@ -32,7 +32,7 @@ export function decodeRawProperties(raw: Buffer): BasicProperties {
 }
 
 // The spec order of the 14 properties and their kinds: 0 shortstr, 1 table, 2 octet, 3 timestamp.
-const KINDS = [0, 0, 1, 2, 2, 0, 0, 0, 0, 3, 0, 0, 0, 0];
+export const PROPERTY_KINDS: readonly number[] = [0, 0, 1, 2, 2, 0, 0, 0, 0, 3, 0, 0, 0, 0];
 
 /** Offset of the property with the given flag bit inside raw, or -1 if absent or malformed. */
 export function propertyOffset(raw: Buffer, flag: number): number {
@@ -51,7 +51,7 @@ export function propertyOffset(raw: Buffer, flag: number): number {
     const bit = 1 << (15 - i);
     if (bit === flag) return o;
     if ((flags & bit) === 0) continue;
-    switch (KINDS[i]) {
+    switch (PROPERTY_KINDS[i]) {
       case 0:
         o += 1 + (raw[o] ?? 0);
         break;

@@ -8,7 +8,7 @@ import {
   writeTable,
 } from "./field-table.js";
 import { PropertyFlag } from "./generated/methods.js";
-import { propertyOffset } from "./properties.js";
+import { PROPERTY_KINDS, propertyOffset } from "./properties.js";
 import { Writer } from "./writer.js";
 
 /*
@@ -103,9 +103,6 @@ function isKnownType(t: number): boolean {
   return (t < 128 && FIELD_WIDTHS[t]! >= 0) || t === LONGSTR || t === BYTES || t === ARRAY || t === TABLE;
 }
 
-// The spec order of the 14 properties and their kinds: 0 shortstr, 1 table, 2 octet, 3 timestamp.
-const KINDS = [0, 0, 1, 2, 2, 0, 0, 0, 0, 3, 0, 0, 0, 0];
-
 /**
  * Byte ranges of the present properties: spans[2i], spans[2i+1] are the start and end of the
  * i-th property (spec order) in raw, -1 when absent. `first` is where the property list
@@ -126,7 +123,7 @@ function propertySpans(raw: Buffer): { spans: Int32Array; first: number } | unde
   for (let i = 0; i < 14; i++) {
     if ((flags & (1 << (15 - i))) === 0) continue;
     const s = o;
-    switch (KINDS[i]) {
+    switch (PROPERTY_KINDS[i]) {
       case 0:
         if (o >= raw.length) return undefined;
         o += 1 + raw[o]!;
@@ -166,7 +163,7 @@ export function propertiesProblem(raw: Buffer): string | undefined {
   }
   for (let i = 0; i < 14; i++) {
     if ((flags & (1 << (15 - i))) === 0) continue;
-    switch (KINDS[i]) {
+    switch (PROPERTY_KINDS[i]) {
       case 0:
         o += o < raw.length ? 1 + raw[o]! : 1;
         break;
