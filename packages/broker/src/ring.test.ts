@@ -73,3 +73,37 @@ test("PriorityList: highest priority first, FIFO within a priority, above max = 
   while (l.length > 0) out.push(l.shift()!);
   assert.deepEqual(out, ["c9", "b2", "d2", "e0", "a0"]);
 });
+
+test("forEachTail visits the last n entries in push order, across wrap-around, and skips paged-out ones", () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 200 }),
+      fc.integer({ min: 0, max: 200 }),
+      fc.nat(250),
+      (pushes, shifts, n) => {
+        const ring = new Ring<number>(4);
+        const model: number[] = [];
+        for (let i = 0; i < pushes; i++) {
+          ring.push(i % 7 === 0 ? undefined : i, 0, i, 0, i);
+          model.push(i);
+          if (i % 3 === 0 && shifts-- > 0) {
+            ring.shift();
+            model.shift();
+          }
+        }
+        const seen: number[] = [];
+        ring.forEachTail(n, (x) => seen.push(x));
+        const want = model.slice(Math.max(0, model.length - n)).filter((i) => i % 7 !== 0);
+        assert.deepEqual(seen, want);
+      },
+    ),
+  );
+  const levels = new PriorityList<number>(3);
+  for (let i = 0; i < 10; i++) levels.push(i, i % 4, 0, i, 0, i);
+  const seen: number[] = [];
+  levels.forEachTail(2, (x) => seen.push(x));
+  assert.deepEqual(
+    seen.sort((a, b) => a - b),
+    [4, 5, 6, 7, 8, 9, 2, 3].sort((a, b) => a - b),
+  );
+});
