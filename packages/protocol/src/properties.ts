@@ -32,40 +32,53 @@ export function decodeRawProperties(raw: Buffer): BasicProperties {
 }
 
 // The spec order of the 14 properties and their kinds: 0 shortstr, 1 table, 2 octet, 3 timestamp.
-export const PROPERTY_KINDS: readonly number[] = [0, 0, 1, 2, 2, 0, 0, 0, 0, 3, 0, 0, 0, 0];
+const PROPERTY_KINDS: readonly number[] = [0, 0, 1, 2, 2, 0, 0, 0, 0, 3, 0, 0, 0, 0];
+
+/**
+ * Where the property list starts, after the flag words, or -1 when they run past raw. Further
+ * flag words (bit 0 set) carry no basic property; they are skipped as decodeProperties does.
+ */
+export function propertyListStart(raw: Buffer): number {
+  if (raw.length < 2) return -1;
+  let o = 2;
+  if (raw[1]! & 1) {
+    do {
+      if (o + 2 > raw.length) return -1;
+      o += 2;
+    } while (raw[o - 1]! & 1);
+  }
+  return o;
+}
+
+/** End of the i-th property (spec order) when it starts at o, or -1 when it runs past raw. */
+export function propertyEnd(raw: Buffer, i: number, o: number): number {
+  let e: number;
+  switch (PROPERTY_KINDS[i]) {
+    case 0:
+      e = o < raw.length ? o + 1 + raw[o]! : -1;
+      break;
+    case 1:
+      e = o + 4 <= raw.length ? o + 4 + raw.readUInt32BE(o) : -1;
+      break;
+    case 2:
+      e = o + 1;
+      break;
+    default:
+      e = o + 8;
+  }
+  return e <= raw.length ? e : -1;
+}
 
 /** Offset of the property with the given flag bit inside raw, or -1 if absent or malformed. */
 export function propertyOffset(raw: Buffer, flag: number): number {
   if (raw.length < 2) return -1;
   const flags = raw.readUInt16BE(0);
   if ((flags & flag) === 0) return -1;
-  let o = 2;
-  // Further flag words (bit 0 set) carry no basic property; skip them as decodeProperties does.
-  if (flags & 1) {
-    do {
-      if (o + 2 > raw.length) return -1;
-      o += 2;
-    } while (raw[o - 1]! & 1);
-  }
-  for (let i = 0; i < 14; i++) {
+  let o = propertyListStart(raw);
+  for (let i = 0; i < 14 && o >= 0; i++) {
     const bit = 1 << (15 - i);
     if (bit === flag) return o;
-    if ((flags & bit) === 0) continue;
-    switch (PROPERTY_KINDS[i]) {
-      case 0:
-        o += 1 + (raw[o] ?? 0);
-        break;
-      case 1:
-        if (o + 4 > raw.length) return -1;
-        o += 4 + raw.readUInt32BE(o);
-        break;
-      case 2:
-        o += 1;
-        break;
-      default:
-        o += 8;
-    }
-    if (o > raw.length) return -1;
+    if (flags & bit) o = propertyEnd(raw, i, o);
   }
   return -1;
 }

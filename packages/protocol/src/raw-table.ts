@@ -1,14 +1,12 @@
 import {
   decodeLooseShortString,
-  type FieldTable,
   type FieldValue,
   FIELD_WIDTHS,
   readFieldValueAt,
   writeFieldValue,
-  writeTable,
 } from "./field-table.js";
 import { PropertyFlag } from "./generated/methods.js";
-import { PROPERTY_KINDS, propertyOffset } from "./properties.js";
+import { propertyEnd, propertyListStart, propertyOffset } from "./properties.js";
 import { Writer } from "./writer.js";
 
 /*
@@ -105,45 +103,22 @@ function isKnownType(t: number): boolean {
 
 /**
  * Byte ranges of the present properties: spans[2i], spans[2i+1] are the start and end of the
- * i-th property (spec order) in raw, -1 when absent. `first` is where the property list
- * starts (after the flag words). Undefined when the list runs past raw.
+ * i-th property (spec order) in raw, -1 when absent. Undefined when the list runs past raw.
  */
-function propertySpans(raw: Buffer): { spans: Int32Array; first: number } | undefined {
-  if (raw.length < 2) return undefined;
+function propertySpans(raw: Buffer): Int32Array | undefined {
   const flags = raw.readUInt16BE(0);
-  let o = 2;
-  if (flags & 1) {
-    do {
-      if (o + 2 > raw.length) return undefined;
-      o += 2;
-    } while (raw[o - 1]! & 1);
-  }
-  const first = o;
+  let o = propertyListStart(raw);
   const spans = new Int32Array(28).fill(-1);
-  for (let i = 0; i < 14; i++) {
+  for (let i = 0; i < 14 && o >= 0; i++) {
     if ((flags & (1 << (15 - i))) === 0) continue;
-    const s = o;
-    switch (PROPERTY_KINDS[i]) {
-      case 0:
-        if (o >= raw.length) return undefined;
-        o += 1 + raw[o]!;
-        break;
-      case 1:
-        if (o + 4 > raw.length) return undefined;
-        o += 4 + raw.readUInt32BE(o);
-        break;
-      case 2:
-        o += 1;
-        break;
-      default:
-        o += 8;
-    }
-    if (o > raw.length) return undefined;
-    spans[2 * i] = s;
-    spans[2 * i + 1] = o;
+    spans[2 * i] = o;
+    o = spans[2 * i + 1] = propertyEnd(raw, i, o);
   }
-  return { spans, first };
+  return o < 0 ? undefined : spans;
 }
+
+/** Index of the headers property in spec order. */
+const HEADERS = 2;
 
 /**
  * Why raw properties (flags and list, as in a content header) are malformed, or undefined:
@@ -154,35 +129,17 @@ export function propertiesProblem(raw: Buffer): string | undefined {
   // Walks the list in place (no allocation: this runs for every publish).
   if (raw.length < 2) return "content header too short for property flags";
   const flags = raw.readUInt16BE(0);
-  let o = 2;
-  if (flags & 1) {
-    do {
-      if (o + 2 > raw.length) return "property flags run past the content header";
-      o += 2;
-    } while (raw[o - 1]! & 1);
-  }
+  let o = propertyListStart(raw);
+  if (o < 0) return "property flags run past the content header";
   for (let i = 0; i < 14; i++) {
     if ((flags & (1 << (15 - i))) === 0) continue;
-    switch (PROPERTY_KINDS[i]) {
-      case 0:
-        o += o < raw.length ? 1 + raw[o]! : 1;
-        break;
-      case 1: {
-        if (o + 4 > raw.length) return "property headers runs past the content header";
-        const e = o + 4 + raw.readUInt32BE(o);
-        if (e > raw.length) return "property headers runs past the content header";
-        const problem = tableProblem(raw, o + 4, e);
-        if (problem !== undefined) return problem;
-        o = e;
-        break;
-      }
-      case 2:
-        o += 1;
-        break;
-      default:
-        o += 8;
+    const e = propertyEnd(raw, i, o);
+    if (e < 0) return "property list runs past the content header";
+    if (i === HEADERS) {
+      const problem = tableProblem(raw, o + 4, e);
+      if (problem !== undefined) return problem;
     }
-    if (o > raw.length) return "property list runs past the content header";
+    o = e;
   }
   return undefined;
 }
@@ -201,8 +158,8 @@ export function headersRange(raw: Buffer): [number, number] | undefined {
  * undefined. Every other property is copied as it was. Returns raw itself when it is malformed.
  */
 export function withRawProperty(raw: Buffer, flag: number, value: Buffer | undefined): Buffer {
-  const p = propertySpans(raw.length >= 2 ? raw : EMPTY_FLAGS);
-  if (!p) return raw;
+  const spans = propertySpans(raw.length >= 2 ? raw : EMPTY_FLAGS);
+  if (!spans) return raw;
   const oldFlags = raw.length >= 2 ? raw.readUInt16BE(0) : 0;
   const flags = value === undefined ? oldFlags & ~flag & 0xfffe : (oldFlags | flag) & 0xfffe;
   const parts: Buffer[] = [Buffer.from([flags >> 8, flags & 0xff])];
@@ -210,7 +167,7 @@ export function withRawProperty(raw: Buffer, flag: number, value: Buffer | undef
     const bit = 1 << (15 - i);
     if (bit === flag) {
       if (value !== undefined) parts.push(value);
-    } else if (p.spans[2 * i]! >= 0) parts.push(raw.subarray(p.spans[2 * i]!, p.spans[2 * i + 1]!));
+    } else if (spans[2 * i]! >= 0) parts.push(raw.subarray(spans[2 * i]!, spans[2 * i + 1]!));
   }
   return Buffer.concat(parts);
 }
@@ -302,11 +259,6 @@ export function encodeRawTable(entries: readonly RawEntry[]): Buffer {
   return w.toBuffer();
 }
 
-/** A table value (type octet 'F' first) from entries whose values are raw. */
-export function encodeRawTableValue(entries: readonly RawEntry[]): Buffer {
-  return Buffer.concat([Buffer.from([TABLE]), encodeRawTable(entries)]);
-}
-
 /** An array value (type octet 'A' first) from raw items. */
 export function encodeRawArrayValue(items: readonly Buffer[]): Buffer {
   const size = Buffer.alloc(5);
@@ -315,11 +267,4 @@ export function encodeRawArrayValue(items: readonly Buffer[]): Buffer {
   for (const i of items) n += i.length;
   size.writeUInt32BE(n, 1);
   return Buffer.concat([size, ...items]);
-}
-
-/** A table with its u32 size, as the properties carry it. */
-export function encodeTableWithSize(t: FieldTable): Buffer {
-  const w = new Writer(64);
-  writeTable(w, t);
-  return w.toBuffer();
 }
