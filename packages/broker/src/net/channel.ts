@@ -97,7 +97,34 @@ export class Channel implements ConsumerOwner, ReplyTarget {
 
   // ------------------------------------------------------------------ frames
 
+  /**
+   * One method from the client. A basic.cancel it causes for this channel's own consumers
+   * (queue.delete of the queue they consume) goes out after the method's reply, as RabbitMQ
+   * orders them: a client that closes its channel when its consumer is cancelled would
+   * otherwise never see the reply.
+   */
   handleMethod(m: Method): void {
+    this.inMethod = true;
+    try {
+      this.dispatch(m);
+    } catch (e) {
+      this.deferredCancels = undefined; // the channel is closing
+      throw e;
+    } finally {
+      this.inMethod = false;
+    }
+    const cancels = this.deferredCancels;
+    if (cancels) {
+      this.deferredCancels = undefined;
+      for (const c of cancels) this.send(c);
+    }
+  }
+
+  private inMethod = false;
+  /** basic.cancel caused by the method being handled, sent after its reply. */
+  private deferredCancels: MethodInit[] | undefined;
+
+  private dispatch(m: Method): void {
     if (this.pending) {
       throw unexpectedFrame(`expected content header for class 60, got non content header frame instead`);
     }
@@ -219,17 +246,8 @@ export class Channel implements ConsumerOwner, ReplyTarget {
       }
       case "queue.delete": {
         const v = this.vhost.definitionsVersion;
-        // Our own consumers' basic.cancel follows the delete-ok, as RabbitMQ orders them.
-        const cancels: MethodInit[] = [];
-        this.deferredCancels = cancels;
-        let n: number;
-        try {
-          n = this.vhost.deleteQueue(this.queueName(m.queue), m.ifUnused, m.ifEmpty, this.conn);
-        } finally {
-          this.deferredCancels = undefined;
-        }
+        const n = this.vhost.deleteQueue(this.queueName(m.queue), m.ifUnused, m.ifEmpty, this.conn);
         if (!m.nowait) this.replyDurable({ name: "queue.delete-ok", messageCount: n }, v);
-        for (const c of cancels) this.send(c);
         return;
       }
       case "channel.flow":
@@ -785,13 +803,10 @@ export class Channel implements ConsumerOwner, ReplyTarget {
     this.consumers.delete(c.tag);
     if (this.conn.capabilities.consumerCancelNotify && !this.closing) {
       const m: MethodInit = { name: "basic.cancel", consumerTag: c.tag, nowait: true };
-      if (this.deferredCancels) this.deferredCancels.push(m);
+      if (this.inMethod) (this.deferredCancels ??= []).push(m);
       else this.send(m);
     }
   }
-
-  /** While this channel deletes a queue: its consumers' basic.cancel, sent after the reply. */
-  private deferredCancels: MethodInit[] | undefined;
 
   private get(queueName: string, noAck: boolean): void {
     const q = this.vhost.getQueue(this.queueName(queueName), this.conn);
