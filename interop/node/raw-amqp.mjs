@@ -197,7 +197,8 @@ export function tableBody(obj) {
   return w.toBuffer();
 }
 
-function frame(type, channel, payload) {
+/** One frame: type, channel, payload, frame-end. */
+export function frame(type, channel, payload) {
   const head = Buffer.alloc(7);
   head.writeUInt8(type, 0);
   head.writeUInt16BE(channel, 1);

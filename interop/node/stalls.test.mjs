@@ -11,7 +11,7 @@ import { after, before, describe, test } from "node:test";
 import amqplib from "amqplib";
 import { startBroker } from "../lib/broker.mjs";
 import { sleep, uid, waitFor } from "./helpers.mjs";
-import { handshake, M, Writer } from "./raw-amqp.mjs";
+import { frame, handshake, M, Writer } from "./raw-amqp.mjs";
 
 /** The bystander's worst round trip a flood may cause. Before the fixes: 1.1 s to 10 s. */
 const MAX_STALL_MS = 750;
@@ -92,8 +92,8 @@ describe(
           M.basicPublish,
           new Writer().short(0).shortstr("").shortstr("nowhere").bits(false, false),
         );
-        conn.write(rawFrame(2, ch, header));
-        conn.write(rawFrame(3, ch, Buffer.from("x")));
+        conn.write(frame(2, ch, header));
+        conn.write(frame(3, ch, Buffer.from("x")));
       }
       await sleep(1500);
       const grown = rssMiB() - rss0;
@@ -182,15 +182,4 @@ async function queueExists(name) {
   } catch {
     return false;
   }
-}
-
-/** One frame: type, channel, payload, frame-end. */
-function rawFrame(type, channel, payload) {
-  const f = Buffer.alloc(8 + payload.length);
-  f[0] = type;
-  f.writeUInt16BE(channel, 1);
-  f.writeUInt32BE(payload.length, 3);
-  payload.copy(f, 7);
-  f[7 + payload.length] = 0xce;
-  return f;
 }
