@@ -1,4 +1,14 @@
-import { PropertyFlag, peekDeliveryMode, peekExpiration, peekPriority } from "@warren/protocol";
+import {
+  ChannelError,
+  ConnectionError,
+  PropertyFlag,
+  peekDeliveryMode,
+  peekExpiration,
+  peekPriority,
+  propertiesProblem,
+  propertyOffset,
+  ReplyCode,
+} from "@warren/protocol";
 
 const UNSET = -2;
 
@@ -97,4 +107,43 @@ export function expirationProblem(s: string): string | undefined {
   if (n < 0n) return `{value_negative,${n}}`;
   if (n > MAX_EXPIRATION_MS) return `{value_too_large,${n}}`;
   return undefined;
+}
+
+/**
+ * A message as a client published it, checked as RabbitMQ checks it at publish, in its
+ * order: properties that parse (an unknown field type, a length past the end: 541 on the
+ * connection, as RabbitMQ decodes them there), so that nothing reading the stored message
+ * later (dead-lettering in a timer, recovery, another client's basic.get) can meet them; then
+ * a valid expiration and a user-id that is the authenticated user (406 on the channel).
+ */
+export function publishedMessage(
+  exchange: string,
+  routingKey: string,
+  props: Buffer,
+  body: Buffer,
+  user: string,
+): Message {
+  const problem = propertiesProblem(props);
+  if (problem !== undefined) {
+    throw new ConnectionError(ReplyCode.INTERNAL_ERROR, `invalid content header properties: ${problem}`);
+  }
+  const msg = new Message(exchange, routingKey, props, body);
+  if (Number.isNaN(msg.expirationMs)) {
+    const given = peekExpiration(props) ?? "";
+    throw new ChannelError(
+      ReplyCode.PRECONDITION_FAILED,
+      `invalid expiration '${given}': ${expirationProblem(given)}`,
+    );
+  }
+  const o = propertyOffset(props, PropertyFlag.userId);
+  if (o >= 0) {
+    const given = props.toString("utf8", o + 1, o + 1 + props[o]!);
+    if (given !== user) {
+      throw new ChannelError(
+        ReplyCode.PRECONDITION_FAILED,
+        `user_id property set to '${given}' but authenticated user was '${user}'`,
+      );
+    }
+  }
+  return msg;
 }

@@ -37,6 +37,23 @@ export interface ReplyTarget {
 
 export const REPLY_TO = "amq.rabbitmq.reply-to";
 
+/**
+ * What became of a published message, as a bit set so that routing allocates nothing. No
+ * ROUTED bit: unroutable (a mandatory publish is returned). The channel maps the result to a
+ * confirm, a nack or a return; dead-lettering ignores it.
+ */
+export const PublishResult = {
+  /** No queue (nor direct reply-to consumer) took it. */
+  UNROUTED: 0,
+  /** At least one queue or a direct reply-to consumer took it. */
+  ROUTED: 1,
+  /** A durable queue took it persistent: its confirm waits for the store to sync. */
+  PERSISTED: 2,
+  /** A queue refused it (overflow reject-publish): its confirm is a nack. */
+  REJECTED: 4,
+} as const;
+export type PublishResult = number;
+
 /** Called when definitions that must survive a restart change. */
 export type DefinitionsListener = () => void;
 
@@ -62,12 +79,13 @@ const show = (v: unknown) =>
 export class VHost implements QueueHooks {
   readonly exchanges = new Map<string, Exchange>();
   /** Direct reply-to targets by the key in `amq.rabbitmq.reply-to.<key>`. */
-  readonly replyTargets = new Map<string, ReplyTarget>();
+  private readonly replyTargets = new Map<string, ReplyTarget>();
   readonly queues = new Map<string, Queue>();
   /** Exclusive queues by owner, so a closing connection need not scan every queue. */
   private readonly exclusive = new Map<QueueOwner, Set<Queue>>();
   private routeGen = 0;
   private readonly scratch: Destination[] = [];
+  private readonly routed: Queue[] = [];
   onDefinitionsChanged: DefinitionsListener | undefined;
   /** Bumped by every change to durable definitions (see Channel.replyDurable). */
   definitionsVersion = 0;
@@ -340,16 +358,8 @@ export class VHost implements QueueHooks {
   /** QueueHooks: republishes msg to the queue's dead-letter exchange, if it has one. */
   deadLetter(q: Queue, msg: Message, reason: DeadLetterReason): void {
     const dlx = q.a.deadLetterExchange;
-    if (dlx === undefined) return;
-    const ex = this.exchanges.get(dlx);
-    if (!ex) return;
-    const dead = deadLetterMessage(msg, q.name, reason, dlx, q.a.deadLetterRoutingKey);
-    const out: Queue[] = [];
-    this.route(ex, dead.routingKey, dead, out);
-    for (const target of out) {
-      if (isDeadLetterCycle(dead, target.name)) continue;
-      target.enqueue(dead);
-    }
+    if (dlx === undefined || !this.exchanges.has(dlx)) return;
+    this.publish(deadLetterMessage(msg, q.name, reason, dlx, q.a.deadLetterRoutingKey), true);
   }
 
   /** Removes a queue and its bindings (auto-delete, exclusive owner gone, queue.delete). */
@@ -371,6 +381,70 @@ export class VHost implements QueueHooks {
     return n;
   }
 
+  // ------------------------------------------------------------ publishing
+
+  /**
+   * The exchange a client may publish to: 404 when it does not exist, 403 when it is internal.
+   * Checked when the publish arrives; publish() itself treats a missing exchange as
+   * unroutable (one deleted before a transaction commits).
+   */
+  publishTarget(name: string): Exchange {
+    const ex = this.exchanges.get(name);
+    if (!ex) throw notFound("exchange", name, this.name);
+    if (ex.internal) {
+      throw new ChannelError(
+        ReplyCode.ACCESS_REFUSED,
+        `cannot publish to internal exchange '${name}' in vhost '${this.name}'`,
+      );
+    }
+    return ex;
+  }
+
+  /**
+   * Routes msg from its exchange and enqueues it on every queue it reaches: the one path of a
+   * message into queues, for clients and for dead-lettering alike. A client's publish to the
+   * default exchange with an `amq.rabbitmq.reply-to.<key>` routing key goes straight to that
+   * reply consumer. deadLettered: skip queues the message already died in (a cycle).
+   */
+  publish(msg: Message, deadLettered = false): PublishResult {
+    const ex = this.exchanges.get(msg.exchange);
+    if (!ex) return PublishResult.UNROUTED;
+    if (ex.name === "" && !deadLettered && msg.routingKey.startsWith(REPLY_TO)) {
+      const target = this.replyTargets.get(msg.routingKey.slice(REPLY_TO.length + 1));
+      if (!target) return PublishResult.UNROUTED;
+      target.deliverReply(msg);
+      return PublishResult.ROUTED;
+    }
+    const out = this.routed;
+    const start = out.length; // re-entrant: enqueue may dead-letter (reject-publish-dlx)
+    this.route(ex, msg.routingKey, msg, out);
+    let result: PublishResult = PublishResult.UNROUTED;
+    for (let i = start; i < out.length; i++) {
+      const q = out[i]!;
+      if (deadLettered && isDeadLetterCycle(msg, q.name)) continue;
+      result |= PublishResult.ROUTED;
+      if (!q.enqueue(msg)) result |= PublishResult.REJECTED;
+      else if (q.durable && msg.persistent) result |= PublishResult.PERSISTED;
+    }
+    out.length = start;
+    return result;
+  }
+
+  /** Registers a direct reply-to consumer; returns the key replies are addressed to. */
+  addReplyTarget(target: ReplyTarget): string {
+    const key = randomBytes(18).toString("base64url");
+    this.replyTargets.set(key, target);
+    return key;
+  }
+
+  removeReplyTarget(key: string): void {
+    this.replyTargets.delete(key);
+  }
+
+  hasReplyTarget(key: string): boolean {
+    return this.replyTargets.has(key);
+  }
+
   // ------------------------------------------------------------ routing
 
   /**
@@ -378,8 +452,9 @@ export class VHost implements QueueHooks {
    * exchange-to-exchange bindings without loops). Allocates nothing on the common path.
    */
   route(ex: Exchange, routingKey: string, msg: Message, out: Queue[]): void {
+    const start = out.length;
     this.routeOne(ex, routingKey, msg, out);
-    if (out.length > 0 || ex.args["alternate-exchange"] === undefined) return;
+    if (out.length > start || ex.args["alternate-exchange"] === undefined) return;
     // Alternate exchanges: follow the chain until something routes, never visiting twice.
     const seen = new Set<Exchange>([ex]);
     let cur = ex;
@@ -389,7 +464,7 @@ export class VHost implements QueueHooks {
       if (!next || seen.has(next)) return;
       seen.add(next);
       this.routeOne(next, routingKey, msg, out);
-      if (out.length > 0) return;
+      if (out.length > start) return;
       cur = next;
     }
   }

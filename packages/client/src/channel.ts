@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import {
   type BasicProperties,
   ChannelError,
-  decodeContentHeader,
+  ContentAssembler,
   decodeMethod,
   type FieldTable,
   FrameType,
@@ -110,19 +110,12 @@ const DELIVER = 0;
 const GET = 1;
 const RETURN = 2;
 
-/** A message being assembled from its method, header and body frames. */
+/** What the method of a message being assembled said (the frames are the assembler's). */
 interface Incoming {
   readonly kind: typeof DELIVER | typeof GET | typeof RETURN;
   readonly fields: DeliveryFields | ReturnFields;
   readonly rpc: Rpc | undefined;
-  raw: Buffer | undefined;
-  size: number;
-  body: Buffer | undefined;
-  received: number;
 }
-
-const EMPTY = Buffer.alloc(0);
-const NO_PROPERTIES = Buffer.alloc(2);
 
 type State = "opening" | "open" | "closing" | "closed";
 
@@ -141,6 +134,8 @@ export class Channel extends EventEmitter<ChannelEvents> {
   private readonly rpcs: Rpc[] = [];
   private readonly consumers = new Map<string, ConsumerEntry>();
   private incoming: Incoming | undefined;
+  /** Messages are copied out of socket chunks: an application may keep them for long. */
+  private readonly content = new ContentAssembler("own");
   private confirms: ConfirmTracker | undefined;
   private closeReason: Error | undefined;
   /** The server's channel.close when it crossed our own. */
@@ -451,48 +446,21 @@ export class Channel extends EventEmitter<ChannelEvents> {
   /** @internal One frame for this channel. */
   onFrame(type: number, buf: Buffer, start: number, end: number): void {
     if (type === FrameType.METHOD) {
-      if (this.incoming) throw unexpectedFrame(`method frame on channel ${this.id} while expecting content`);
+      this.content.expectMethod();
       this.onMethod(decodeMethod(buf, start, end));
       return;
     }
-    const inc = this.incoming;
-    if (type === FrameType.HEADER) {
-      if (!inc || inc.raw) throw unexpectedFrame(`unexpected content header on channel ${this.id}`);
-      const h = decodeContentHeader(buf, start, end);
-      const raw = h.rawProperties;
-      // Copied: it is a view into the socket's chunk, which the message must not pin.
-      inc.raw = raw.length === 2 && raw[0] === 0 && raw[1] === 0 ? NO_PROPERTIES : Buffer.from(raw);
-      inc.size = h.bodySize;
-      if (h.bodySize === 0) this.complete(inc, EMPTY);
-      return;
-    }
-    if (type !== FrameType.BODY) throw unexpectedFrame(`frame type ${type} on channel ${this.id}`);
-    if (!inc || !inc.raw) throw unexpectedFrame(`unexpected content body on channel ${this.id}`);
-    const n = end - start;
-    if (inc.received === 0 && n === inc.size) {
-      // The whole body in one frame. When the buffer holds nothing but this frame (one the
-      // FrameReader assembled, or a chunk that was exactly this frame) it is ours to keep;
-      // otherwise copy the body out of the socket chunk.
-      this.complete(
-        inc,
-        start === 7 && end === buf.length - 1
-          ? buf.subarray(start, end)
-          : Buffer.from(buf.subarray(start, end)),
-      );
-      return;
-    }
-    if (inc.received + n > inc.size)
-      throw unexpectedFrame(`content body larger than announced on channel ${this.id}`);
-    inc.body ??= Buffer.allocUnsafe(inc.size);
-    buf.copy(inc.body, inc.received, start, end);
-    inc.received += n;
-    if (inc.received === inc.size) this.complete(inc, inc.body);
+    let body: Buffer | undefined;
+    if (type === FrameType.HEADER) body = this.content.header(buf, start, end);
+    else if (type === FrameType.BODY) body = this.content.bodyFrame(buf, start, end);
+    else throw unexpectedFrame(`frame type ${type} on channel ${this.id}`);
+    if (body) this.complete(this.incoming!, this.content.takeProperties(), body);
   }
 
   private onMethod(m: Method): void {
     switch (m.name) {
       case "basic.deliver":
-        this.incoming = incoming(DELIVER, undefined, {
+        this.incoming = this.begin(DELIVER, m.name, undefined, {
           deliveryTag: m.deliveryTag,
           redelivered: m.redelivered,
           exchange: m.exchange,
@@ -501,7 +469,7 @@ export class Channel extends EventEmitter<ChannelEvents> {
         });
         return;
       case "basic.get-ok":
-        this.incoming = incoming(GET, this.takeRpc(m.name), {
+        this.incoming = this.begin(GET, m.name, this.takeRpc(m.name), {
           deliveryTag: m.deliveryTag,
           redelivered: m.redelivered,
           exchange: m.exchange,
@@ -514,7 +482,7 @@ export class Channel extends EventEmitter<ChannelEvents> {
         this.takeRpc(m.name).resolve(null);
         return;
       case "basic.return":
-        this.incoming = incoming(RETURN, undefined, {
+        this.incoming = this.begin(RETURN, m.name, undefined, {
           replyCode: m.replyCode,
           replyText: m.replyText,
           exchange: m.exchange,
@@ -554,9 +522,19 @@ export class Channel extends EventEmitter<ChannelEvents> {
     return r;
   }
 
-  private complete(inc: Incoming, body: Buffer): void {
+  /** A method with content: the assembler takes its header and body frames next. */
+  private begin(
+    kind: Incoming["kind"],
+    method: MethodName,
+    rpc: Rpc | undefined,
+    fields: DeliveryFields | ReturnFields,
+  ): Incoming {
+    this.content.begin(method);
+    return { kind, fields, rpc };
+  }
+
+  private complete(inc: Incoming, raw: Buffer, body: Buffer): void {
     this.incoming = undefined;
-    const raw = inc.raw!;
     if (inc.kind === DELIVER) {
       const fields = inc.fields as DeliveryFields;
       const c = this.consumers.get(fields.consumerTag);
@@ -659,6 +637,7 @@ export class Channel extends EventEmitter<ChannelEvents> {
     for (const r of rpcs) r.reject(pendingErr);
     this.incoming?.rpc?.reject(pendingErr);
     this.incoming = undefined;
+    this.content.reset();
     this.confirms?.fail(pendingErr);
     this.consumers.clear();
     this.resolveClosed();
@@ -673,12 +652,4 @@ function identity<T>(v: T): T {
 
 function tagOf(m: Message | number): number {
   return typeof m === "number" ? m : m.fields.deliveryTag;
-}
-
-function incoming(
-  kind: Incoming["kind"],
-  rpc: Rpc | undefined,
-  fields: DeliveryFields | ReturnFields,
-): Incoming {
-  return { kind, fields, rpc, raw: undefined, size: 0, body: undefined, received: 0 };
 }

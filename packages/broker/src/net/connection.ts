@@ -1,8 +1,10 @@
 import type { Socket } from "node:net";
 import {
   AmqpError,
+  ChannelError,
   ConnectionError,
   decodeMethod,
+  FRAME_MIN_SIZE,
   FrameReader,
   FrameType,
   frameError,
@@ -272,7 +274,9 @@ export class Connection {
         if (type === FrameType.HEADER) ch.handleHeader(buf, start, end);
         else ch.handleBody(buf, start, end);
       } catch (e) {
-        this.fail(e, ch, undefined);
+        // Content belongs to a basic.publish: a channel error names it, as RabbitMQ's do;
+        // frame-level (connection) errors name no method.
+        this.fail(e, ch, e instanceof ChannelError ? METHOD_IDS["basic.publish"] : undefined);
       }
     } else if (type === FrameType.HEARTBEAT) {
       if (channel !== 0) throw frameError("heartbeat frame on a non-zero channel");
@@ -285,9 +289,10 @@ export class Connection {
       throw new ConnectionError(ReplyCode.CHANNEL_ERROR, "channel method before connection.open");
     const ch = this.channels.get(id);
     if (m.name === "channel.open") {
-      if (ch) throw new ConnectionError(ReplyCode.CHANNEL_ERROR, "second 'channel.open' seen", 20, 10);
+      const ids = METHOD_IDS["channel.open"];
+      if (ch) throw new ConnectionError(ReplyCode.CHANNEL_ERROR, "second 'channel.open' seen", ...ids);
       if (id > this.channelMax)
-        throw new ConnectionError(ReplyCode.CHANNEL_ERROR, `channel ${id} above channel_max`, 20, 10);
+        throw new ConnectionError(ReplyCode.CHANNEL_ERROR, `channel ${id} above channel_max`, ...ids);
       this.channels.set(id, new Channel(id, this, this.vhost!));
       this.sendMethod(id, { name: "channel.open-ok" });
       return;
@@ -307,20 +312,22 @@ export class Connection {
     try {
       ch.handleMethod(m);
     } catch (e) {
-      this.fail(e, ch, m);
+      this.fail(e, ch, METHOD_IDS[m.name]);
     }
   }
 
-  /** Handles an error: channel.close for soft codes, connection.close for hard ones. */
-  private fail(e: unknown, ch: Channel | undefined, m?: Method): void {
+  /**
+   * Handles an error: channel.close for soft codes, connection.close for hard ones. ids: the
+   * class and method being handled, reported when the error names none itself.
+   */
+  private fail(e: unknown, ch: Channel | undefined, ids?: readonly [number, number]): void {
     if (!(e instanceof AmqpError)) {
       console.error("warren: internal error", e);
     }
     const err = e instanceof AmqpError ? e : new ConnectionError(ReplyCode.INTERNAL_ERROR, String(e));
     let classId = err.classId;
     let methodId = err.methodId;
-    if (classId === 0 && m) {
-      const ids = methodIds(m);
+    if (classId === 0 && ids) {
       classId = ids[0];
       methodId = ids[1];
     }
@@ -448,23 +455,27 @@ export class Connection {
   private onTuneOk(channelMax: number, frameMax: number, heartbeat: number): void {
     const l = this.host.limits;
     // As RabbitMQ: 0 means "no limit", which exceeds the server's limit and is refused too.
-    if (frameMax !== 0 && frameMax < 4096) {
-      throw new ConnectionError(ReplyCode.NOT_ALLOWED, `frame_max=${frameMax} < 4096 min size`, 10, 31);
+    // Thrown from the frame handler, which knows no method: the errors name tune-ok.
+    const ids = METHOD_IDS["connection.tune-ok"];
+    if (frameMax !== 0 && frameMax < FRAME_MIN_SIZE) {
+      throw new ConnectionError(
+        ReplyCode.NOT_ALLOWED,
+        `frame_max=${frameMax} < ${FRAME_MIN_SIZE} min size`,
+        ...ids,
+      );
     }
     if (frameMax === 0 || frameMax > l.frameMax) {
       throw new ConnectionError(
         ReplyCode.NOT_ALLOWED,
         `frame_max=${frameMax} > ${l.frameMax} max size`,
-        10,
-        31,
+        ...ids,
       );
     }
     if (channelMax === 0 || channelMax > l.channelMax) {
       throw new ConnectionError(
         ReplyCode.NOT_ALLOWED,
         `channel_max=${channelMax} > ${l.channelMax} max`,
-        10,
-        31,
+        ...ids,
       );
     }
     this.frameMax = frameMax;
@@ -477,13 +488,13 @@ export class Connection {
 
   private onOpen(vhostName: string): void {
     const vhost = this.host.vhost(vhostName);
-    if (!vhost) throw new ConnectionError(ReplyCode.NOT_ALLOWED, `vhost ${vhostName} not found`, 10, 40);
+    const ids = METHOD_IDS["connection.open"];
+    if (!vhost) throw new ConnectionError(ReplyCode.NOT_ALLOWED, `vhost ${vhostName} not found`, ...ids);
     if (!this.user!.permissions.has(vhostName)) {
       throw new ConnectionError(
         ReplyCode.NOT_ALLOWED,
         `access to vhost '${vhostName}' refused for user '${this.user!.name}'`,
-        10,
-        40,
+        ...ids,
       );
     }
     this.vhost = vhost;
@@ -560,14 +571,15 @@ function decodeConnectionMethod(buf: Buffer, start: number, end: number): Method
   try {
     return decodeMethod(buf, start, end);
   } catch (e) {
-    if (e instanceof AmqpError && end - start >= 4 && buf.readUInt32BE(start) === 0x000a0028) {
-      throw new ConnectionError(e.code, e.text, 10, 40);
+    const [classId, methodId] = METHOD_IDS["connection.open"];
+    if (
+      e instanceof AmqpError &&
+      end - start >= 4 &&
+      buf.readUInt16BE(start) === classId &&
+      buf.readUInt16BE(start + 2) === methodId
+    ) {
+      throw new ConnectionError(e.code, e.text, classId, methodId);
     }
     throw e;
   }
-}
-
-/** Class and method id of a decoded method, for the close that reports it. */
-function methodIds(m: Method): readonly [number, number] {
-  return METHOD_IDS[m.name];
 }

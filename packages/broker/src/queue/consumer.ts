@@ -11,15 +11,16 @@ export interface ConsumerOwner {
   canDeliver(c: Consumer): boolean;
   /**
    * Sends msg. count is the number of earlier deliveries of it from this queue; seq and exp
-   * (expiry time, 0 = none) come back to the queue if the message is requeued.
+   * (expiry time, 0 = none) come back to the queue if the message is requeued. Returns
+   * whether the delivery awaits an ack (false: a no-ack consumer, the message is gone).
    */
-  deliver(c: Consumer, q: Queue, msg: Message, count: number, seq: number, exp: number): void;
+  deliver(c: Consumer, q: Queue, msg: Message, count: number, seq: number, exp: number): boolean;
   /** The queue went away under the consumer. */
   cancelledByServer(c: Consumer): void;
 }
 
 export class Consumer {
-  /** Deliveries not yet acked. */
+  /** Deliveries not yet acked; counted by the queue. */
   unacked = 0;
 
   constructor(

@@ -1,10 +1,11 @@
-import type { FieldTable } from "@warren/protocol";
+import { ChannelError, type FieldTable, ReplyCode } from "@warren/protocol";
 import type { Binding, Destination } from "../exchange/exchange-type.js";
 import type { Message } from "../message.js";
 import { FifoList, type MessageList, PriorityList } from "../ring.js";
 import type { MessageStore } from "../store/message-store.js";
 import type { Consumer } from "./consumer.js";
-import type { QueueArgs } from "./queue-args.js";
+import { withDeliveryCount } from "./delivery-count.js";
+import { amqpTypeName, integerOf, type QueueArgs } from "./queue-args.js";
 
 /** The longest delay setTimeout honours (longer ones fire at once). */
 const MAX_TIMER_MS = 0x7fffffff;
@@ -26,6 +27,8 @@ export interface Delivered {
   readonly seq: number;
   /** Expiry time in ms since the epoch, 0 = never. */
   readonly exp: number;
+  /** The consumer it went to; undefined for basic.get. */
+  readonly consumer: Consumer | undefined;
 }
 
 /** Who owns an exclusive queue (a connection); only identity matters here. */
@@ -140,7 +143,7 @@ export class Queue implements Destination {
     if (this.ready.length === 0 && this.consumers.length > 0) {
       const c = this.pickConsumer();
       if (c) {
-        c.owner.deliver(c, this, msg, 0, seq, exp);
+        this.deliverTo(c, msg, 0, seq, exp);
         return true;
       }
     }
@@ -315,7 +318,7 @@ export class Queue implements Destination {
         const count = this.ready.headCount;
         const seq = this.ready.headSeq;
         const msg = this.shiftHead();
-        c.owner.deliver(c, this, msg, count, seq, exp);
+        this.deliverTo(c, msg, count, seq, exp);
       }
     } finally {
       this.draining = false;
@@ -323,31 +326,69 @@ export class Queue implements Destination {
     this.armTtl();
   }
 
-  /** basic.get: the head message, or undefined. Fills lastCount/lastSeq/lastExp. */
-  get(): Message | undefined {
+  /** Hands msg to c's channel; counts it as unacked unless the consumer does not ack. */
+  private deliverTo(c: Consumer, msg: Message, count: number, seq: number, exp: number): void {
+    if (c.owner.deliver(c, this, msg, count, seq, exp)) {
+      this.unacked++;
+      c.unacked++;
+    } else this.settle(msg);
+  }
+
+  /**
+   * The properties a delivery of msg carries: quorum queues tell consumers how often a message
+   * came back (x-delivery-count), on every basic.get (0 the first time) but only on consumer
+   * deliveries that are redeliveries, as RabbitMQ 3.10 does.
+   */
+  deliveryProperties(msg: Message, count: number, get: boolean): Buffer {
+    return this.a.queueType === "quorum" && (get || count > 0)
+      ? withDeliveryCount(msg.rawProps, count)
+      : msg.rawProps;
+  }
+
+  /**
+   * basic.get: takes the head message, or undefined when there is none. With noAck it has
+   * left the queue; otherwise it counts as unacked until ack, reject or requeue.
+   */
+  get(noAck: boolean): Delivered | undefined {
     this.touch();
     if (this.ready.length > 0 && this.ready.headExp !== 0) this.expireHead(Date.now());
     if (this.ready.length === 0) return undefined;
-    this.lastCount = this.ready.headCount;
-    this.lastSeq = this.ready.headSeq;
-    this.lastExp = this.ready.headExp;
-    const msg = this.shiftHead();
+    const r = this.ready;
+    const d: Delivered = {
+      queue: this,
+      count: r.headCount,
+      seq: r.headSeq,
+      exp: r.headExp,
+      msg: this.shiftHead(),
+      consumer: undefined,
+    };
     this.armTtl();
-    return msg;
+    if (noAck) this.settle(d.msg);
+    else this.unacked++;
+    return d;
   }
 
-  lastCount = 0;
-  lastSeq = 0;
-  lastExp = 0;
+  /** A delivered message leaves the unacked count (and its consumer's). */
+  private release(d: Delivered): void {
+    this.unacked--;
+    if (d.consumer) d.consumer.unacked--;
+  }
 
-  /** A delivered message was acked (or delivered with no-ack): it leaves the queue for good. */
-  settle(msg: Message): void {
+  /** A message that left the queue for good (acked, no-ack delivery): the store forgets it. */
+  private settle(msg: Message): void {
     if (this.durable && msg.persistent) this.store.remove(this.storeKey, msg);
   }
 
-  /** A delivered message was rejected without requeue. */
-  reject(msg: Message): void {
-    this.dropMessage(msg, "rejected");
+  /** basic.ack of a delivery. Call drain() after a batch: its consumer may have room now. */
+  ack(d: Delivered): void {
+    this.release(d);
+    this.settle(d.msg);
+  }
+
+  /** A delivery rejected without requeue: dead-lettered if configured. */
+  reject(d: Delivered): void {
+    this.release(d);
+    this.dropMessage(d.msg, "rejected");
   }
 
   /**
@@ -357,6 +398,7 @@ export class Queue implements Destination {
    * RabbitMQ 3.10's quorum queues do.
    */
   requeue(items: Delivered[], returned = false): void {
+    for (const d of items) this.release(d);
     if (this.deleted) {
       for (const d of items) this.settle(d.msg);
       return;
@@ -405,9 +447,26 @@ export class Queue implements Destination {
     this.drain();
   }
 
-  /** A consumer with basic.consume exclusive=true is attached: no other may join. */
-  get hasExclusiveConsumer(): boolean {
-    return this.exclusiveConsumers > 0;
+  /**
+   * Whether a consumer may join, as RabbitMQ decides: not beside an exclusive one, not
+   * exclusive beside others (403), and with an integer x-priority (406). Returns its priority.
+   */
+  consumerPriority(exclusive: boolean, args: FieldTable): number {
+    if (this.exclusiveConsumers > 0 || (exclusive && this.consumers.length > 0)) {
+      throw new ChannelError(
+        ReplyCode.ACCESS_REFUSED,
+        `queue '${this.name}' in vhost '${this.vhost}' in exclusive use`,
+      );
+    }
+    const prio = args["x-priority"];
+    const priority = prio === undefined ? 0 : integerOf(prio);
+    if (priority === undefined) {
+      throw new ChannelError(
+        ReplyCode.PRECONDITION_FAILED,
+        `invalid arg 'x-priority' for queue '${this.name}' in vhost '${this.vhost}': "expected integer, got ${amqpTypeName(prio!)}"`,
+      );
+    }
+    return priority;
   }
 
   removeConsumer(c: Consumer): void {
