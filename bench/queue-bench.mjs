@@ -7,7 +7,10 @@
 //
 //   npx tsc -b packages/broker && node bench/queue-bench.mjs [--depth 1000000]
 import { parseArgs } from "node:util";
-import { Consumer, MemoryStore, Message, Queue } from "../packages/broker/dist/index.js";
+// Queue and Consumer are internals, not part of the package's public API: import them by path.
+import { MemoryStore, Message } from "../packages/broker/dist/index.js";
+import { Consumer } from "../packages/broker/dist/queue/consumer.js";
+import { Queue } from "../packages/broker/dist/queue/queue.js";
 import { parseQueueArgs } from "../packages/broker/dist/queue/queue-args.js";
 import { encodeRawProperties } from "../packages/protocol/dist/index.js";
 

@@ -1,14 +1,15 @@
 import { readFileSync } from "node:fs";
 import net from "node:net";
 import { version as nodeVersion, platform } from "node:process";
-import { readTable, TypedValue } from "@warren/protocol";
+import { readTable, SERVER_CAPABILITIES, TypedValue } from "@warren/protocol";
 import type { User } from "./auth/users.js";
 import { UserStore } from "./auth/users.js";
 import { type Definitions, exportDefinitions, importDefinitions } from "./definitions.js";
 import { Connection, type ConnectionHost } from "./net/connection.js";
-import { DiskStore } from "./store/disk-store.js";
+import { asDurable, type DurableStore } from "./store/durable-store.js";
 import { MemoryStore } from "./store/memory-store.js";
 import type { MessageStore } from "./store/message-store.js";
+import { openStore } from "./store/open-store.js";
 import { VHost } from "./vhost.js";
 
 export const VERSION = "0.1.0";
@@ -57,6 +58,7 @@ export class Broker implements ConnectionHost {
   private readonly log: (line: string) => void;
 
   constructor(private readonly options: BrokerOptions = {}) {
+    // Memory until start() opens the configured store (openStore picks disk or memory).
     this.store = options.store ?? new MemoryStore();
     this.log = options.log ?? ((l) => console.log(l));
     this.limits = {
@@ -75,17 +77,7 @@ export class Broker implements ConnectionHost {
       copyright: "Copyright (c) Warren contributors",
       information: "Licensed under the MIT license. AMQP 0-9-1 broker compatible with RabbitMQ clients.",
       cluster_name: "warren",
-      capabilities: {
-        publisher_confirms: true,
-        exchange_exchange_bindings: true,
-        "basic.nack": true,
-        consumer_cancel_notify: true,
-        "connection.blocked": true,
-        authentication_failure_close: true,
-        per_consumer_qos: true,
-        consumer_priorities: true,
-        direct_reply_to: true,
-      },
+      capabilities: { ...SERVER_CAPABILITIES },
     };
   }
 
@@ -114,8 +106,8 @@ export class Broker implements ConnectionHost {
     }
   }
 
-  private get durableStore(): DiskStore | undefined {
-    return this.store instanceof DiskStore ? this.store : undefined;
+  private get durableStore(): DurableStore | undefined {
+    return asDurable(this.store);
   }
 
   /** Durable definitions changed: save them with the next group commit. */
@@ -130,7 +122,7 @@ export class Broker implements ConnectionHost {
   }
 
   /** Puts every durable queue's recovered messages back, in order. */
-  private recoverMessages(store: DiskStore, t0: number): void {
+  private recoverMessages(store: DurableStore, t0: number): void {
     let messages = 0;
     for (const [key, ids] of store.recoverIds()) {
       const sep = key.indexOf("\u0000");
@@ -180,7 +172,7 @@ export class Broker implements ConnectionHost {
 
   private checkDisk: (() => void) | undefined;
 
-  private watchDisk(store: DiskStore): void {
+  private watchDisk(store: DurableStore): void {
     this.diskFreeLimit = this.options.diskFreeLimit ?? 50_000_000;
     this.checkDisk = () => {
       if (store.error) return this.setAlarm(true);
@@ -198,7 +190,7 @@ export class Broker implements ConnectionHost {
    * Opt-in (env WARREN_STORE_STATS=1) for measurements: every 5 s, one line with the store's
    * counters over the interval (fsyncs/s, messages per group commit) and process memory.
    */
-  private logStoreStats(store: DiskStore): void {
+  private logStoreStats(store: DurableStore): void {
     let prev = store.stats();
     let at = Date.now();
     this.statsTimer = setInterval(() => {
@@ -278,8 +270,9 @@ export class Broker implements ConnectionHost {
   /** Opens the store, recovers, and starts listening; resolves with the bound port. */
   async start(): Promise<number> {
     const t0 = Date.now();
-    if (!this.options.store && this.options.dataDir !== undefined) {
-      this.store = await DiskStore.open(this.options.dataDir, {
+    if (!this.options.store) {
+      this.store = await openStore({
+        dataDir: this.options.dataDir,
         onWarning: (m) => this.log(`warren: store: ${m}`),
         onError: (e) => {
           this.log(`warren: store failed: ${e.message}; publishers are blocked`);

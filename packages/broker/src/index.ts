@@ -1,13 +1,27 @@
-export * from "./auth/password.js";
-export * from "./auth/users.js";
-export * from "./broker.js";
-export * from "./definitions.js";
-export * from "./exchange/exchange.js";
-export * from "./exchange/exchange-type.js";
-export * from "./exchange/registry.js";
-export * from "./message.js";
-export * from "./queue/consumer.js";
-export * from "./queue/queue.js";
-export * from "./store/memory-store.js";
-export * from "./store/message-store.js";
-export * from "./vhost.js";
+/**
+ * The public API of @warren/broker: the embeddable broker, its options, and the types those
+ * options and the broker's methods use. Everything else in this package is internal and may
+ * change without notice; the package's own tests import it by relative path.
+ */
+
+/** The broker: `const port = await new Broker({ port: 0 }).start(); ... await broker.stop();` */
+export { Broker } from "./broker.js";
+/** Options for `new Broker(options)`: port, data directory, definitions, limits, store, log. */
+export type { BrokerOptions } from "./broker.js";
+/** The broker's version, as announced in its server-properties and definitions exports. */
+export { VERSION } from "./broker.js";
+/** A RabbitMQ definitions.json document: BrokerOptions.definitions and Broker.exportDefinitions(). */
+export type { Definitions } from "./definitions.js";
+
+// Message storage: BrokerOptions.store accepts any MessageStore, so the contract a store
+// implements, the message it holds and the ready-made memory store are public too.
+/** What the broker asks of a message store (enqueue, remove, sync, load, close). */
+export type { MessageStore, SyncCallback } from "./store/message-store.js";
+/** What a store whose `durable` is true adds: recovery, durable definitions, disk facts. */
+export type { DurableStore, StoreStats } from "./store/durable-store.js";
+/** What a durable store found when it opened (DurableStore.recovery). */
+export type { RecoveryReport } from "./store/recovery.js";
+/** The store that keeps nothing across restarts (the default without a data directory). */
+export { MemoryStore } from "./store/memory-store.js";
+/** A published message as a store receives and returns it. */
+export { Message } from "./message.js";

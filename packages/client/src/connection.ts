@@ -5,6 +5,7 @@ import tls from "node:tls";
 import {
   AmqpError,
   type BasicProperties,
+  CLIENT_CAPABILITIES,
   ConnectionError,
   decodeMethod,
   encodeProperties,
@@ -429,15 +430,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       version: CLIENT_VERSION,
       platform: `Node.js ${nodeVersion} (${platform})`,
       information: "Licensed under the MIT license.",
-      capabilities: {
-        publisher_confirms: true,
-        exchange_exchange_bindings: true,
-        "basic.nack": true,
-        consumer_cancel_notify: true,
-        "connection.blocked": true,
-        authentication_failure_close: true,
-        per_consumer_qos: true,
-      },
+      capabilities: { ...CLIENT_CAPABILITIES },
       ...(o.connectionName !== undefined ? { connection_name: o.connectionName } : {}),
       ...o.clientProperties,
     };

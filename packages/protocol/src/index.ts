@@ -1,3 +1,5 @@
+export * from "./capabilities.js";
+export * from "./content-assembler.js";
 export * from "./errors.js";
 export * from "./field-table.js";
 export * from "./frame-reader.js";

@@ -9,7 +9,7 @@
 // a big int as 'L' (signed 64-bit, as RabbitMQ reads it).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type FieldTable, readTable, TypedValue, typed, writeTable } from "./field-table.js";
+import { FIELD_WIDTHS, type FieldTable, readTable, TypedValue, typed, writeTable } from "./field-table.js";
 import { writeContent, writeDeliver, writeMethodFrame, writeMethodWithContent } from "./frame-writer.js";
 import { type BasicProperties, decodeMethod, FrameType, type MethodInit } from "./generated/methods.js";
 import { decodeContentHeader, decodeRawProperties, encodeRawProperties } from "./properties.js";
@@ -263,42 +263,31 @@ test("field table with 'L', decimal, timestamp: python3-amqp bytes", () => {
   assert.equal(hex(w.toBuffer()), TABLE_PYTHON);
 });
 
-test("the two tables cover all 18 field types", () => {
+test("the two tables cover all 18 field types, with the widths FIELD_WIDTHS gives", () => {
+  // Each vector's top-level fields are the keys of the table it was made from, in order. The
+  // type octet follows each key and a value runs to the next key, so the foreign bytes say
+  // both which types they cover and how wide each value is: fixed types must be as wide as
+  // FIELD_WIDTHS says, the others (-1) a 4-byte length and that many bytes.
   const types = new Set<string>();
-  const walk = (b: Buffer, o: number, end: number, keyed: boolean) => {
-    while (o < end) {
-      if (keyed) o += 1 + b[o]!;
-      const t = String.fromCharCode(b[o]!);
+  for (const [vector, table] of [
+    [TABLE_AMQPLIB, AMQPLIB_TABLE],
+    [TABLE_PYTHON, PYTHON_TABLE],
+  ] as const) {
+    const b = unhex(vector);
+    const keys = Object.keys(table).map((k) => Buffer.concat([Buffer.of(k.length), Buffer.from(k)]));
+    let o = 4;
+    keys.forEach((key, i) => {
+      assert.ok(b.subarray(o, o + key.length).equals(key), `${key.toString("latin1")} at ${o}`);
+      const type = b[o + key.length]!;
+      const value = o + key.length + 1;
+      const next = i + 1 < keys.length ? b.indexOf(keys[i + 1]!, value) : b.length;
+      assert.ok(next >= value, `no key after ${key.toString("latin1")}`);
+      const t = String.fromCharCode(type);
+      const fixed = FIELD_WIDTHS[type]!;
+      assert.equal(next - value, fixed >= 0 ? fixed : 4 + b.readUInt32BE(value), `width of '${t}'`);
       types.add(t);
-      o += 1;
-      const fixed: Record<string, number> = {
-        t: 1,
-        b: 1,
-        B: 1,
-        s: 2,
-        u: 2,
-        I: 4,
-        i: 4,
-        l: 8,
-        L: 8,
-        f: 4,
-        d: 8,
-        D: 5,
-        T: 8,
-        V: 0,
-      };
-      if (t in fixed) o += fixed[t]!;
-      else {
-        const len = b.readUInt32BE(o);
-        if (t === "A") walk(b, o + 4, o + 4 + len, false);
-        if (t === "F") walk(b, o + 4, o + 4 + len, true);
-        o += 4 + len;
-      }
-    }
-  };
-  for (const v of [TABLE_AMQPLIB, TABLE_PYTHON]) {
-    const b = unhex(v);
-    walk(b, 4, b.length, true);
+      o = next;
+    });
   }
   assert.deepEqual([...types].sort(), [..."tbBsuIilLfdDSATFxV"].sort());
 });

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { Message } from "../message.js";
 import { SegmentCleaner } from "./cleanup.js";
-import type { DurableStore } from "./durable-store.js";
+import type { DurableStore, StoreStats } from "./durable-store.js";
 import { acquireLock, fsyncDir, fsyncDirSync, releaseLock, segmentPath, writeFileAndSync } from "./files.js";
 import { QueueIndex } from "./queue-index.js";
 import {
@@ -31,24 +31,6 @@ export interface DiskStoreOptions {
   onWarning?: (msg: string) => void;
   /** Called once when a write or fsync fails; the store then stops accepting. */
   onError?: (err: Error) => void;
-}
-
-export interface DiskStoreStats {
-  /** Group commits completed. */
-  batches: number;
-  fsyncs: number;
-  bytesWritten: number;
-  /** PUB records (message bodies) written. */
-  published: number;
-  removed: number;
-  segments: number;
-  segmentsDeleted: number;
-  /** Dead segments whose still-needed DEL records were copied forward before deletion. */
-  carried: number;
-  /** Queue memberships held. */
-  liveMessages: number;
-  /** Approximate bytes of the in-memory index. */
-  indexBytes: number;
 }
 
 type SyncCallback = (err?: Error) => void;
@@ -325,7 +307,7 @@ export class DiskStore implements DurableStore {
     return s.bavail * s.bsize;
   }
 
-  stats(): DiskStoreStats {
+  stats(): StoreStats {
     let live = 0;
     let bytes = this.segs.size * 200;
     for (const q of this.queues.values()) {

@@ -12,7 +12,10 @@ export type SyncCallback = (err?: Error) => void;
  * (`vhost + "\u0000" + queue`).
  */
 export interface MessageStore {
-  /** True when messages survive a restart (and can be paged out and loaded back). */
+  /**
+   * True when messages survive a restart (and can be paged out and loaded back); such a store
+   * implements DurableStore (see asDurable).
+   */
   readonly durable: boolean;
   /** Persists msg for queue; sets msg.id when the store assigns ids. */
   enqueue(queue: string, msg: Message): void;
