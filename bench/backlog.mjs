@@ -12,14 +12,23 @@
 //     --phases publish,restart,memory,drain --broker-log /tmp/d.log \
 //     --restart-cmd "node packages/cli/dist/main.js server --port 5710 --data-dir /tmp/d"
 //
-// Plain ESM, Node 20, only @cloudamqp/amqp-client from the repository's node_modules.
+// Plain ESM, Node 20, only @cloudamqp/amqp-client from the repository's node_modules (and the
+// helpers in bench/lib/common.mjs).
 
 import { execSync, spawn } from "node:child_process";
-import { existsSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
-import net from "node:net";
+import { existsSync, openSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { parseArgs } from "node:util";
 import { AMQPClient } from "@cloudamqp/amqp-client";
+import {
+  canConnect,
+  confirmCounter,
+  detectBrokerPid,
+  encodePublish,
+  log,
+  parseCommandLine,
+  procStatus,
+  sleep,
+} from "./lib/common.mjs";
 
 const USAGE = `Usage: node bench/backlog.mjs [options]
 
@@ -52,9 +61,9 @@ const USAGE = `Usage: node bench/backlog.mjs [options]
 `;
 
 function parseCli(argv) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
+  const { values } = parseCommandLine(
+    argv,
+    {
       url: { type: "string", default: "amqp://guest:guest@localhost:5672" },
       queue: { type: "string", default: "backlog" },
       count: { type: "string", default: "10000000" },
@@ -71,14 +80,10 @@ function parseCli(argv) {
       "data-dir": { type: "string" },
       "before-restart": { type: "string" },
       json: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
     },
-    strict: true,
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
+    USAGE,
+  );
+  // one check with one message (parseCommandLine's int words its two checks apart)
   const int = (name, min) => {
     const v = Number(values[name]);
     if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer >= ${min}`);
@@ -111,55 +116,10 @@ function parseCli(argv) {
   };
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const log = (line) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 const fmt = (n) => Math.round(n).toLocaleString("en-US");
 
 // ---------------------------------------------------------------------------
 // The broker process
-
-/** Owner of the socket listening on the URL's port (from /proc/net/tcp{,6} and /proc/<pid>/fd). */
-function detectBrokerPid(url) {
-  const port = Number(new URL(url).port) || 5672;
-  const portHex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
-  const wanted = new Set();
-  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let text = "";
-    try {
-      text = readFileSync(file, "utf8");
-    } catch {}
-    for (const line of text.split("\n").slice(1)) {
-      const c = line.trim().split(/\s+/);
-      if (c.length > 9 && c[3] === "0A" && c[1].endsWith(portHex)) wanted.add(`socket:[${c[9]}]`);
-    }
-  }
-  if (wanted.size === 0) return undefined;
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    let fds;
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        if (wanted.has(readlinkSync(`/proc/${pid}/fd/${fd}`))) return Number(pid);
-      } catch {}
-    }
-  }
-  return undefined;
-}
-
-/** VmRSS and VmHWM (peak RSS) in bytes. */
-function procMemory(pid) {
-  try {
-    const s = readFileSync(`/proc/${pid}/status`, "utf8");
-    const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, "m").exec(s)?.[1] ?? Number.NaN) * 1024;
-    return { rss: kb("VmRSS"), hwm: kb("VmHWM") };
-  } catch {
-    return { rss: Number.NaN, hwm: Number.NaN };
-  }
-}
 
 /** The last "warren: store stats {...}" line of the broker log, parsed. */
 function lastStoreStats(file) {
@@ -210,39 +170,6 @@ async function queueCount(url, queue) {
   }
 }
 
-function shortStr(s) {
-  const b = Buffer.from(s, "utf8");
-  return Buffer.concat([Buffer.from([b.length]), b]);
-}
-
-function frame(type, channel, payload) {
-  const head = Buffer.alloc(7);
-  head.writeUInt8(type, 0);
-  head.writeUInt16BE(channel, 1);
-  head.writeUInt32BE(payload.length, 3);
-  return Buffer.concat([head, payload, Buffer.from([0xce])]);
-}
-
-/** basic.publish + header (delivery_mode 2) + body frames, encoded once; seq patched per message. */
-function encodePublish(channel, routingKey, size, frameMax) {
-  const method = Buffer.concat([
-    Buffer.from([0, 60, 0, 40, 0, 0]),
-    shortStr(""),
-    shortStr(routingKey),
-    Buffer.from([0]),
-  ]);
-  const header = Buffer.alloc(15);
-  header.writeUInt16BE(60, 0);
-  header.writeBigUInt64BE(BigInt(size), 4);
-  header.writeUInt16BE(0x1000, 12);
-  header[14] = 2;
-  const parts = [frame(1, channel, method), frame(2, channel, header)];
-  const seqOffset = parts[0].length + parts[1].length + 7;
-  for (let pos = 0; pos < size; pos += frameMax - 8)
-    parts.push(frame(3, channel, Buffer.alloc(Math.min(frameMax - 8, size - pos), 0x78)));
-  return { template: Buffer.concat(parts), seqOffset };
-}
-
 async function publishPhase(o, ctx) {
   const conn = await connect(o.url);
   const ch = await conn.channel();
@@ -250,27 +177,14 @@ async function publishPhase(o, ctx) {
   await ch.queueDeclare(o.queue, { durable: true, autoDelete: false, exclusive: false });
   await ch.confirmSelect();
   let published = 0;
-  let confirmed = 0;
-  let nacked = 0;
-  let ackedUpTo = 0;
-  const singles = new Set();
   let wake = () => {};
   // Confirms tracked here (tags 1, 2, 3, ... in publish order); raw frames bypass the client.
-  ch.publishConfirmed = (tag, multiple, nack) => {
-    if (nack) nacked++;
-    if (multiple) {
-      if (tag > ackedUpTo) {
-        for (const t of singles) if (t <= tag) singles.delete(t);
-        ackedUpTo = tag;
-      }
-    } else if (tag === ackedUpTo + 1) {
-      ackedUpTo = tag;
-      while (singles.delete(ackedUpTo + 1)) ackedUpTo++;
-    } else if (tag > ackedUpTo) singles.add(tag);
-    confirmed = ackedUpTo + singles.size;
-    wake();
-  };
-  const { template, seqOffset } = encodePublish(ch.id, o.queue, o.size, conn.frameMax);
+  const confirms = confirmCounter(() => wake());
+  ch.publishConfirmed = confirms.onConfirm;
+  // basic.publish + header (delivery_mode 2) + body frames, encoded once; seq patched per message.
+  const { template, bodyOffset: seqOffset } = encodePublish(ch.id, "", o.queue, o.size, conn.frameMax, {
+    persistent: true,
+  });
   const len = template.length;
   const socket = conn.socket;
   const t0 = performance.now();
@@ -278,22 +192,22 @@ async function publishPhase(o, ctx) {
   let lastN = 0;
   const progress = setInterval(() => {
     const t = performance.now();
-    const { rss } = procMemory(ctx.pid);
+    const { rss } = procStatus(ctx.pid);
     log(
-      `publish: ${fmt(confirmed)} confirmed (${fmt(((confirmed - lastN) * 1000) / (t - lastT))}/s), ` +
+      `publish: ${fmt(confirms.confirmed)} confirmed (${fmt(((confirms.confirmed - lastN) * 1000) / (t - lastT))}/s), ` +
         `broker RSS ${fmt(rss / 1048576)} MB`,
     );
     lastT = t;
-    lastN = confirmed;
+    lastN = confirms.confirmed;
   }, 5000);
   await new Promise((resolve, reject) => {
     let scheduled = false;
     const pump = () => {
       scheduled = false;
       if (conn.closed) return reject(new Error("connection closed while publishing"));
-      if (confirmed >= o.count) return resolve();
+      if (confirms.confirmed >= o.count) return resolve();
       if (socket.writableLength > 1 << 20) return void socket.once("drain", schedule);
-      const n = Math.min(o.batch, o.window - (published - confirmed), o.count - published);
+      const n = Math.min(o.batch, o.window - (published - confirms.confirmed), o.count - published);
       if (n <= 0) return; // a confirm wakes us
       const out = Buffer.allocUnsafe(len * n);
       out.fill(template);
@@ -311,7 +225,8 @@ async function publishPhase(o, ctx) {
     }
     const resumeAt = Math.min(o.batch, Math.floor(o.window / 4)) || 1;
     wake = () => {
-      if (confirmed >= o.count || o.window - (published - confirmed) >= resumeAt) schedule();
+      if (confirms.confirmed >= o.count || o.window - (published - confirms.confirmed) >= resumeAt)
+        schedule();
     };
     conn.onerror = (e) => reject(e);
     schedule();
@@ -324,17 +239,17 @@ async function publishPhase(o, ctx) {
     size: o.size,
     seconds: secs,
     rate: o.count / secs,
-    nacked,
+    nacked: confirms.nacked,
   };
   log(
-    `publish: ${fmt(o.count)} x ${o.size} B in ${secs.toFixed(1)} s = ${fmt(r.rate)} msg/s, ${nacked} nacked`,
+    `publish: ${fmt(o.count)} x ${o.size} B in ${secs.toFixed(1)} s = ${fmt(r.rate)} msg/s, ${confirms.nacked} nacked`,
   );
   return r;
 }
 
 async function memoryPhase(o, ctx) {
   await sleep(o.settle * 1000);
-  const m = procMemory(ctx.pid);
+  const m = procStatus(ctx.pid);
   const stats = lastStoreStats(o.brokerLog);
   const messages = await queueCount(o.url, o.queue).catch(() => Number.NaN);
   const delta = m.rss - ctx.baselineRss;
@@ -359,17 +274,6 @@ async function memoryPhase(o, ctx) {
         : ""),
   );
   return r;
-}
-
-function canConnect(port) {
-  return new Promise((resolve) => {
-    const s = net.connect(port, "127.0.0.1");
-    s.once("connect", () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once("error", () => resolve(false));
-  });
 }
 
 async function restartPhase(o, ctx) {
@@ -481,7 +385,7 @@ async function drainPhase(o, ctx) {
     const t = performance.now();
     log(
       `drain: ${fmt(received)}/${fmt(expected)} (${fmt(((received - lastN) * 1000) / (t - lastT))}/s), ` +
-        `broker RSS ${fmt(procMemory(ctx.pid).rss / 1048576)} MB`,
+        `broker RSS ${fmt(procStatus(ctx.pid).rss / 1048576)} MB`,
     );
     lastT = t;
     lastN = received;
@@ -526,7 +430,7 @@ async function main() {
   const o = parseCli(process.argv.slice(2));
   const pid = o.brokerPid ?? detectBrokerPid(o.url);
   if (!pid) throw new Error(`no process listens on ${o.url}; pass --broker-pid`);
-  const ctx = { pid, baselineRss: procMemory(pid).rss };
+  const ctx = { pid, baselineRss: procStatus(pid).rss };
   log(`broker pid ${pid}, RSS ${fmt(ctx.baselineRss / 1048576)} MB before the run`);
   const results = [];
   for (const p of o.phases) {

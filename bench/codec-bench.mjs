@@ -80,6 +80,23 @@ function chunks(buf) {
 
 let sink = 0; // keeps results alive so that nothing is optimised away
 
+/**
+ * Runs encode(1) for the size of one message, then encode(BATCH): the bytes it left in writer,
+ * cut into socket-sized chunks, are the stream a decode case reads.
+ */
+function encodeOnce(writer, encode) {
+  encode(1);
+  const bytes = writer.pos;
+  encode(BATCH);
+  return { bytes, stream: chunks(Buffer.from(writer.buf.subarray(0, writer.pos))) };
+}
+
+/** A decode case: the whole stream through a fresh FrameReader, every frame to onFrame. */
+const decodeAll = (stream, onFrame) => () => {
+  const reader = new FrameReader(FRAME_MAX);
+  for (const chunk of stream) reader.push(chunk, onFrame);
+};
+
 // ---------------------------------------------------------------- (a) basic.publish
 const body16 = Buffer.from("0123456789abcdef");
 const publishProps = encodeRawProperties({ contentType: "text/plain", deliveryMode: 2 });
@@ -99,23 +116,15 @@ const encodePublish = (n) => {
   }
   sink += pw.pos;
 };
-encodePublish(1);
-const publishBytes = pw.pos;
-encodePublish(BATCH);
-const publishStream = chunks(Buffer.from(pw.buf.subarray(0, pw.pos)));
+const { bytes: publishBytes, stream: publishStream } = encodeOnce(pw, encodePublish);
 
-const decodePublish = () => {
-  const reader = new FrameReader(FRAME_MAX);
-  for (const chunk of publishStream) {
-    reader.push(chunk, (type, channel, buf, start, end) => {
-      if (type === FrameType.METHOD) sink += decodeMethod(buf, start, end).routingKey.length;
-      else if (type === FrameType.HEADER) {
-        const h = decodeContentHeader(buf, start, end);
-        sink += h.bodySize + peekDeliveryMode(h.rawProperties);
-      } else sink += end - start + channel;
-    });
-  }
-};
+const decodePublish = decodeAll(publishStream, (type, channel, buf, start, end) => {
+  if (type === FrameType.METHOD) sink += decodeMethod(buf, start, end).routingKey.length;
+  else if (type === FrameType.HEADER) {
+    const h = decodeContentHeader(buf, start, end);
+    sink += h.bodySize + peekDeliveryMode(h.rawProperties);
+  } else sink += end - start + channel;
+});
 
 // ---------------------------------------------------------------- (b) basic.deliver
 const deliverProps = {
@@ -152,23 +161,15 @@ const encodeDeliver = (n) => {
   }
   sink += dw.pos;
 };
-encodeDeliver(1);
-const deliverBytes = dw.pos;
-encodeDeliver(BATCH);
-const deliverStream = chunks(Buffer.from(dw.buf.subarray(0, dw.pos)));
+const { bytes: deliverBytes, stream: deliverStream } = encodeOnce(dw, encodeDeliver);
 
-const decodeDeliver = () => {
-  const reader = new FrameReader(FRAME_MAX);
-  for (const chunk of deliverStream) {
-    reader.push(chunk, (type, channel, buf, start, end) => {
-      if (type === FrameType.METHOD) sink += decodeMethod(buf, start, end).name.length;
-      else if (type === FrameType.HEADER) {
-        const h = decodeContentHeader(buf, start, end);
-        sink += decodeRawProperties(h.rawProperties).deliveryMode;
-      } else sink += end - start + channel;
-    });
-  }
-};
+const decodeDeliver = decodeAll(deliverStream, (type, channel, buf, start, end) => {
+  if (type === FrameType.METHOD) sink += decodeMethod(buf, start, end).name.length;
+  else if (type === FrameType.HEADER) {
+    const h = decodeContentHeader(buf, start, end);
+    sink += decodeRawProperties(h.rawProperties).deliveryMode;
+  } else sink += end - start + channel;
+});
 
 // ---------------------------------------------------------------- run
 console.log(

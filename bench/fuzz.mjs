@@ -18,8 +18,6 @@
 //
 // Plain ESM, Node 20, amqplib from the repository's node_modules.
 
-import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { startBroker } from "../interop/lib/broker.mjs";
 import {
   generateScript,
@@ -29,6 +27,7 @@ import {
   summary,
   warningLines,
 } from "../interop/lib/fuzz-engine.mjs";
+import { parseCommandLine, procStatus, sleep } from "./lib/common.mjs";
 
 const USAGE = `Usage: node bench/fuzz.mjs [options]
 
@@ -47,8 +46,9 @@ const USAGE = `Usage: node bench/fuzz.mjs [options]
   --help
 `;
 
-const { values } = parseArgs({
-  options: {
+const { values } = parseCommandLine(
+  process.argv.slice(2),
+  {
     iterations: { type: "string" },
     duration: { type: "string" },
     seed: { type: "string" },
@@ -59,16 +59,11 @@ const { values } = parseArgs({
     replay: { type: "string" },
     minimize: { type: "string" },
     "no-triage": { type: "boolean", default: false },
-    help: { type: "boolean", default: false },
   },
-});
-if (values.help) {
-  process.stdout.write(USAGE);
-  process.exit(0);
-}
+  USAGE,
+);
 
 const seed = values.seed !== undefined ? Number(values.seed) >>> 0 : (Math.random() * 2 ** 32) >>> 0;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const fmt = (n) =>
   n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e4 ? `${(n / 1e3).toFixed(1)}k` : String(n);
 
@@ -92,13 +87,10 @@ function printScript(script, steps = script.steps) {
   });
 }
 
+/** The process's RSS in whole MiB, undefined if unreadable. */
 function rssMb(pid) {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Math.round(Number(m[1]) / 1024) : undefined;
-  } catch {
-    return undefined;
-  }
+  const { rss } = procStatus(pid);
+  return Number.isNaN(rss) ? undefined : Math.round(rss / 1048576);
 }
 
 /**

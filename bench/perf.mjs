@@ -9,11 +9,20 @@
 //   node bench/perf.mjs --scenario noack,persistent:1024 --json
 
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { hostname, networkInterfaces } from "node:os";
 import { performance } from "node:perf_hooks";
-import { parseArgs } from "node:util";
 import { AMQPClient } from "@cloudamqp/amqp-client";
+import {
+  confirmCounter,
+  encodePublish,
+  listenerOf,
+  machineBusyMicros,
+  parseCommandLine,
+  procCpu,
+  selfCpu,
+  sleep,
+  waitIdle,
+} from "./lib/common.mjs";
 
 // ---------------------------------------------------------------------------
 // Command line
@@ -57,9 +66,9 @@ const USAGE = `Usage: node bench/perf.mjs [options]
 `;
 
 function parseCli(argv) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
+  const { values, num, int } = parseCommandLine(
+    argv,
+    {
       url: { type: "string", default: "amqp://guest:guest@localhost:5672" },
       "broker-pid": { type: "string" },
       "compare-url": { type: "string" },
@@ -81,24 +90,9 @@ function parseCli(argv) {
       reader: { type: "string", default: "fast" },
       json: { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
     },
-    strict: true,
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
-  const num = (name, min) => {
-    const v = Number(values[name]);
-    if (!Number.isFinite(v) || v < min) throw new Error(`--${name} must be a number >= ${min}`);
-    return v;
-  };
-  const int = (name, min) => {
-    const v = num(name, min);
-    if (!Number.isInteger(v)) throw new Error(`--${name} must be an integer`);
-    return v;
-  };
+    USAGE,
+  );
   const size = int("size", 8);
   if (values.reader !== "fast" && values.reader !== "api") throw new Error("--reader must be fast or api");
   if (values.publisher !== "raw" && values.publisher !== "api")
@@ -227,49 +221,7 @@ class Histogram {
 }
 
 // ---------------------------------------------------------------------------
-// Process CPU accounting
-
-let CLK_TCK = 100;
-try {
-  CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-} catch {}
-
-/**
- * utime+stime of a whole process (all threads) in microseconds, from /proc/<pid>/stat;
- * `sys` (stime alone) is kept on the side.
- */
-function procCpu(pid) {
-  if (!pid) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // fields after "(comm)": state is field 3, utime field 14, stime field 15
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return { total: ((Number(f[11]) + Number(f[12])) * 1e6) / CLK_TCK, sys: (Number(f[12]) * 1e6) / CLK_TCK };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Busy CPU time of the whole machine (all cores, excluding idle and iowait) in microseconds. */
-function machineBusyMicros() {
-  try {
-    const f = readFileSync("/proc/stat", "utf8")
-      .split("\n", 1)[0]
-      .trim()
-      .split(/\s+/)
-      .slice(1, 9)
-      .map(Number);
-    // user nice system idle iowait irq softirq steal
-    return ((f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) * 1e6) / CLK_TCK;
-  } catch {
-    return undefined;
-  }
-}
-
-function selfCpu() {
-  const u = process.cpuUsage();
-  return { total: u.user + u.system, sys: u.system };
-}
+// The broker's process (its CPU is read with procCpu from bench/lib/common.mjs)
 
 /**
  * The broker's pid for a URL on this machine: the owner of the socket listening on the URL's port
@@ -283,38 +235,9 @@ function detectBrokerPid(url) {
   for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) local.add(a.address);
   if (!local.has(host) && !host.startsWith("127.")) return undefined;
   const port = Number(u.port) || (u.protocol === "amqps:" ? 5671 : 5672);
-  const portHex = port.toString(16).toUpperCase().padStart(4, "0");
-  const inodes = new Set();
-  let readable = false;
-  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let text;
-    try {
-      text = readFileSync(file, "utf8");
-      readable = true;
-    } catch {
-      continue;
-    }
-    for (const line of text.split("\n").slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      // local_address is "IP:PORT", st 0A = LISTEN, inode is column 9
-      if (cols.length > 9 && cols[3] === "0A" && cols[1].endsWith(`:${portHex}`)) inodes.add(cols[9]);
-    }
-  }
-  if (readable && inodes.size === 0) return undefined; // nothing listens on that port here
-  const wanted = new Set([...inodes].map((i) => `socket:[${i}]`));
-  for (const pid of wanted.size ? readdirSync("/proc").filter((d) => /^\d+$/.test(d)) : []) {
-    let fds;
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        if (wanted.has(readlinkSync(`/proc/${pid}/fd/${fd}`))) return Number(pid);
-      } catch {}
-    }
-  }
+  const { listening, pid } = listenerOf(port);
+  if (listening === false) return undefined; // nothing listens on that port here
+  if (pid !== undefined) return pid;
   try {
     const pids = execFileSync("pgrep", ["-x", "beam.smp"], { encoding: "utf8" }).trim().split(/\s+/);
     if (pids.length === 1 && pids[0]) return Number(pids[0]);
@@ -323,54 +246,8 @@ function detectBrokerPid(url) {
 }
 
 // ---------------------------------------------------------------------------
-// Pre-encoded basic.publish (method + content header + body frames). Encoded once per
-// scenario; per message only the timestamp (and the priority byte) is patched.
-
-function shortStr(s) {
-  const b = Buffer.from(s, "utf8");
-  return Buffer.concat([Buffer.from([b.length]), b]);
-}
-
-function frame(type, channel, payload) {
-  const head = Buffer.alloc(7);
-  head.writeUInt8(type, 0);
-  head.writeUInt16BE(channel, 1);
-  head.writeUInt32BE(payload.length, 3);
-  return Buffer.concat([head, payload, Buffer.from([0xce])]);
-}
-
-function encodePublish(channel, exchange, routingKey, bodySize, frameMax, { persistent, priority }) {
-  const method = Buffer.concat([
-    Buffer.from([0, 60, 0, 40, 0, 0]), // basic.publish, reserved-1
-    shortStr(exchange),
-    shortStr(routingKey),
-    Buffer.from([0]), // mandatory=0 immediate=0
-  ]);
-  let flags = 0;
-  const props = [];
-  if (persistent) {
-    flags |= 0x1000;
-    props.push(2);
-  }
-  if (priority) {
-    flags |= 0x0800;
-    props.push(0);
-  }
-  const header = Buffer.alloc(14 + props.length);
-  header.writeUInt16BE(60, 0); // class
-  header.writeUInt16BE(0, 2); // weight
-  header.writeBigUInt64BE(BigInt(bodySize), 4);
-  header.writeUInt16BE(flags, 12);
-  Buffer.from(props).copy(header, 14);
-  const parts = [frame(1, channel, method), frame(2, channel, header)];
-  const headerEnd = parts[0].length + parts[1].length;
-  const prioOffset = priority ? headerEnd - 2 : -1; // last property byte, before frame-end
-  const maxChunk = frameMax - 8;
-  for (let pos = 0; pos < bodySize; pos += maxChunk) {
-    parts.push(frame(3, channel, Buffer.alloc(Math.min(maxChunk, bodySize - pos), 0x78)));
-  }
-  return { template: Buffer.concat(parts), tsOffset: headerEnd + 7, prioOffset };
-}
+// Pre-encoded frames. basic.publish (encodePublish from bench/lib/common.mjs) is encoded once
+// per scenario; per message only the timestamp (and the priority byte) is patched.
 
 function encodeAck(channel, deliveryTag, multiple) {
   const b = Buffer.allocUnsafe(21);
@@ -497,8 +374,6 @@ class FastReader {
 // ---------------------------------------------------------------------------
 // One scenario against one broker
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 function connName(url, role) {
   const u = new URL(url);
   u.searchParams.set("name", `perf-${role}`);
@@ -581,11 +456,12 @@ async function measure(url, brokerPid, sc, opts, log, conns) {
   const hist = new Histogram();
   let delivered = 0;
   let published = 0;
-  let confirmed = 0;
-  let nacked = 0;
   let stopping = false;
   let waiting = false; // producer is blocked on the window / in-flight cap
   let wake = () => {};
+  const confirms = confirmCounter(() => {
+    if (waiting) wake();
+  });
 
   // --- consumers: one channel per queue on the consumer connection
   const fastConsumer = opts.reader === "fast";
@@ -645,22 +521,7 @@ async function measure(url, brokerPid, sc, opts, log, conns) {
     await pubCh.confirmSelect();
     // Track confirms ourselves (delivery tags are 1,2,3,... in publish order). In raw mode the
     // client has no pending publishes of its own, so take over its confirm handler entirely.
-    let ackedUpTo = 0; // every tag <= ackedUpTo is confirmed
-    const singles = new Set(); // confirmed tags > ackedUpTo (out-of-order, multiple=false)
-    const onConfirm = (tag, multiple, nack) => {
-      if (nack) nacked++;
-      if (multiple) {
-        if (tag > ackedUpTo) {
-          for (const t of singles) if (t <= tag) singles.delete(t);
-          ackedUpTo = tag;
-        }
-      } else if (tag === ackedUpTo + 1) {
-        ackedUpTo = tag;
-        while (singles.delete(ackedUpTo + 1)) ackedUpTo++;
-      } else if (tag > ackedUpTo) singles.add(tag);
-      confirmed = ackedUpTo + singles.size;
-      if (waiting) wake();
-    };
+    const { onConfirm } = confirms;
     if (opts.publisher === "raw") {
       pubCh.publishConfirmed = onConfirm;
       if (fastConsumer) new FastReader(pubConn, { onConfirm });
@@ -674,14 +535,14 @@ async function measure(url, brokerPid, sc, opts, log, conns) {
   }
 
   const socket = pubConn.socket;
-  const { template, tsOffset, prioOffset } = encodePublish(
-    pubCh.id,
-    exchange,
-    routingKey,
-    sc.size,
-    pubConn.frameMax,
-    { persistent: !!sc.persistent, priority: !!sc.priority },
-  );
+  const {
+    template,
+    bodyOffset: tsOffset,
+    prioOffset,
+  } = encodePublish(pubCh.id, exchange, routingKey, sc.size, pubConn.frameMax, {
+    persistent: !!sc.persistent,
+    priority: !!sc.priority,
+  });
   const msgLen = template.length;
   const apiBody = Buffer.alloc(sc.size, 0x78);
   const apiProps = {};
@@ -694,7 +555,7 @@ async function measure(url, brokerPid, sc, opts, log, conns) {
   // confirm scenarios: unconfirmed publishes <= window; no-ack: deliveries still owed <= cap
   // (confirm scenarios are bounded by --max-inflight too, in case the consumer falls behind)
   const owed = () => Math.floor((opts.maxInflight - (published * nq - delivered)) / nq);
-  const room = () => (confirmMode ? Math.min(limit - (published - confirmed), owed()) : owed());
+  const room = () => (confirmMode ? Math.min(limit - (published - confirms.confirmed), owed()) : owed());
   let rateStart = 0;
   const pump = () => {
     scheduled = false;
@@ -762,7 +623,7 @@ async function measure(url, brokerPid, sc, opts, log, conns) {
   hist.reset();
   const p0 = published;
   const d0 = delivered;
-  const c0 = confirmed;
+  const c0 = confirms.confirmed;
   const b0 = procCpu(brokerPid);
   const s0 = selfCpu();
   const m0 = machineBusyMicros();
@@ -774,7 +635,7 @@ async function measure(url, brokerPid, sc, opts, log, conns) {
   const m1 = machineBusyMicros();
   const p1 = published;
   const d1 = delivered;
-  const c1 = confirmed;
+  const c1 = confirms.confirmed;
   const lat = {
     p50: hist.percentile(50),
     p99: hist.percentile(99),
@@ -827,7 +688,7 @@ async function measure(url, brokerPid, sc, opts, log, conns) {
       m0 !== undefined && m1 !== undefined && broker !== null
         ? Math.max(0, ((m1 - m0 - broker - gen) / us) * 100)
         : null,
-    nacked,
+    nacked: confirms.nacked,
     errors,
   };
   res.notes = notesOf(res);
@@ -934,21 +795,6 @@ function redact(url) {
 
 // ---------------------------------------------------------------------------
 
-/** Wait (at most 120 s) until the machine's busy CPU over one second is below pct (of one core). */
-async function waitIdle(pct, log) {
-  const deadline = performance.now() + 120_000;
-  let busy = Number.POSITIVE_INFINITY;
-  while (performance.now() < deadline) {
-    const m0 = machineBusyMicros();
-    await sleep(1000);
-    const m1 = machineBusyMicros();
-    if (m0 === undefined || m1 === undefined) return;
-    busy = (m1 - m0) / 1e4;
-    if (busy < pct) return;
-  }
-  log(`  machine still ${busy.toFixed(0)}% busy after waiting 120 s; running anyway`);
-}
-
 /** Of repeated runs, the one least disturbed by other load on the machine (lowest other cpu%). */
 function pickRun(runs) {
   if (runs.length === 1) return runs[0];
@@ -983,7 +829,7 @@ async function main() {
       log(`${sc.name} (${sc.size} B) on ${redact(t.url)}: ${sc.desc}`);
       const runs = [];
       for (let i = 0; i < opts.repeat; i++) {
-        if (opts.waitIdle > 0) await waitIdle(opts.waitIdle, log);
+        if (opts.waitIdle > 0) await waitIdle(opts.waitIdle, (s) => log(`  ${s}`));
         const r = await runScenario(t.url, t.pid, sc, opts, log);
         runs.push(r);
         await sleep(500); // let the broker settle (queue deletion, GC) between runs

@@ -22,23 +22,26 @@
 //        --compare-url amqp://guest:guest@localhost:5682
 //   node bench/pinning.mjs --url amqp://guest:guest@localhost:5672 --pattern garbage
 //
-// Plain ESM, Node 20; the raw AMQP client and broker helpers come from bench/stall.mjs.
+// Plain ESM, Node 20; the raw AMQP client comes from bench/stall.mjs, the broker helpers from
+// bench/lib/common.mjs.
 
 import { spawn } from "node:child_process";
-import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import {
-  DEFAULT_CLI,
+  BROKER_OPTIONS,
+  brokerOptions,
   brokerTarget,
-  enc,
+  DEFAULT_CLI,
   fmtInt,
+  fmtMB,
   log,
-  openAmqp,
+  parseCommandLine,
+  printColumns,
   procStatus,
   rabbitMgmt,
   sleep,
   waitIdle,
-} from "./stall.mjs";
+} from "./lib/common.mjs";
+import { enc, openAmqp } from "./stall.mjs";
 
 const PATTERNS = ["garbage", "small", "kib"];
 
@@ -73,16 +76,10 @@ Measurement:
 `;
 
 function parseCli(argv) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      cli: { type: "string" },
-      url: { type: "string" },
-      "broker-pid": { type: "string" },
-      "node-args": { type: "string", default: "" },
-      "compare-url": { type: "string" },
-      "compare-pid": { type: "string" },
-      "mgmt-port": { type: "string", default: "15672" },
+  const { values, num } = parseCommandLine(
+    argv,
+    {
+      ...BROKER_OPTIONS,
       pattern: { type: "string", default: "all" },
       "small-count": { type: "string", default: "20000" },
       "small-size": { type: "string", default: "16" },
@@ -95,31 +92,14 @@ function parseCli(argv) {
       gc: { type: "string", default: "inspector" },
       "wait-idle": { type: "string", default: "0" },
       json: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
     },
-    strict: true,
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
-  const num = (name, min) => {
-    const v = Number(values[name]);
-    if (!Number.isFinite(v) || v < min) throw new Error(`--${name} must be a number >= ${min}`);
-    return v;
-  };
+    USAGE,
+  );
   const patterns = values.pattern === "all" ? PATTERNS : values.pattern.split(",").map((s) => s.trim());
   for (const p of patterns) if (!PATTERNS.includes(p)) throw new Error(`unknown pattern ${p}`);
   if (!["inspector", "none"].includes(values.gc)) throw new Error("--gc must be inspector or none");
-  if (values.cli && values.url) throw new Error("--cli and --url are exclusive");
   return {
-    cli: resolve(values.cli ?? DEFAULT_CLI),
-    url: values.url,
-    brokerPid: values["broker-pid"] ? num("broker-pid", 1) : undefined,
-    nodeArgs: values["node-args"].split(/\s+/).filter(Boolean),
-    compareUrl: values["compare-url"],
-    comparePid: values["compare-pid"] ? num("compare-pid", 1) : undefined,
-    mgmtPort: num("mgmt-port", 1),
+    ...brokerOptions(values, num),
     patterns,
     smallCount: num("small-count", 1),
     smallSize: num("small-size", 0),
@@ -273,7 +253,7 @@ async function runPattern(opts, pattern, side) {
     await declareQueue(conn, queue);
     await sleep(opts.settle * 1000);
     row.before = await sample(target, opts, { gc: canGc });
-    log(`  before: RSS ${mb(row.before.rss)}${memUsed(row.before)}`);
+    log(`  before: RSS ${fmtMB(row.before.rss)}${memUsed(row.before)}`);
     const t0 = performance.now();
     const cleanup =
       pattern === "garbage"
@@ -289,7 +269,7 @@ async function runPattern(opts, pattern, side) {
     const held = row.afterGc ?? row.after;
     row.perMessage = (held.rss - row.before.rss) / count;
     log(
-      `  after: RSS ${mb(row.after.rss)}${memUsed(row.after)}${canGc ? `, after GC ${mb(row.afterGc.rss)}${memUsed(row.afterGc)}` : ""}; ` +
+      `  after: RSS ${fmtMB(row.after.rss)}${memUsed(row.after)}${canGc ? `, after GC ${fmtMB(row.afterGc.rss)}${memUsed(row.afterGc)}` : ""}; ` +
         `${fmtInt(row.perMessage)} B per message`,
     );
     await conn.pipeline(1, () => enc.queueDelete(1, queue), [50, 41]);
@@ -300,7 +280,7 @@ async function runPattern(opts, pattern, side) {
     const end = row.deletedGc ?? row.deleted;
     row.returnedPct = (100 * (held.rss - end.rss)) / (held.rss - row.before.rss);
     log(
-      `  deleted: RSS ${mb(row.deleted.rss)}${memUsed(row.deleted)}${canGc ? `, after GC ${mb(row.deletedGc.rss)}${memUsed(row.deletedGc)}` : ""}; ` +
+      `  deleted: RSS ${fmtMB(row.deleted.rss)}${memUsed(row.deleted)}${canGc ? `, after GC ${fmtMB(row.deletedGc.rss)}${memUsed(row.deletedGc)}` : ""}; ` +
         `${row.returnedPct.toFixed(0)} % of the growth returned`,
     );
   } catch (e) {
@@ -315,12 +295,11 @@ async function runPattern(opts, pattern, side) {
   return row;
 }
 
-const mb = (b) => (Number.isFinite(b) ? `${(b / 1048576).toFixed(1)} MiB` : "-");
 const memUsed = (s) =>
   s?.memUsed !== undefined
-    ? ` (mem_used ${mb(s.memUsed)})`
+    ? ` (mem_used ${fmtMB(s.memUsed)})`
     : s?.heap
-      ? ` (heapUsed ${mb(s.heap.heapUsed)}, arrayBuffers ${mb(s.heap.arrayBuffers)})`
+      ? ` (heapUsed ${fmtMB(s.heap.heapUsed)}, arrayBuffers ${fmtMB(s.heap.arrayBuffers)})`
       : "";
 
 function printTable(rows) {
@@ -350,32 +329,24 @@ function printTable(rows) {
       fmtInt(r.count),
       `${r.size} B`,
       r.publishSeconds ? `${r.publishSeconds.toFixed(1)} s` : "-",
-      mb(r.before?.rss),
-      mb(r.after?.rss),
-      mb(r.afterGc?.rss),
+      fmtMB(r.before?.rss),
+      fmtMB(r.after?.rss),
+      fmtMB(r.afterGc?.rss),
       fmtInt(r.perMessage),
-      mb(r.deleted?.rss),
-      mb(r.deletedGc?.rss),
+      fmtMB(r.deleted?.rss),
+      fmtMB(r.deletedGc?.rss),
       Number.isFinite(r.returnedPct) ? `${r.returnedPct.toFixed(0)} %` : "-",
-      mb((r.deletedGc ?? r.deleted)?.hwm),
-      mb(r.afterGc?.heap?.arrayBuffers),
-      mb(r.deletedGc?.heap?.arrayBuffers),
+      fmtMB((r.deletedGc ?? r.deleted)?.hwm),
+      fmtMB(r.afterGc?.heap?.arrayBuffers),
+      fmtMB(r.deletedGc?.heap?.arrayBuffers),
       r.error
         ? `FAILED: ${r.error}`
         : r.broker === "rabbitmq" && r.after?.memUsed !== undefined
-          ? `mem_used ${mb(r.before.memUsed)} -> ${mb(r.after.memUsed)} -> ${mb(r.deleted.memUsed)}`
+          ? `mem_used ${fmtMB(r.before.memUsed)} -> ${fmtMB(r.after.memUsed)} -> ${fmtMB(r.deleted.memUsed)}`
           : "",
     ]);
   }
-  const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
-  for (const l of lines) {
-    console.log(
-      l
-        .map((c, i) => (i === l.length - 1 ? c : i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
-        .join("  ")
-        .trimEnd(),
-    );
-  }
+  printColumns(lines, (i) => i >= 2);
   console.log(
     "\nB/msg = (RSS after publishing [after gc when forced] - RSS before) / msgs; returned = share of that growth\n" +
       "gone after the queue was deleted (and GC forced, when it was); peak = VmHWM; ab = process.memoryUsage().arrayBuffers\n" +

@@ -13,24 +13,38 @@
 //   node bench/stall.mjs --url amqp://guest:guest@localhost:5672 --scenario consumers --consumers 20000
 //   node bench/stall.mjs --scenario big-header --node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"
 //
-// Plain ESM, Node 20, no dependencies beyond interop/node/raw-amqp.mjs (table encoding). The AMQP
-// client here is a small raw-frame one (exported for bench/pinning.mjs): it pipelines tens of
-// thousands of methods without a client library's per-call promises getting in the way.
+// Plain ESM, Node 20, no dependencies beyond interop/node/raw-amqp.mjs (table encoding); broker
+// processes, /proc sampling and the command line come from bench/lib/common.mjs. The AMQP client
+// here is a small raw-frame one (exported for bench/pinning.mjs): it pipelines tens of thousands
+// of methods without a client library's per-call promises getting in the way.
 
-import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import net from "node:net";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { performance } from "node:perf_hooks";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { PROTOCOL_HEADER, tableBody } from "../interop/node/raw-amqp.mjs";
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-export const DEFAULT_CLI = resolve(HERE, "../packages/cli/dist/main.js");
+import {
+  BROKER_OPTIONS,
+  brokerOptions,
+  brokerTarget,
+  cpuBetween,
+  cpuSample,
+  DEFAULT_CLI,
+  fmtInt,
+  fmtMB,
+  frame,
+  log,
+  now,
+  parseCommandLine,
+  parseUrl,
+  printColumns,
+  procStatus,
+  rabbitMgmt,
+  shortStr as sstr,
+  sleep,
+  waitIdle,
+} from "./lib/common.mjs";
 
 const SCENARIOS = ["big-header", "consumers", "queues-close", "failed-logins"];
 
@@ -76,18 +90,12 @@ Measurement:
 // ---------------------------------------------------------------------------------------------
 // Small utilities
 
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-/** Milliseconds since the epoch, high resolution; comparable across worker threads. */
-export const now = () => performance.timeOrigin + performance.now();
-export const log = (line) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
-export const fmtInt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "-");
 export const fmtMs = (ms) =>
   !Number.isFinite(ms)
     ? "-"
     : ms >= 1000
       ? `${(ms / 1000).toFixed(2)} s`
       : `${ms.toFixed(ms < 10 ? 1 : 0)} ms`;
-export const fmtMB = (b) => (Number.isFinite(b) ? `${(b / 1048576).toFixed(1)} MiB` : "-");
 const range = (from, to) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 // ---------------------------------------------------------------------------------------------
@@ -109,10 +117,6 @@ function u64(v) {
   b.writeBigUInt64BE(BigInt(v));
   return b;
 }
-function sstr(s) {
-  const b = Buffer.from(s, "utf8");
-  return Buffer.concat([u8(b.length), b]);
-}
 function lstr(s) {
   const b = Buffer.isBuffer(s) ? s : Buffer.from(s, "utf8");
   return Buffer.concat([u32(b.length), b]);
@@ -123,16 +127,6 @@ function table(obj) {
 }
 const bits = (...flags) => u8(flags.reduce((acc, f, i) => acc | (f ? 1 << i : 0), 0));
 const EMPTY_TABLE = u32(0);
-
-export function frame(type, channel, payload) {
-  const b = Buffer.allocUnsafe(8 + payload.length);
-  b[0] = type;
-  b.writeUInt16BE(channel, 1);
-  b.writeUInt32BE(payload.length, 3);
-  payload.copy(b, 7);
-  b[7 + payload.length] = 0xce;
-  return b;
-}
 
 export function method(channel, classId, methodId, ...args) {
   return frame(1, channel, Buffer.concat([u16(classId), u16(methodId), ...args]));
@@ -399,18 +393,6 @@ export class Amqp {
   }
 }
 
-export function parseUrl(url) {
-  const u = new URL(url);
-  const vhost = decodeURIComponent(u.pathname.slice(1)) || "/";
-  return {
-    host: u.hostname.replace(/^\[|\]$/g, ""),
-    port: Number(u.port) || 5672,
-    user: decodeURIComponent(u.username) || "guest",
-    password: decodeURIComponent(u.password) || "guest",
-    vhost,
-  };
-}
-
 /** TCP connect + handshake; throws if the login is refused. */
 export async function openAmqp(url, opts = {}) {
   const u = parseUrl(url);
@@ -421,254 +403,6 @@ export async function openAmqp(url, opts = {}) {
     throw new Error(`login refused: ${r.refused.code} ${r.refused.text}`);
   }
   return c;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Broker processes
-
-export function freePort() {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.on("error", rej);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
-
-function canConnect(port) {
-  return new Promise((res) => {
-    const s = net.connect({ host: "127.0.0.1", port });
-    s.once("connect", () => {
-      s.destroy();
-      res(true);
-    });
-    s.once("error", () => res(false));
-  });
-}
-
-const liveChildren = new Set();
-const liveDataDirs = new Set();
-let exitHooked = false;
-function hookExit() {
-  if (exitHooked) return;
-  exitHooked = true;
-  process.on("exit", () => {
-    for (const c of liveChildren) c.kill("SIGKILL");
-    for (const d of liveDataDirs) rmSync(d, { recursive: true, force: true });
-  });
-  for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(130));
-}
-
-/**
- * Starts `node [nodeArgs] CLI server --port P --data-dir TMP` and waits until it accepts TCP.
- * stop() sends SIGTERM (the broker stops and exits, writing a --cpu-prof profile if asked),
- * SIGKILL after 30 s, and removes the data directory.
- */
-export async function spawnWarren({ cli = DEFAULT_CLI, nodeArgs = [], label = "warren" } = {}) {
-  hookExit();
-  const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), `warren-${label}-`));
-  liveDataDirs.add(dataDir);
-  const args = [...nodeArgs, cli, "server", "--port", String(port), "--data-dir", dataDir];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
-  liveChildren.add(child);
-  let output = "";
-  const keep = (d) => {
-    output += d;
-    if (output.length > 64_000) output = output.slice(-32_000);
-  };
-  child.stdout.on("data", keep);
-  child.stderr.on("data", keep);
-  let exited = false;
-  const exit = new Promise((r) =>
-    child.once("exit", (code, signal) => {
-      exited = true;
-      liveChildren.delete(child);
-      r({ code, signal });
-    }),
-  );
-  const deadline = Date.now() + 30_000;
-  while (!(await canConnect(port))) {
-    if (exited) throw new Error(`broker exited during start:\n${output}`);
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`broker did not listen on ${port} within 30 s:\n${output}`);
-    }
-    await sleep(100);
-  }
-  return {
-    url: `amqp://guest:guest@127.0.0.1:${port}`,
-    pid: child.pid,
-    port,
-    dataDir,
-    command: `${process.execPath} ${args.join(" ")}`,
-    output: () => output,
-    get exited() {
-      return exited;
-    },
-    async stop() {
-      if (!exited) {
-        child.kill("SIGTERM");
-        const r = await Promise.race([exit, sleep(30_000).then(() => null)]);
-        if (!r) {
-          child.kill("SIGKILL");
-          await exit;
-        }
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-      liveDataDirs.delete(dataDir);
-    },
-  };
-}
-
-/** Owner of the socket listening on the URL's port (from /proc/net/tcp{,6} and /proc/<pid>/fd). */
-export function detectBrokerPid(url) {
-  const port = parseUrl(url).port;
-  const portHex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
-  const wanted = new Set();
-  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let text = "";
-    try {
-      text = readFileSync(file, "utf8");
-    } catch {}
-    for (const line of text.split("\n").slice(1)) {
-      const c = line.trim().split(/\s+/);
-      if (c.length > 9 && c[3] === "0A" && c[1].endsWith(portHex)) wanted.add(`socket:[${c[9]}]`);
-    }
-  }
-  if (wanted.size === 0) return undefined;
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    let fds;
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      try {
-        if (wanted.has(readlinkSync(`/proc/${pid}/fd/${fd}`))) return Number(pid);
-      } catch {}
-    }
-  }
-  return undefined;
-}
-
-/** VmRSS, VmHWM (peak RSS), VmSize in bytes (NaN if unreadable). */
-export function procStatus(pid) {
-  try {
-    const s = readFileSync(`/proc/${pid}/status`, "utf8");
-    const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, "m").exec(s)?.[1] ?? Number.NaN) * 1024;
-    return { rss: kb("VmRSS"), hwm: kb("VmHWM"), vmsize: kb("VmSize") };
-  } catch {
-    return { rss: Number.NaN, hwm: Number.NaN, vmsize: Number.NaN };
-  }
-}
-
-let CLK_TCK = 100;
-try {
-  CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-} catch {}
-
-/** utime+stime of a whole process (all threads) in microseconds, from /proc/<pid>/stat. */
-export function procCpuMicros(pid) {
-  if (!pid) return Number.NaN;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(f[11]) + Number(f[12])) * 1e6) / CLK_TCK;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-/** Busy CPU time of the whole machine (all cores, excluding idle and iowait) in microseconds. */
-export function machineBusyMicros() {
-  try {
-    const f = readFileSync("/proc/stat", "utf8")
-      .split("\n", 1)[0]
-      .trim()
-      .split(/\s+/)
-      .slice(1, 9)
-      .map(Number);
-    return ((f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) * 1e6) / CLK_TCK;
-  } catch {
-    return Number.NaN;
-  }
-}
-
-/** CPU of the broker, of this process (all threads) and of everything else, sampled now. */
-export function cpuSample(brokerPid) {
-  const u = process.cpuUsage();
-  return {
-    t: now(),
-    machine: machineBusyMicros(),
-    broker: procCpuMicros(brokerPid),
-    self: u.user + u.system,
-  };
-}
-
-/** Percent of one core used between two cpuSample()s: broker, this script, everything else. */
-export function cpuBetween(a, b) {
-  const wall = (b.t - a.t) * 1000;
-  const broker = b.broker - a.broker;
-  const self = b.self - a.self;
-  const machine = b.machine - a.machine;
-  const other = Number.isFinite(broker) ? machine - broker - self : machine - self;
-  return {
-    brokerPct: (100 * broker) / wall,
-    selfPct: (100 * self) / wall,
-    otherPct: Math.max(0, (100 * other) / wall),
-  };
-}
-
-/** Waits (at most 120 s) until the machine's busy CPU over one second is below pct of one core. */
-export async function waitIdle(pct) {
-  const deadline = Date.now() + 120_000;
-  let busy = Number.POSITIVE_INFINITY;
-  while (Date.now() < deadline) {
-    const m0 = machineBusyMicros();
-    await sleep(1000);
-    busy = (machineBusyMicros() - m0) / 1e4;
-    if (!(busy >= pct)) return busy;
-  }
-  log(`machine still ${busy.toFixed(0)}% busy after waiting 120 s; running anyway`);
-  return busy;
-}
-
-export function processName(pid) {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
-  } catch {
-    return undefined;
-  }
-}
-
-/** GET from the RabbitMQ management API on the AMQP URL's host; undefined if unreachable. */
-export async function rabbitMgmt(url, path, mgmtPort = 15672) {
-  const u = parseUrl(url);
-  const host = u.host.includes(":") ? `[${u.host}]` : u.host;
-  try {
-    const r = await fetch(`http://${host}:${mgmtPort}/api${path}`, {
-      headers: { authorization: `Basic ${Buffer.from(`${u.user}:${u.password}`).toString("base64")}` },
-      signal: AbortSignal.timeout(10_000),
-    });
-    return r.ok ? await r.json() : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A broker to run against: spawned Warren, or an existing one given by URL. */
-export async function brokerTarget({ url, pid, cli, nodeArgs, label }) {
-  if (!url) {
-    const w = await spawnWarren({ cli, nodeArgs, label });
-    return { ...w, kind: "warren", spawned: w, name: `warren (${cli})` };
-  }
-  const p = pid ?? detectBrokerPid(url);
-  const kind = p && processName(p) === "beam.smp" ? "rabbitmq" : "warren";
-  return { url, pid: p, kind, name: `${kind} ${url.replace(/\/\/[^@]*@/, "//")}`, stop: async () => {} };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -982,16 +716,10 @@ const RUNNERS = {
 // Main
 
 function parseCli(argv) {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      cli: { type: "string" },
-      url: { type: "string" },
-      "broker-pid": { type: "string" },
-      "node-args": { type: "string", default: "" },
-      "compare-url": { type: "string" },
-      "compare-pid": { type: "string" },
-      "mgmt-port": { type: "string", default: "15672" },
+  const { values, num } = parseCommandLine(
+    argv,
+    {
+      ...BROKER_OPTIONS,
       scenario: { type: "string", default: "all" },
       channels: { type: "string", default: "2000" },
       "body-size": { type: "string", default: String(128 * 1024 * 1024) },
@@ -1008,30 +736,13 @@ function parseCli(argv) {
       repeat: { type: "string", default: "1" },
       "wait-idle": { type: "string", default: "0" },
       json: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
     },
-    strict: true,
-  });
-  if (values.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
-  const num = (name, min) => {
-    const v = Number(values[name]);
-    if (!Number.isFinite(v) || v < min) throw new Error(`--${name} must be a number >= ${min}`);
-    return v;
-  };
+    USAGE,
+  );
   const scenarios = values.scenario === "all" ? SCENARIOS : values.scenario.split(",").map((s) => s.trim());
   for (const s of scenarios) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}`);
-  if (values.cli && values.url) throw new Error("--cli and --url are exclusive");
   return {
-    cli: resolve(values.cli ?? DEFAULT_CLI),
-    url: values.url,
-    brokerPid: values["broker-pid"] ? num("broker-pid", 1) : undefined,
-    nodeArgs: values["node-args"].split(/\s+/).filter(Boolean),
-    compareUrl: values["compare-url"],
-    comparePid: values["compare-pid"] ? num("compare-pid", 1) : undefined,
-    mgmtPort: num("mgmt-port", 1),
+    ...brokerOptions(values, num),
     scenarios,
     channels: num("channels", 1),
     bodySize: num("body-size", 2),
@@ -1165,16 +876,8 @@ function printTable(results) {
       r.note,
     ]);
   }
-  const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
   const right = new Set([3, 4, 5, 6, 7, 8, 9, 10, 11]);
-  for (const l of lines) {
-    console.log(
-      l
-        .map((c, i) => (i === l.length - 1 ? c : right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i])))
-        .join("  ")
-        .trimEnd(),
-    );
-  }
+  printColumns(lines, (i) => right.has(i));
   console.log(
     "\nbys = bystander round trip (queue.declare passive every --interval ms on its own connection) during the phase\n" +
       "plus --settle ms; max at = when the slowest probe was sent, from the phase start; brk cpu% / other% =\n" +

@@ -219,6 +219,14 @@ function loadLmdb() {
 // after it, so commits sync in line. lmdb-js batches the puts of one turn into one transaction.
 const LMDB_OPTS = { compression: false, overlappingSync: false };
 
+/** Opens the LMDB environment in dir with its two databases: msgs (id -> record), members ([queue, id]). */
+function openB(lmdb, dir) {
+  const env = lmdb.open({ path: dir, ...LMDB_OPTS });
+  const msgs = env.openDB({ name: "msgs", keyEncoding: "uint32", encoding: "binary" });
+  const members = env.openDB({ name: "members", keyEncoding: "ordered-binary", encoding: "binary" });
+  return { env, msgs, members };
+}
+
 function encodeB(m) {
   // exchange \0 routingKey \0 propsLen u32 props body: same information as a PUB record.
   const head = Buffer.from(`${m.exchange}\u0000${m.routingKey}\u0000`);
@@ -229,17 +237,7 @@ function encodeB(m) {
 
 async function throughputB(lmdb, bodySize) {
   const dir = fresh(`b-tp-${bodySize}`);
-  const env = lmdb.open({ path: dir, ...LMDB_OPTS });
-  const msgs = env.openDB({
-    name: "msgs",
-    keyEncoding: "uint32",
-    encoding: "binary",
-  });
-  const members = env.openDB({
-    name: "members",
-    keyEncoding: "ordered-binary",
-    encoding: "binary",
-  });
+  const { env, msgs, members } = openB(lmdb, dir);
   const body = Buffer.alloc(bodySize, 120);
   const empty = Buffer.alloc(0);
   let nextId = 1;
@@ -276,17 +274,7 @@ async function throughputB(lmdb, bodySize) {
 
 async function recoveryB(lmdb, n, bodySize) {
   const dir = fresh(`b-rec-${bodySize}`);
-  let env = lmdb.open({ path: dir, ...LMDB_OPTS });
-  let msgs = env.openDB({
-    name: "msgs",
-    keyEncoding: "uint32",
-    encoding: "binary",
-  });
-  let members = env.openDB({
-    name: "members",
-    keyEncoding: "ordered-binary",
-    encoding: "binary",
-  });
+  let { env, msgs, members } = openB(lmdb, dir);
   const body = Buffer.alloc(bodySize, 120);
   const empty = Buffer.alloc(0);
   const t0 = performance.now();
@@ -302,17 +290,7 @@ async function recoveryB(lmdb, n, bodySize) {
   const fill = (performance.now() - t0) / 1000;
   await env.close();
   const t1 = performance.now();
-  env = lmdb.open({ path: dir, ...LMDB_OPTS });
-  msgs = env.openDB({
-    name: "msgs",
-    keyEncoding: "uint32",
-    encoding: "binary",
-  });
-  members = env.openDB({
-    name: "members",
-    keyEncoding: "ordered-binary",
-    encoding: "binary",
-  });
+  ({ env, msgs, members } = openB(lmdb, dir));
   const openMs = performance.now() - t1;
   const t2 = performance.now();
   const ids = new Map();

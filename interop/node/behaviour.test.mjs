@@ -3,12 +3,17 @@
 // where the exact bytes on the wire matter.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { AMQPClient } from "@cloudamqp/amqp-client";
 import amqp from "amqplib";
 import { startBroker } from "../lib/broker.mjs";
 import { sleep, uid, waitFor, withTimeout } from "./helpers.mjs";
 import { encodeProperties, handshake, M, Writer } from "./raw-amqp.mjs";
+
+const TOPIC_MATCHES = JSON.parse(
+  readFileSync(new URL("../data/topic-matches.json", import.meta.url), "utf8"),
+).matches;
 
 let broker;
 let conn; // shared amqplib connection
@@ -644,23 +649,8 @@ test("exchange-to-exchange bindings deliver once per queue, even with several pa
 
 test("topic patterns: *, #, empty words, # alone", async () => {
   // pattern -> routing keys it matched on RabbitMQ 3.10, in publish order
-  const expected = {
-    "#": ["", "a", "b", "a.b", "a.c", "a..b", "a.x.b", "a.x.y.b", "x.a", ".", "a.", ".a", "b.a", "a.b.c"],
-    "*": ["a", "b"],
-    "a.*": ["a.b", "a.c", "a."],
-    "a.#": ["a", "a.b", "a.c", "a..b", "a.x.b", "a.x.y.b", "a.", "a.b.c"],
-    "#.a": ["a", "x.a", ".a", "b.a"],
-    "a.*.b": ["a..b", "a.x.b"],
-    "a.#.b": ["a.b", "a..b", "a.x.b", "a.x.y.b"],
-    "*.*": ["a.b", "a.c", "x.a", ".", "a.", ".a", "b.a"],
-    "": [""],
-    a: ["a"],
-    "#.#": ["", "a", "b", "a.b", "a.c", "a..b", "a.x.b", "a.x.y.b", "x.a", ".", "a.", ".a", "b.a", "a.b.c"],
-    "*.#": ["a", "b", "a.b", "a.c", "a..b", "a.x.b", "a.x.y.b", "x.a", ".", "a.", ".a", "b.a", "a.b.c"],
-    "a..b": ["a..b"],
-    "a.*.*": ["a..b", "a.x.b", "a.b.c"],
-    "#.b.#": ["b", "a.b", "a..b", "a.x.b", "a.x.y.b", "b.a", "a.b.c"],
-  };
+  const expected = TOPIC_MATCHES;
+
   const keys = expected["#"];
   const ch = await conn.createConfirmChannel();
   const x = uid("topic");
