@@ -564,6 +564,30 @@ test("prefetch=1 fair dispatch: a consumer that does not ack gets exactly one me
   await fast.close();
 });
 
+test("global prefetch spans the channel's queues: a single ack on one queue lets another deliver", async () => {
+  const ch = await conn.createChannel();
+  const a = (await ch.assertQueue("", { exclusive: true })).queue;
+  const b = (await ch.assertQueue("", { exclusive: true })).queue;
+  await ch.prefetch(1, true); // basic.qos global=true: one unacked message on the whole channel
+  const got = [];
+  await ch.consume(a, (m) => got.push(m));
+  await ch.consume(b, (m) => got.push(m));
+  ch.sendToQueue(a, Buffer.from("a1"));
+  await waitFor(() => got.length === 1, 5000, "the first delivery");
+  ch.sendToQueue(b, Buffer.from("b1"));
+  await sleep(200);
+  assert.deepEqual(
+    got.map((m) => `${m.content}`),
+    ["a1"],
+    "b1 waits: the channel's one slot is taken",
+  );
+  ch.ack(got[0]); // one delivery, multiple=false
+  await waitFor(() => got.length === 2, 5000, "b1 after the ack of a1");
+  assert.equal(`${got[1].content}`, "b1");
+  ch.ack(got[1]);
+  await ch.close();
+});
+
 test("nack/reject with requeue -> redelivered=true; without requeue the message is dropped", async () => {
   const ch = await conn.createChannel();
   const { queue } = await ch.assertQueue("", { exclusive: true });

@@ -340,7 +340,7 @@ export class Queue implements Destination {
    * deliveries that are redeliveries, as RabbitMQ 3.10 does.
    */
   deliveryProperties(msg: Message, count: number, get: boolean): Buffer {
-    return this.a.queueType === "quorum" && (get || count > 0)
+    return (count > 0 || get) && this.a.queueType === "quorum"
       ? withDeliveryCount(msg.rawProps, count)
       : msg.rawProps;
   }
