@@ -47,8 +47,7 @@ export interface BrokerOptions {
 
 /** A user as Broker.putUser takes it: a password, or a hash in RabbitMQ's format. */
 export type UserSpec = { tags?: string[] } & (
-  | { password: string; hashingAlgorithm?: string }
-  | { passwordHash: string; hashingAlgorithm?: string }
+  { password: string; hashingAlgorithm?: string } | { passwordHash: string; hashingAlgorithm?: string }
 );
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;

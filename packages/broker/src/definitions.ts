@@ -111,7 +111,13 @@ export function exportDefinitions(users: UserStore, vhosts: Iterable<VHost>, ver
     }
     for (const [vhost, byExchange] of u.topicPermissions) {
       for (const p of byExchange.values()) {
-        defs.topic_permissions.push({ user: u.name, vhost, exchange: p.exchange, write: p.write, read: p.read });
+        defs.topic_permissions.push({
+          user: u.name,
+          vhost,
+          exchange: p.exchange,
+          write: p.write,
+          read: p.read,
+        });
       }
     }
   }

@@ -1,5 +1,10 @@
 import { checkPassword, DEFAULT_HASHING, hashPassword } from "./password.js";
-import { CompiledPermission, CompiledTopicPermission, type Permission, type TopicPermission } from "./permissions.js";
+import {
+  CompiledPermission,
+  CompiledTopicPermission,
+  type Permission,
+  type TopicPermission,
+} from "./permissions.js";
 
 /**
  * A user. The object stays the same while the user exists (updates change it in place), so

@@ -69,7 +69,9 @@ export class Topology {
         this.checkBinding("exchange", m.destination, m.source, m.routingKey);
         if (m.name === "exchange.bind") vh.bindExchange(m.destination, m.source, m.routingKey, m.arguments);
         else vh.unbindExchange(m.destination, m.source, m.routingKey, m.arguments);
-        return m.nowait ? undefined : { name: m.name === "exchange.bind" ? "exchange.bind-ok" : "exchange.unbind-ok" };
+        return m.nowait
+          ? undefined
+          : { name: m.name === "exchange.bind" ? "exchange.bind-ok" : "exchange.unbind-ok" };
       case "queue.declare":
         return this.declareQueue(m);
       case "queue.bind": {
