@@ -427,6 +427,20 @@ describe("logins", () => {
     );
   });
 
+  test("Warren logs failed logins with the peer's address, one line per peer per interval", async (t) => {
+    if (RABBIT) return t.skip("Warren's log format");
+    const lines = broker
+      .log()
+      .split("\n")
+      .filter((l) => l.includes("login failed"));
+    // Three wrong passwords from 127.0.0.1 above: the first is logged, the others suppressed.
+    assert.equal(lines.length, 1, lines.join("\n"));
+    assert.match(
+      lines[0],
+      /^warren: login failed for user 'acl-[\w-]+' from (::ffff:)?127\.0\.0\.1 with mechanism PLAIN: invalid credentials$/,
+    );
+  });
+
   test("a user without permissions in the vhost cannot open it", async () => {
     const r = await handshake({
       host: broker.host,
