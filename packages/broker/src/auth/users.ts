@@ -87,14 +87,6 @@ export class UserStore {
     return u;
   }
 
-  /** Forgets every permission in a vhost that is going away. */
-  forgetVhost(vhost: string): void {
-    for (const u of this.users.values()) {
-      u.permissions.delete(vhost);
-      u.topicPermissions.delete(vhost);
-    }
-  }
-
   /** The user when the password matches, else undefined. */
   authenticate(name: string, password: string): User | undefined {
     const u = this.users.get(name);
