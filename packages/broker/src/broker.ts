@@ -276,8 +276,8 @@ export class Broker implements ConnectionHost {
   /** Creates a user or updates its password and tags (its permissions stay). */
   putUser(name: string, spec: UserSpec): void {
     const algorithm = spec.hashingAlgorithm ?? DEFAULT_HASHING;
-    const hash = "password" in spec ? hashPassword(spec.password, algorithm) : spec.passwordHash;
     if (!isHashingAlgorithm(algorithm)) throw new Error(`unknown hashing algorithm '${algorithm}'`);
+    const hash = "password" in spec ? hashPassword(spec.password, algorithm) : spec.passwordHash;
     this.users.addHashed(name, hash, algorithm, spec.tags ?? []);
     this.scheduleSave();
   }

@@ -65,13 +65,13 @@ export class Topology {
         vh.deleteExchange(m.exchange, m.ifUnused);
         return m.nowait ? undefined : { name: "exchange.delete-ok" };
       case "exchange.bind":
+        this.checkBinding("exchange", m.destination, m.source, m.routingKey);
+        vh.bindExchange(m.destination, m.source, m.routingKey, m.arguments);
+        return m.nowait ? undefined : { name: "exchange.bind-ok" };
       case "exchange.unbind":
         this.checkBinding("exchange", m.destination, m.source, m.routingKey);
-        if (m.name === "exchange.bind") vh.bindExchange(m.destination, m.source, m.routingKey, m.arguments);
-        else vh.unbindExchange(m.destination, m.source, m.routingKey, m.arguments);
-        return m.nowait
-          ? undefined
-          : { name: m.name === "exchange.bind" ? "exchange.bind-ok" : "exchange.unbind-ok" };
+        vh.unbindExchange(m.destination, m.source, m.routingKey, m.arguments);
+        return m.nowait ? undefined : { name: "exchange.unbind-ok" };
       case "queue.declare":
         return this.declareQueue(m);
       case "queue.bind": {
