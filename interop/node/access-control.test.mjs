@@ -465,6 +465,7 @@ describe("changes while running", () => {
   let ops;
   let embedded;
   let url;
+  let adminUrl;
   const RUN_USER = `acl-runtime-${run}`;
   const RUN_PERMS = { configure: "", write: "^w-.*$", read: "^r-.*$" };
 
@@ -479,7 +480,8 @@ describe("changes while running", () => {
         clearPermissions: () => management("DELETE", `/permissions/${enc(VHOST)}/${enc(RUN_USER)}`),
         deleteUser: () => management("DELETE", `/users/${enc(RUN_USER)}`),
       };
-      url = (path = VHOST) => urlFor(RUN_USER, PASSWORD, path);
+      url = () => urlFor(RUN_USER);
+      adminUrl = urlFor("guest", "guest");
     } else {
       const { Broker } = await import("../../packages/broker/dist/index.js");
       embedded = new Broker({ port: 0, host: "127.0.0.1", definitions, log: () => {} });
@@ -494,12 +496,14 @@ describe("changes while running", () => {
         deleteUser: async () => embedded.deleteUser(RUN_USER),
       };
       url = () => `amqp://${enc(RUN_USER)}:${PASSWORD}@127.0.0.1:${port}/${enc(VHOST)}`;
-      const c = await amqp.connect(`amqp://guest:guest@127.0.0.1:${port}/${enc(VHOST)}`);
-      const ch = await c.createChannel();
-      await ch.assertExchange("w-x", "direct");
-      await ch.assertQueue("r-q");
-      await c.close();
+      adminUrl = `amqp://guest:guest@127.0.0.1:${port}/${enc(VHOST)}`;
     }
+    const c = await amqp.connect(adminUrl);
+    const ch = await c.createChannel();
+    await ch.assertExchange("w-x", "direct");
+    await ch.assertQueue("r-q");
+    for (let i = 0; i < 12; i++) await ch.assertQueue(`r-cache-${i}`);
+    await c.close();
   });
 
   after(async () => {
@@ -539,6 +543,38 @@ describe("changes while running", () => {
       await c.close().catch(() => {});
     }
     await ops.setPermissions(RUN_PERMS);
+  });
+
+  test("the cache holds a channel's 12 latest grants, in the order first granted", async () => {
+    await ops.addUser();
+    const c = await amqp.connect(url());
+    try {
+      /** Publishes to w-x, gets from n other queues, revokes write, publishes again. */
+      const publishAfter = async (n, hitAt = -1) => {
+        await ops.setPermissions(RUN_PERMS);
+        await sleep(100);
+        return attempt(async (ch) => {
+          ch.publish("w-x", "k", body);
+          for (let i = 0; i < n; i++) {
+            if (i === hitAt) ch.publish("w-x", "k", body); // a hit does not refresh the entry
+            await ch.get(`r-cache-${i}`);
+          }
+          await ops.setPermissions({ configure: "", write: "^none$", read: "^r-.*$" });
+          await sleep(200);
+          ch.publish("w-x", "k", body);
+        }, c);
+      };
+      const refusedWx = {
+        code: 403,
+        text: `ACCESS_REFUSED - access to exchange 'w-x' in vhost '${VHOST}' refused for user '${RUN_USER}'`,
+      };
+      assert.equal(await publishAfter(11), "ok");
+      assert.deepEqual(await publishAfter(12), refusedWx);
+      assert.deepEqual(await publishAfter(12, 10), refusedWx);
+    } finally {
+      await c.close().catch(() => {});
+      await ops.setPermissions(RUN_PERMS);
+    }
   });
 
   test("a deleted user's connections are closed with 320 CONNECTION_FORCED", async () => {
