@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { checkPassword, DEFAULT_HASHING, hashPassword } from "./password.js";
 import {
   CompiledPermission,
@@ -5,6 +6,9 @@ import {
   type Permission,
   type TopicPermission,
 } from "./permissions.js";
+
+/** Hashed against for names that do not exist; no password matches it in practice. */
+const UNKNOWN_USER_HASH = hashPassword(randomBytes(16).toString("hex"));
 
 /**
  * A user. The object stays the same while the user exists (updates change it in place), so
@@ -87,10 +91,16 @@ export class UserStore {
     return u;
   }
 
-  /** The user when the password matches, else undefined. */
+  /**
+   * The user when the password matches, else undefined. An unknown name costs a hash too, so
+   * that the time of a refusal does not tell whether the user exists.
+   */
   authenticate(name: string, password: string): User | undefined {
     const u = this.users.get(name);
-    if (!u || !checkPassword(password, u.passwordHash, u.hashingAlgorithm)) return undefined;
-    return u;
+    if (!u) {
+      checkPassword(password, UNKNOWN_USER_HASH);
+      return undefined;
+    }
+    return checkPassword(password, u.passwordHash, u.hashingAlgorithm) ? u : undefined;
   }
 }
