@@ -58,6 +58,25 @@ test("unknown hashing algorithms, users and vhosts are refused", async () => {
   }
 });
 
+test("a definitions file user with an unknown hashing algorithm is loaded with a warning", async () => {
+  const lines: string[] = [];
+  const b = new Broker({
+    ...quiet,
+    log: (l) => lines.push(l),
+    definitions: {
+      users: [{ name: "old", password_hash: "x", hashing_algorithm: "rabbit_password_hashing_crypt" }],
+    },
+  });
+  await b.start();
+  await b.stop();
+  assert.ok(
+    lines.includes(
+      "warren: user 'old' has unknown hashing algorithm 'rabbit_password_hashing_crypt' and cannot log in",
+    ),
+    lines.join("\n"),
+  );
+});
+
 test("runtime changes are saved with the durable definitions and survive a restart", async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "warren-acl-"));
   try {

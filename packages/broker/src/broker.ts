@@ -110,6 +110,12 @@ export class Broker implements ConnectionHost {
     if (defs) {
       const parsed: Definitions = typeof defs === "string" ? JSON.parse(readFileSync(defs, "utf8")) : defs;
       importDefinitions(this, parsed);
+      // Loaded anyway (the rest of the file is good), but such a user can never log in.
+      for (const u of parsed.users ?? []) {
+        const algorithm = u.hashing_algorithm ?? DEFAULT_HASHING;
+        if (!isHashingAlgorithm(algorithm))
+          this.log(`warren: user '${u.name}' has unknown hashing algorithm '${algorithm}' and cannot log in`);
+      }
     }
     if (!stored && !defs) {
       this.addVhost("/");
