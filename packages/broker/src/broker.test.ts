@@ -249,6 +249,7 @@ test("definitions export round-trips through import", async () => {
     ],
     vhosts: [{ name: "/" }, { name: "v1" }],
     permissions: [{ user: "u1", vhost: "v1", configure: ".*", write: ".*", read: ".*" }],
+    topic_permissions: [{ user: "u1", vhost: "v1", exchange: "ex1", write: "^a\\.", read: "" }],
     exchanges: [
       {
         name: "ex1",
@@ -287,6 +288,7 @@ test("definitions export round-trips through import", async () => {
     out.permissions,
     defs.permissions.map((p) => ({ ...p })),
   );
+  assert.deepEqual(out.topic_permissions, defs.topic_permissions);
   assert.deepEqual(out.exchanges, defs.exchanges);
   assert.deepEqual(out.queues, defs.queues);
   assert.deepEqual(out.bindings, defs.bindings);

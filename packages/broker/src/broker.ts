@@ -2,6 +2,9 @@ import { readFileSync } from "node:fs";
 import net from "node:net";
 import { version as nodeVersion, platform } from "node:process";
 import { readTable, SERVER_CAPABILITIES, TypedValue } from "@warren/protocol";
+import { LoginFailureLog } from "./auth/login-failures.js";
+import { DEFAULT_HASHING, hashPassword, isHashingAlgorithm } from "./auth/password.js";
+import type { Permission, TopicPermission } from "./auth/permissions.js";
 import type { User } from "./auth/users.js";
 import { UserStore } from "./auth/users.js";
 import { type Definitions, exportDefinitions, importDefinitions } from "./definitions.js";
@@ -38,7 +41,14 @@ export interface BrokerOptions {
   diskFreeLimit?: number;
   /** Log lines go here; default console.log. */
   log?: (line: string) => void;
+  /** Failed logins are logged at most once per peer address per this interval. Default 10000. */
+  loginFailureLogIntervalMs?: number;
 }
+
+/** A user as Broker.putUser takes it: a password, or a hash in RabbitMQ's format. */
+export type UserSpec = { tags?: string[] } & (
+  { password: string; hashingAlgorithm?: string } | { passwordHash: string; hashingAlgorithm?: string }
+);
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
@@ -56,11 +66,13 @@ export class Broker implements ConnectionHost {
   private server: net.Server | undefined;
   private readonly loopbackUsers: Set<string>;
   private readonly log: (line: string) => void;
+  private readonly loginFailures: LoginFailureLog;
 
   constructor(private readonly options: BrokerOptions = {}) {
     // Memory until start() opens the configured store (openStore picks disk or memory).
     this.store = options.store ?? new MemoryStore();
     this.log = options.log ?? ((l) => console.log(l));
+    this.loginFailures = new LoginFailureLog(this.log, options.loginFailureLogIntervalMs ?? 10_000);
     this.limits = {
       channelMax: options.channelMax ?? 2047,
       frameMax: options.frameMax ?? 131072,
@@ -98,6 +110,12 @@ export class Broker implements ConnectionHost {
     if (defs) {
       const parsed: Definitions = typeof defs === "string" ? JSON.parse(readFileSync(defs, "utf8")) : defs;
       importDefinitions(this, parsed);
+      // Loaded anyway (the rest of the file is good), but such a user can never log in.
+      for (const u of parsed.users ?? []) {
+        const algorithm = u.hashing_algorithm ?? DEFAULT_HASHING;
+        if (!isHashingAlgorithm(algorithm))
+          this.log(`warren: user '${u.name}' has unknown hashing algorithm '${algorithm}' and cannot log in`);
+      }
     }
     if (!stored && !defs) {
       this.addVhost("/");
@@ -240,6 +258,82 @@ export class Broker implements ConnectionHost {
     return exportDefinitions(this.users, this.vhosts.values(), VERSION);
   }
 
+  // ------------------------------------------------------------ runtime changes
+  //
+  // What the management API calls. Changes apply to later checks on open connections as in
+  // RabbitMQ: a channel keeps the checks it granted lately (see ChannelAccess), new channels
+  // and other resources see the change at once. Durable definitions are saved after each.
+
+  /**
+   * Merges a definitions document into the running broker (users, vhosts, permissions, topic
+   * permissions, exchanges, queues, bindings): what it names is created or replaced, nothing
+   * else is removed.
+   */
+  importDefinitions(defs: Definitions): void {
+    for (const u of defs.users ?? []) {
+      const algorithm = u.hashing_algorithm ?? DEFAULT_HASHING;
+      if (!isHashingAlgorithm(algorithm))
+        throw new Error(`user '${u.name}': unknown hashing algorithm '${algorithm}'`);
+    }
+    importDefinitions(this, defs);
+    this.scheduleSave();
+  }
+
+  /** Creates a user or updates its password and tags (its permissions stay). */
+  putUser(name: string, spec: UserSpec): void {
+    const algorithm = spec.hashingAlgorithm ?? DEFAULT_HASHING;
+    if (!isHashingAlgorithm(algorithm)) throw new Error(`unknown hashing algorithm '${algorithm}'`);
+    const hash = "password" in spec ? hashPassword(spec.password, algorithm) : spec.passwordHash;
+    this.users.addHashed(name, hash, algorithm, spec.tags ?? []);
+    this.scheduleSave();
+  }
+
+  /**
+   * Deletes a user and closes its connections with 320 CONNECTION_FORCED, as RabbitMQ does.
+   * Returns whether the user existed.
+   */
+  deleteUser(name: string): boolean {
+    const u = this.users.delete(name);
+    if (!u) return false;
+    for (const c of [...this.connections]) {
+      if (c.user === u) c.shutdown(`CONNECTION_FORCED - user '${name}' is deleted`);
+    }
+    this.scheduleSave();
+    return true;
+  }
+
+  /**
+   * Sets a user's configure / write / read patterns in a vhost. Open connections keep
+   * working; removing a vhost's permissions (clearPermissions) does not close them either,
+   * as in RabbitMQ: their next uncached check is refused.
+   */
+  setPermissions(user: string, vhost: string, p: Permission): void {
+    if (!this.vhosts.has(vhost)) throw new Error(`no vhost '${vhost}'`);
+    if (!this.users.setPermission(user, vhost, p)) throw new Error(`no user '${user}'`);
+    this.scheduleSave();
+  }
+
+  /** Removes a user's permissions in a vhost (and so its access to it for new connections). */
+  clearPermissions(user: string, vhost: string): void {
+    this.users.clearPermission(user, vhost);
+    this.scheduleSave();
+  }
+
+  /** Sets a user's topic permission on one topic exchange of a vhost. */
+  setTopicPermissions(user: string, vhost: string, p: TopicPermission): void {
+    if (!this.vhosts.has(vhost)) throw new Error(`no vhost '${vhost}'`);
+    if (!this.users.setTopicPermission(user, vhost, p)) throw new Error(`no user '${user}'`);
+    this.scheduleSave();
+  }
+
+  /** Removes a user's topic permissions in a vhost: on one exchange, or on all. */
+  clearTopicPermissions(user: string, vhost: string, exchange?: string): void {
+    this.users.clearTopicPermission(user, vhost, exchange);
+    this.scheduleSave();
+  }
+
+  // ------------------------------------------------------------ connections
+
   authenticate(mechanism: string, response: Buffer, remoteAddress: string | undefined): User | undefined {
     let name: string | undefined;
     let password: string | undefined;
@@ -257,9 +351,21 @@ export class Broker implements ConnectionHost {
         return undefined;
       }
     }
-    if (name === undefined || password === undefined) return undefined;
-    if (this.loopbackUsers.has(name) && !LOOPBACK.test(remoteAddress ?? "")) return undefined;
-    return this.users.authenticate(name, password);
+    const peer = remoteAddress ?? "unknown";
+    if (name === undefined || password === undefined) {
+      this.loginFailures.failed(peer, name, mechanism, "malformed or unsupported credentials");
+      return undefined;
+    }
+    if (this.loopbackUsers.has(name) && !LOOPBACK.test(remoteAddress ?? "")) {
+      this.loginFailures.failed(peer, name, mechanism, "user may only connect via localhost");
+      return undefined;
+    }
+    const user = this.users.authenticate(name, password);
+    if (!user) {
+      const reason = this.users.users.has(name) ? "invalid credentials" : "no such user";
+      this.loginFailures.failed(peer, name, mechanism, reason);
+    }
+    return user;
   }
 
   connectionClosed(c: Connection): void {

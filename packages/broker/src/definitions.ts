@@ -8,6 +8,8 @@ export interface Definitions {
   users?: { name: string; password_hash: string; hashing_algorithm?: string; tags?: string | string[] }[];
   vhosts?: { name: string }[];
   permissions?: { user: string; vhost: string; configure: string; write: string; read: string }[];
+  /** Routing-key patterns per user, vhost and topic exchange (docs/access-control.md). */
+  topic_permissions?: { user: string; vhost: string; exchange: string; write: string; read: string }[];
   exchanges?: {
     name: string;
     vhost: string;
@@ -37,7 +39,11 @@ export interface DefinitionsTarget {
 const tagList = (t: string | string[] | undefined) =>
   Array.isArray(t) ? t : (t ?? "").split(",").filter((x) => x.length > 0);
 
-/** Loads users, vhosts, permissions, exchanges, queues and bindings into the broker. */
+/**
+ * Loads users, vhosts, permissions, topic permissions, exchanges, queues and bindings into the
+ * broker, merging with what is there: a user already present gets the new password and tags
+ * and keeps the rest; a permission replaces the one for the same user and vhost (or exchange).
+ */
 export function importDefinitions(target: DefinitionsTarget, defs: Definitions): void {
   for (const u of defs.users ?? []) {
     target.users.addHashed(
@@ -50,6 +56,9 @@ export function importDefinitions(target: DefinitionsTarget, defs: Definitions):
   for (const v of defs.vhosts ?? []) if (!target.vhost(v.name)) target.addVhost(v.name);
   for (const p of defs.permissions ?? []) {
     target.users.setPermission(p.user, p.vhost, { configure: p.configure, write: p.write, read: p.read });
+  }
+  for (const p of defs.topic_permissions ?? []) {
+    target.users.setTopicPermission(p.user, p.vhost, { exchange: p.exchange, write: p.write, read: p.read });
   }
   const owner = {};
   for (const e of defs.exchanges ?? []) {
@@ -85,6 +94,7 @@ export function exportDefinitions(users: UserStore, vhosts: Iterable<VHost>, ver
     users: [],
     vhosts: [],
     permissions: [],
+    topic_permissions: [],
     exchanges: [],
     queues: [],
     bindings: [],
@@ -96,7 +106,20 @@ export function exportDefinitions(users: UserStore, vhosts: Iterable<VHost>, ver
       hashing_algorithm: u.hashingAlgorithm,
       tags: u.tags,
     });
-    for (const [vhost, p] of u.permissions) defs.permissions.push({ user: u.name, vhost, ...p });
+    for (const [vhost, p] of u.permissions) {
+      defs.permissions.push({ user: u.name, vhost, configure: p.configure, write: p.write, read: p.read });
+    }
+    for (const [vhost, byExchange] of u.topicPermissions) {
+      for (const p of byExchange.values()) {
+        defs.topic_permissions.push({
+          user: u.name,
+          vhost,
+          exchange: p.exchange,
+          write: p.write,
+          read: p.read,
+        });
+      }
+    }
   }
   for (const vh of vhosts) {
     defs.vhosts.push({ name: vh.name });

@@ -13,6 +13,13 @@ export { VERSION } from "./broker.js";
 /** A RabbitMQ definitions.json document: BrokerOptions.definitions and Broker.exportDefinitions(). */
 export type { Definitions } from "./definitions.js";
 
+// Access control at run time (docs/access-control.md): what Broker.putUser,
+// setPermissions and setTopicPermissions take.
+/** A user for Broker.putUser: a password (hashed here) or a RabbitMQ password hash, and tags. */
+export type { UserSpec } from "./broker.js";
+/** A user's configure / write / read regular expressions in one vhost. */
+export type { Permission, TopicPermission } from "./auth/permissions.js";
+
 // Message storage: BrokerOptions.store accepts any MessageStore, so the contract a store
 // implements, the message it holds and the ready-made memory store are public too.
 /** What the broker asks of a message store (enqueue, remove, sync, load, close). */

@@ -256,7 +256,17 @@ export class VHost implements QueueHooks {
     }
   }
 
-  declareQueue(name: string, o: QueueOptions, owner: QueueOwner): Queue {
+  /**
+   * authorize: called with the queue's final name (a server-generated amq.gen-* one included)
+   * once the name is valid and before anything changes, with whether the queue is new; it
+   * throws to refuse (access control lives with the channel, see ChannelAccess).
+   */
+  declareQueue(
+    name: string,
+    o: QueueOptions,
+    owner: QueueOwner,
+    authorize?: (name: string, isNew: boolean) => void,
+  ): Queue {
     if (o.passive) {
       const q = this.getQueue(name, owner);
       q.touch(); // a passive declare counts as use for x-expires, as in RabbitMQ
@@ -270,6 +280,7 @@ export class VHost implements QueueHooks {
       );
     }
     const existing = this.queues.get(name);
+    authorize?.(name, existing === undefined);
     if (existing) {
       this.checkOwner(existing, owner);
       existing.touch();

@@ -12,6 +12,8 @@ import {
   writeMethodFrame,
   writeMethodWithContent,
 } from "@warren/protocol";
+import { ChannelAccess } from "../auth/channel-access.js";
+import { Access } from "../auth/permissions.js";
 import { type Message, publishedMessage } from "../message.js";
 import { Consumer, type ConsumerOwner, ConsumerRemoval } from "../queue/consumer.js";
 import type { Delivered, Queue } from "../queue/queue.js";
@@ -59,13 +61,15 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
   private readonly topology: Topology;
   private readonly replyTo: DirectReplyTo;
   private readonly replies: ReplyOrder;
+  private readonly access: ChannelAccess;
 
   constructor(
     readonly id: number,
     readonly conn: Connection,
     private readonly vhost: VHost,
   ) {
-    this.topology = new Topology(vhost, conn);
+    this.access = new ChannelAccess(conn.user!, vhost.name);
+    this.topology = new Topology(vhost, conn, this.access);
     this.replyTo = new DirectReplyTo(vhost, this);
     this.replies = new ReplyOrder(this, vhost.store);
     this.deliveries = new Deliveries(conn.consumerTimeoutMs, this.onConsumerTimeout);
@@ -228,7 +232,11 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
   private completePublish(body: Buffer): void {
     const props = this.content.takeProperties();
     if (this.closing) return;
-    this.vhost.publishTarget(this.pubExchange);
+    // As RabbitMQ: write permission before the exchange is looked up, the topic permission
+    // after (it needs the exchange's type).
+    this.access.publish(this.pubExchange);
+    const ex = this.vhost.publishTarget(this.pubExchange);
+    if (ex.type === "topic") this.access.topic(Access.WRITE, ex.name, this.pubKey);
     const user = this.conn.user?.name ?? "";
     let msg = publishedMessage(this.pubExchange, this.pubKey, props, body, user);
     if (props.length >= 2 && props.readUInt16BE(0) & PropertyFlag.replyTo) msg = this.replyTo.rewrite(msg);
@@ -290,7 +298,9 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
       if (!nowait) this.send({ name: "basic.consume-ok", consumerTag: replyTag });
       return;
     }
-    const q = this.vhost.getQueue(this.topology.queueName(queueName), this.conn);
+    const name = this.topology.queueName(queueName);
+    this.access.queue(Access.READ, name);
+    const q = this.vhost.getQueue(name, this.conn);
     if (tag === "") tag = generateConsumerTag();
     else if (this.consumers.has(tag)) {
       throw new ConnectionError(ReplyCode.NOT_ALLOWED, `attempt to reuse consumer tag '${tag}'`);
@@ -391,7 +401,9 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
   }
 
   private get(queueName: string, noAck: boolean): void {
-    const q = this.vhost.getQueue(this.topology.queueName(queueName), this.conn);
+    const name = this.topology.queueName(queueName);
+    this.access.queue(Access.READ, name);
+    const q = this.vhost.getQueue(name, this.conn);
     const d = q.get(noAck);
     if (!d) {
       this.send({ name: "basic.get-empty" });

@@ -1,4 +1,6 @@
-import { ChannelError, type Method, type MethodInit, ReplyCode } from "@warren/protocol";
+import { ChannelError, type FieldTable, type Method, type MethodInit, ReplyCode } from "@warren/protocol";
+import type { ChannelAccess } from "../auth/channel-access.js";
+import { Access } from "../auth/permissions.js";
 import type { QueueOwner } from "../queue/queue.js";
 import { REPLY_TO, type VHost } from "../vhost.js";
 
@@ -21,9 +23,10 @@ export type TopologyMethod = Extract<
 
 /**
  * A channel's declarations, bindings and deletions: each exchange.* and queue.* method
- * applied to the vhost, returning the reply to send (undefined with nowait). It also keeps the
- * channel's last declared queue, which an empty queue name stands for (AMQP 0-9-1's
- * "current queue").
+ * checked against the user's permissions (RabbitMQ's rabbit_channel mapping, see
+ * docs/access-control.md), applied to the vhost, returning the reply to send (undefined with
+ * nowait). It also keeps the channel's last declared queue, which an empty queue name stands
+ * for (AMQP 0-9-1's "current queue").
  */
 export class Topology {
   private lastQueue = "";
@@ -32,13 +35,21 @@ export class Topology {
     private readonly vhost: VHost,
     /** The connection: owner of the exclusive queues it declares. */
     private readonly owner: QueueOwner,
+    private readonly access: ChannelAccess,
   ) {}
 
   /** Runs m; errors are thrown as AmqpError, which close the channel (or connection). */
   run(m: TopologyMethod): MethodInit | undefined {
     const vh = this.vhost;
+    const access = this.access;
     switch (m.name) {
       case "exchange.declare":
+        // Passive declares check nothing, as RabbitMQ; the default exchange's own error
+        // comes before the permission check.
+        if (!m.passive && m.exchange !== "") {
+          access.exchange(Access.CONFIGURE, m.exchange);
+          this.checkAlternateExchange(m.exchange, m.arguments);
+        }
         vh.declareExchange(m.exchange, m.type, {
           passive: m.passive,
           durable: m.durable,
@@ -48,37 +59,71 @@ export class Topology {
         });
         return m.nowait ? undefined : { name: "exchange.declare-ok" };
       case "exchange.delete":
+        // The default and amq.* exchanges are refused before permissions are looked at.
+        if (m.exchange !== "" && !m.exchange.startsWith("amq."))
+          access.exchange(Access.CONFIGURE, m.exchange);
         vh.deleteExchange(m.exchange, m.ifUnused);
         return m.nowait ? undefined : { name: "exchange.delete-ok" };
       case "exchange.bind":
+        this.checkBinding("exchange", m.destination, m.source, m.routingKey);
         vh.bindExchange(m.destination, m.source, m.routingKey, m.arguments);
         return m.nowait ? undefined : { name: "exchange.bind-ok" };
       case "exchange.unbind":
+        this.checkBinding("exchange", m.destination, m.source, m.routingKey);
         vh.unbindExchange(m.destination, m.source, m.routingKey, m.arguments);
         return m.nowait ? undefined : { name: "exchange.unbind-ok" };
       case "queue.declare":
         return this.declareQueue(m);
-      case "queue.bind":
-        vh.bindQueue(
-          this.queueName(m.queue),
-          m.exchange,
-          this.bindKey(m.queue, m.routingKey),
-          m.arguments,
-          this.owner,
-        );
+      case "queue.bind": {
+        const queue = this.queueName(m.queue);
+        const key = this.bindKey(m.queue, m.routingKey);
+        this.checkBinding("queue", queue, m.exchange, key);
+        vh.bindQueue(queue, m.exchange, key, m.arguments, this.owner);
         return m.nowait ? undefined : { name: "queue.bind-ok" };
-      case "queue.unbind":
-        vh.unbindQueue(this.queueName(m.queue), m.exchange, this.bindKey(m.queue, m.routingKey), m.arguments);
+      }
+      case "queue.unbind": {
+        const queue = this.queueName(m.queue);
+        const key = this.bindKey(m.queue, m.routingKey);
+        this.checkBinding("queue", queue, m.exchange, key);
+        vh.unbindQueue(queue, m.exchange, key, m.arguments);
         return { name: "queue.unbind-ok" }; // queue.unbind has no nowait
+      }
       case "queue.purge": {
-        const messageCount = vh.purgeQueue(this.queueName(m.queue), this.owner);
+        const queue = this.queueName(m.queue);
+        access.queue(Access.READ, queue);
+        const messageCount = vh.purgeQueue(queue, this.owner);
         return m.nowait ? undefined : { name: "queue.purge-ok", messageCount };
       }
       case "queue.delete": {
-        const messageCount = vh.deleteQueue(this.queueName(m.queue), m.ifUnused, m.ifEmpty, this.owner);
+        const queue = this.queueName(m.queue);
+        access.queue(Access.CONFIGURE, queue);
+        const messageCount = vh.deleteQueue(queue, m.ifUnused, m.ifEmpty, this.owner);
         return m.nowait ? undefined : { name: "queue.delete-ok", messageCount };
       }
     }
+  }
+
+  /**
+   * A binding (queue.bind/unbind, exchange.bind/unbind) as RabbitMQ's binding_action checks
+   * it: write on the destination, then the default exchange refused, then read on the source,
+   * then (when the source is a topic exchange) the topic permission on the binding key. All of
+   * it before either side is looked up, so a refusal comes before a 404.
+   */
+  private checkBinding(kind: "queue" | "exchange", destination: string, source: string, key: string): void {
+    if (kind === "queue") this.access.queue(Access.WRITE, destination);
+    else this.access.exchange(Access.WRITE, destination);
+    if (destination === "" || source === "")
+      throw new ChannelError(ReplyCode.ACCESS_REFUSED, "operation not permitted on the default exchange");
+    this.access.exchange(Access.READ, source);
+    if (this.vhost.exchanges.get(source)?.type === "topic") this.access.topic(Access.READ, source, key);
+  }
+
+  /** A new exchange naming an alternate exchange: read on it, write on the alternate. */
+  private checkAlternateExchange(name: string, args: FieldTable): void {
+    const ae = args["alternate-exchange"];
+    if (typeof ae !== "string" || this.vhost.exchanges.has(name)) return;
+    this.access.exchange(Access.READ, name);
+    this.access.exchange(Access.WRITE, ae);
   }
 
   private declareQueue(m: Extract<Method, { name: "queue.declare" }>): MethodInit | undefined {
@@ -93,6 +138,16 @@ export class Topology {
         args: m.arguments,
       },
       this.owner,
+      (name, isNew) => {
+        // Server-named queues too: the check sees the generated amq.gen-* name.
+        this.access.queue(Access.CONFIGURE, name);
+        // A new queue naming a dead-letter exchange: read on it, write on the exchange.
+        const dlx = m.arguments["x-dead-letter-exchange"];
+        if (isNew && typeof dlx === "string") {
+          this.access.queue(Access.READ, name);
+          this.access.exchange(Access.WRITE, dlx);
+        }
+      },
     );
     this.lastQueue = q.name;
     if (m.nowait) return undefined;
