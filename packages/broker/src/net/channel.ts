@@ -298,9 +298,7 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
       if (!nowait) this.send({ name: "basic.consume-ok", consumerTag: replyTag });
       return;
     }
-    const name = this.topology.queueName(queueName);
-    this.access.queue(Access.READ, name);
-    const q = this.vhost.getQueue(name, this.conn);
+    const q = this.topology.queueToRead(queueName);
     if (tag === "") tag = generateConsumerTag();
     else if (this.consumers.has(tag)) {
       throw new ConnectionError(ReplyCode.NOT_ALLOWED, `attempt to reuse consumer tag '${tag}'`);
@@ -401,9 +399,7 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
   }
 
   private get(queueName: string, noAck: boolean): void {
-    const name = this.topology.queueName(queueName);
-    this.access.queue(Access.READ, name);
-    const q = this.vhost.getQueue(name, this.conn);
+    const q = this.topology.queueToRead(queueName);
     const d = q.get(noAck);
     if (!d) {
       this.send({ name: "basic.get-empty" });

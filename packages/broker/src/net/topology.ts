@@ -1,7 +1,7 @@
 import { ChannelError, type FieldTable, type Method, type MethodInit, ReplyCode } from "@warren/protocol";
 import type { ChannelAccess } from "../auth/channel-access.js";
 import { Access } from "../auth/permissions.js";
-import type { QueueOwner } from "../queue/queue.js";
+import type { Queue, QueueOwner } from "../queue/queue.js";
 import { REPLY_TO, type VHost } from "../vhost.js";
 
 /** The exchange.* and queue.* methods a channel hands to Topology. */
@@ -170,6 +170,16 @@ export class Topology {
     )
       throw new ChannelError(ReplyCode.NOT_FOUND, `no queue '${name}' in vhost '${this.vhost.name}'`);
     return nowait ? undefined : { name: "queue.declare-ok", queue: name, messageCount: 0, consumerCount: 1 };
+  }
+
+  /**
+   * The queue basic.consume or basic.get reads (an empty name: the current queue), once the
+   * user may read it (403) and this connection may use it (404, 405 exclusive).
+   */
+  queueToRead(name: string): Queue {
+    const q = this.queueName(name);
+    this.access.queue(Access.READ, q);
+    return this.vhost.getQueue(q, this.owner);
   }
 
   /** The queue an empty name stands for: the last one this channel declared. */
