@@ -1,11 +1,14 @@
 import { readFileSync } from "node:fs";
 import net from "node:net";
+import type tls from "node:tls";
 import { version as nodeVersion, platform } from "node:process";
 import { readTable, SERVER_CAPABILITIES, TypedValue } from "@warren/protocol";
 import type { User } from "./auth/users.js";
 import { UserStore } from "./auth/users.js";
 import { type Definitions, exportDefinitions, importDefinitions } from "./definitions.js";
 import { Connection, type ConnectionHost } from "./net/connection.js";
+import { checkTlsOptions, createTlsServer, type TlsOptions } from "./net/tls-listener.js";
+import type { TlsPeer } from "./net/tls-peer.js";
 import { asDurable, type DurableStore } from "./store/durable-store.js";
 import { MemoryStore } from "./store/memory-store.js";
 import type { MessageStore } from "./store/message-store.js";
@@ -38,6 +41,11 @@ export interface BrokerOptions {
   diskFreeLimit?: number;
   /** Log lines go here; default console.log. */
   log?: (line: string) => void;
+  /**
+   * An amqps listener beside the plaintext one (default port 5671), with the EXTERNAL
+   * mechanism offered on its connections; see docs/tls.md. Default: none.
+   */
+  tls?: TlsOptions;
 }
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
@@ -54,6 +62,9 @@ export class Broker implements ConnectionHost {
   readonly limits: ConnectionHost["limits"];
   readonly serverProperties: Record<string, unknown>;
   private server: net.Server | undefined;
+  private tlsServer: tls.Server | undefined;
+  /** Sockets accepted by the TLS server, handshaking or not: stop() must not wait for them. */
+  private readonly tlsSockets = new Set<net.Socket>();
   private readonly loopbackUsers: Set<string>;
   private readonly log: (line: string) => void;
 
@@ -70,6 +81,7 @@ export class Broker implements ConnectionHost {
       authFailureDelayMs: options.authFailureDelayMs ?? 3000,
     };
     this.loopbackUsers = new Set(options.loopbackUsers ?? ["guest"]);
+    if (options.tls) checkTlsOptions(options.tls);
     this.serverProperties = {
       product: "Warren",
       version: VERSION,
@@ -240,9 +252,26 @@ export class Broker implements ConnectionHost {
     return exportDefinitions(this.users, this.vhosts.values(), VERSION);
   }
 
-  authenticate(mechanism: string, response: Buffer, remoteAddress: string | undefined): User | undefined {
+  /**
+   * The user a connection.start-ok logs in as, or undefined (refused). PLAIN and AMQPLAIN check
+   * the password; EXTERNAL (TLS only) takes the verified client certificate's CN as the user
+   * name, which must exist, and checks no password, as RabbitMQ's rabbitmq_auth_mechanism_ssl.
+   */
+  authenticate(
+    mechanism: string,
+    response: Buffer,
+    remoteAddress: string | undefined,
+    peer?: TlsPeer,
+  ): User | undefined {
     let name: string | undefined;
     let password: string | undefined;
+    if (mechanism === "EXTERNAL") {
+      // No verified certificate (plaintext, none sent, or verifyPeer off: RabbitMQ calls the
+      // last "unsafe") or no CN: refused like a wrong password. The response is ignored.
+      name = peer?.verifiedCommonName;
+      if (name === undefined || this.loopbackRefused(name, remoteAddress)) return undefined;
+      return this.users.users.get(name);
+    }
     if (mechanism === "PLAIN") {
       const parts = response.toString("utf8").split("\u0000");
       if (parts.length !== 3) return undefined;
@@ -258,8 +287,12 @@ export class Broker implements ConnectionHost {
       }
     }
     if (name === undefined || password === undefined) return undefined;
-    if (this.loopbackUsers.has(name) && !LOOPBACK.test(remoteAddress ?? "")) return undefined;
+    if (this.loopbackRefused(name, remoteAddress)) return undefined;
     return this.users.authenticate(name, password);
+  }
+
+  private loopbackRefused(name: string, remoteAddress: string | undefined): boolean {
+    return this.loopbackUsers.has(name) && !LOOPBACK.test(remoteAddress ?? "");
   }
 
   connectionClosed(c: Connection): void {
@@ -294,31 +327,66 @@ export class Broker implements ConnectionHost {
 
   private listen(): Promise<number> {
     return new Promise((resolve, reject) => {
-      const server = net.createServer((socket) => {
-        const c = new Connection(socket, this);
-        this.connections.add(c);
-        if (this.alarm) c.setAlarm(true, "low on disk");
-      });
+      const server = net.createServer((socket) => this.accept(socket));
       this.server = server;
       server.once("error", reject);
       server.listen(this.options.port ?? 5672, this.options.host, () => {
         const addr = server.address();
         const port = typeof addr === "object" && addr ? addr.port : 0;
         this.log(`warren: listening on port ${port}`);
-        resolve(port);
+        const tlsOptions = this.options.tls;
+        if (!tlsOptions) return resolve(port);
+        this.listenTls(tlsOptions).then(() => resolve(port), reject);
       });
     });
   }
 
+  private accept(socket: net.Socket): void {
+    const c = new Connection(socket, this);
+    this.connections.add(c);
+    if (this.alarm) c.setAlarm(true, "low on disk");
+  }
+
+  /** The amqps listener: a TLSSocket is a net.Socket, so Connection takes it as it is. */
+  private listenTls(o: TlsOptions): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const server = createTlsServer(
+        o,
+        this.limits.handshakeTimeoutMs,
+        (socket) => this.accept(socket),
+        (reason, from) => this.log(`warren: amqps connection from ${from ?? "?"} refused: ${reason}`),
+      );
+      server.on("connection", (raw: net.Socket) => {
+        this.tlsSockets.add(raw);
+        raw.once("close", () => this.tlsSockets.delete(raw));
+      });
+      this.tlsServer = server;
+      server.once("error", reject);
+      server.listen(o.port ?? 5671, this.options.host, () => {
+        this.log(`warren: listening for amqps on port ${this.tlsPort}`);
+        resolve();
+      });
+    });
+  }
+
+  /** The bound AMQP (plaintext) port. */
   get port(): number {
     const addr = this.server?.address();
+    return typeof addr === "object" && addr ? addr.port : 0;
+  }
+
+  /** The bound amqps port; 0 when there is no TLS listener. */
+  get tlsPort(): number {
+    const addr = this.tlsServer?.address();
     return typeof addr === "object" && addr ? addr.port : 0;
   }
 
   /** Stops accepting, closes every connection and the store. */
   async stop(): Promise<void> {
     const server = this.server;
+    const tlsServer = this.tlsServer;
     this.server = undefined;
+    this.tlsServer = undefined;
     for (const c of [...this.connections]) {
       c.shutdown();
       c.socket.destroy();
@@ -326,7 +394,10 @@ export class Broker implements ConnectionHost {
     }
     if (this.diskTimer) clearInterval(this.diskTimer);
     if (this.statsTimer) clearInterval(this.statsTimer);
+    // Clients still in their TLS handshake have no Connection yet: close() would wait for them.
+    for (const raw of this.tlsSockets) raw.destroy();
     if (server) await new Promise<void>((r) => server.close(() => r()));
+    if (tlsServer) await new Promise<void>((r) => tlsServer.close(() => r()));
     await this.store.close();
   }
 }

@@ -23,6 +23,7 @@ import type { User } from "../auth/users.js";
 import type { VHost } from "../vhost.js";
 import { ConsumerRemoval } from "../queue/consumer.js";
 import { Channel } from "./channel.js";
+import { type TlsPeer, tlsPeer } from "./tls-peer.js";
 
 /** What a connection needs from the broker that accepted it. */
 export interface ConnectionHost {
@@ -36,7 +37,13 @@ export interface ConnectionHost {
     /** How long a failed login waits for its refusal. */
     authFailureDelayMs: number;
   };
-  authenticate(mechanism: string, response: Buffer, remoteAddress: string | undefined): User | undefined;
+  /** The user a start-ok logs in as; peer: the TLS facts of a TLS connection (for EXTERNAL). */
+  authenticate(
+    mechanism: string,
+    response: Buffer,
+    remoteAddress: string | undefined,
+    peer?: TlsPeer,
+  ): User | undefined;
   vhost(name: string): VHost | undefined;
   connectionClosed(c: Connection): void;
 }
@@ -246,7 +253,10 @@ export class Connection {
       versionMajor: 0,
       versionMinor: 9,
       serverProperties: this.host.serverProperties as never,
-      mechanisms: "PLAIN AMQPLAIN",
+      // As RabbitMQ with rabbitmq_auth_mechanism_ssl: EXTERNAL on every TLS connection, even one
+      // without a client certificate, so that such a login fails with a clear refusal rather
+      // than "no common mechanism" (checked against RabbitMQ 3.10.8).
+      mechanisms: tlsPeer(this.socket) ? "EXTERNAL PLAIN AMQPLAIN" : "PLAIN AMQPLAIN",
       locales: "en_US",
     });
     return chunk.subarray(need);
@@ -410,7 +420,12 @@ export class Connection {
     this.capabilities.consumerCancelNotify = caps.consumer_cancel_notify === true;
     this.capabilities.authFailureClose = caps.authentication_failure_close === true;
     this.capabilities.connectionBlocked = caps["connection.blocked"] === true;
-    const user = this.host.authenticate(mechanism, Buffer.from(response, "latin1"), this.remoteAddress);
+    const user = this.host.authenticate(
+      mechanism,
+      Buffer.from(response, "latin1"),
+      this.remoteAddress,
+      tlsPeer(this.socket),
+    );
     if (!user) return this.refuseLogin(mechanism);
     this.user = user;
     this.state = "tune";
