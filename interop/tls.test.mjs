@@ -103,8 +103,8 @@ function tlsConnect(port, options) {
 
 /**
  * Sends the AMQP protocol header over the socket; resolves with connection.start's mechanisms,
- * or with { closed, error } when the server hangs up first (a refusal after the handshake, as
- * TLS 1.3 reports a refused client certificate).
+ * or with { closed, error } when the server hangs up without one (a refusal after the
+ * handshake, as TLS 1.3 reports a refused client certificate; or bytes that are not AMQP).
  */
 function startMechanisms(socket, timeoutMs = 5000) {
   return new Promise((resolve, reject) => {
@@ -112,13 +112,19 @@ function startMechanisms(socket, timeoutMs = 5000) {
     const t = setTimeout(() => reject(new Error("no connection.start")), timeoutMs);
     let error;
     socket.on("error", (e) => (error = e));
-    socket.on("data", (d) =>
-      reader.push(d, (_type, _ch, buf, start, end) => {
-        clearTimeout(t);
-        resolve(decodeMethod(buf, start, end).mechanisms);
+    socket.on("data", (d) => {
+      try {
+        reader.push(d, (_type, _ch, buf, start, end) => {
+          clearTimeout(t);
+          resolve(decodeMethod(buf, start, end).mechanisms);
+          socket.destroy();
+        });
+      } catch (e) {
+        // Not AMQP: RabbitMQ answers a plaintext client on its TLS port with a TLS alert record.
+        error = e;
         socket.destroy();
-      }),
-    );
+      }
+    });
     socket.on("close", () => {
       clearTimeout(t);
       resolve({ closed: true, error });
