@@ -2,8 +2,9 @@
 // a throw-away CA and certificates made by openssl at the start (interop/lib/tls-certs.mjs).
 //
 // The main broker verifies peers and refuses clients without a certificate (RabbitMQ's
-// ssl_options.verify = verify_peer, fail_if_no_peer_cert = true); a second one runs TLS without
-// peer verification. Checked: PLAIN and EXTERNAL logins, the mechanisms offered, refusals of a
+// ssl_options.verify = verify_peer, fail_if_no_peer_cert = true); a second one verifies the
+// certificates clients send but lets in clients without one (verify_peer alone), a third does
+// no peer verification (verify_none). Checked: PLAIN and EXTERNAL logins, the mechanisms offered, refusals of a
 // plaintext client on the TLS port, an untrusted or missing client certificate, TLS 1.1, and an
 // EXTERNAL login whose CN is no user, each while a bystander connection keeps working.
 //
@@ -39,7 +40,10 @@ let pki;
 /** The main broker (verify_peer + fail_if_no_peer_cert) and its TLS port. */
 let broker;
 let tlsPort;
-/** A second broker: TLS without peer verification. */
+/** verify_peer without fail_if_no_peer_cert. */
+let optional;
+let optionalTlsPort;
+/** No peer verification. */
 let loose;
 let looseTlsPort;
 
@@ -83,11 +87,13 @@ before(async () => {
   }
   pki = makeTestPki();
   ({ b: broker, port: tlsPort } = await startTlsBroker(["--tls-verify-peer", "--tls-fail-if-no-peer-cert"]));
+  ({ b: optional, port: optionalTlsPort } = await startTlsBroker(["--tls-verify-peer"]));
   ({ b: loose, port: looseTlsPort } = await startTlsBroker([]));
 });
 
 after(async () => {
   await broker?.stop();
+  await optional?.stop();
   await loose?.stop();
   pki?.cleanup();
 });
@@ -312,7 +318,35 @@ describe("amqps with verify_peer and fail_if_no_peer_cert", { concurrency: true 
   });
 });
 
-describe("amqps without peer verification", { skip: external && "needs a second broker" }, () => {
+describe("amqps with verify_peer alone", { skip: external && "needs a second broker" }, () => {
+  test("no certificate: PLAIN works, EXTERNAL is offered but refused", async () => {
+    const conn = await connect(`amqps://guest:guest@localhost:${optionalTlsPort}`, {
+      tls: { ca: file(pki.ca) },
+    });
+    await conn.close();
+    const s = await tlsConnect(optionalTlsPort, { ca: file(pki.ca) });
+    assert.equal((await startMechanisms(s)).split(" ").includes("EXTERNAL"), true);
+    await assert.rejects(
+      connect(`amqps://localhost:${optionalTlsPort}?auth_mechanism=external`, { tls: { ca: file(pki.ca) } }),
+      (e) => e instanceof ConnectionError && e.code === 403,
+    );
+  });
+
+  test("a good certificate logs in with EXTERNAL; an untrusted one is refused", async () => {
+    const conn = await connect(`amqps://localhost:${optionalTlsPort}?auth_mechanism=external`, {
+      tls: tlsFiles(pki.client),
+    });
+    await conn.close();
+    const r = await tlsConnect(optionalTlsPort, tlsFiles(pki.rogue)).then(startMechanisms, (e) => ({
+      closed: true,
+      error: e,
+    }));
+    assert.equal(r.closed, true, `connected with an untrusted certificate: ${JSON.stringify(r)}`);
+    assert.match(optional.log(), /refused: client certificate refused/);
+  });
+});
+
+describe("amqps without peer verification", { skip: external && "needs a third broker" }, () => {
   test("a client without a certificate logs in with PLAIN; EXTERNAL is offered but refused", async () => {
     const conn = await connect(`amqps://guest:guest@localhost:${looseTlsPort}`, {
       tls: { ca: file(pki.ca) },
@@ -320,7 +354,8 @@ describe("amqps without peer verification", { skip: external && "needs a second 
     await conn.close();
     const s = await tlsConnect(looseTlsPort, { ca: file(pki.ca) });
     assert.equal((await startMechanisms(s)).split(" ").includes("EXTERNAL"), true);
-    // RabbitMQ: a certificate that was not verified against the CA is no identity ("unsafe").
+    // The server asks for no certificate, so a client's is never sent nor verified: no identity
+    // (RabbitMQ refuses EXTERNAL without verify_peer as "unsafe").
     await assert.rejects(
       connect(`amqps://localhost:${looseTlsPort}?auth_mechanism=external`, { tls: tlsFiles(pki.client) }),
       (e) => e instanceof ConnectionError && e.code === 403,
