@@ -52,6 +52,9 @@ function tlsOptions(values: Record<string, string | boolean | undefined>): TlsOp
     return undefined;
   }
   if (!certFile || !keyFile) throw new Error("TLS needs both --tls-cert and --tls-key");
+  // The broker checks these too, but in its option names; say it in the flags' here.
+  if (failIfNoPeerCert && !verifyPeer) throw new Error("--tls-fail-if-no-peer-cert needs --tls-verify-peer");
+  if (verifyPeer && !caFile) throw new Error("--tls-verify-peer needs --tls-ca");
   const portNumber = port === undefined ? undefined : Number(port);
   if (portNumber !== undefined && !(Number.isInteger(portNumber) && portNumber >= 0 && portNumber < 65536))
     throw new Error(`bad --tls-port: ${port}`);
