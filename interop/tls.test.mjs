@@ -30,6 +30,7 @@ import amqp from "amqplib";
 import { freePort, startBroker, waitForPort } from "./lib/broker.mjs";
 import { makeTestPki } from "./lib/tls-certs.mjs";
 import { assertAmqplibWorks, withTimeout } from "./node/helpers.mjs";
+import { handshake } from "./node/raw-amqp.mjs";
 
 const PY_DIR = join(dirname(fileURLToPath(import.meta.url)), "python");
 const PYTHON = "/usr/bin/python3";
@@ -246,6 +247,13 @@ describe("amqps with verify_peer and fail_if_no_peer_cert", { concurrency: true 
     assert.deepEqual((await startMechanisms(s)).split(" ").sort(), ["AMQPLAIN", "EXTERNAL", "PLAIN"]);
     const p = net.connect(broker.port, "127.0.0.1");
     assert.deepEqual((await startMechanisms(p)).split(" ").sort(), ["AMQPLAIN", "PLAIN"]);
+  });
+
+  test("EXTERNAL on a plaintext connection is not offered: the broker hangs up after 3 s", async () => {
+    const t0 = Date.now();
+    const r = await handshake({ host: "127.0.0.1", port: broker.port, mechanism: "EXTERNAL" });
+    assert.equal(r.socketClosed, true, `expected a silent close, got ${JSON.stringify(r.close)}`);
+    assert.ok(Date.now() - t0 >= 2500, "refused before the failed-login delay");
   });
 
   test("EXTERNAL with a trusted certificate whose CN is no user is refused (pika, @warren/client)", async () => {

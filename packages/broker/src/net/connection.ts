@@ -238,6 +238,11 @@ export class Connection {
     this.socket.resume();
   }
 
+  /** The SASL mechanisms connection.start offers on this connection. */
+  private get mechanisms(): string[] {
+    return tlsPeer(this.socket) ? ["EXTERNAL", "PLAIN", "AMQPLAIN"] : ["PLAIN", "AMQPLAIN"];
+  }
+
   private readProtocolHeader(chunk: Buffer): Buffer {
     const need = 8 - this.header.length;
     this.header = Buffer.concat([this.header, chunk.subarray(0, need)]);
@@ -256,7 +261,7 @@ export class Connection {
       // As RabbitMQ with rabbitmq_auth_mechanism_ssl: EXTERNAL on every TLS connection, even one
       // without a client certificate, so that such a login fails with a clear refusal rather
       // than "no common mechanism" (checked against RabbitMQ 3.10.8).
-      mechanisms: tlsPeer(this.socket) ? "EXTERNAL PLAIN AMQPLAIN" : "PLAIN AMQPLAIN",
+      mechanisms: this.mechanisms.join(" "),
       locales: "en_US",
     });
     return chunk.subarray(need);
@@ -420,6 +425,10 @@ export class Connection {
     this.capabilities.consumerCancelNotify = caps.consumer_cancel_notify === true;
     this.capabilities.authFailureClose = caps.authentication_failure_close === true;
     this.capabilities.connectionBlocked = caps["connection.blocked"] === true;
+    // A mechanism we did not offer (EXTERNAL on plaintext, or unknown): RabbitMQ's 503
+    // "invalid authentication mechanism" during the handshake, which it answers by hanging up
+    // after the same delay as a failed login, with no connection.close.
+    if (!this.mechanisms.includes(mechanism)) return this.refuseLogin(mechanism, true);
     const user = this.host.authenticate(
       mechanism,
       Buffer.from(response, "latin1"),
@@ -442,13 +451,14 @@ export class Connection {
    * A failed login is answered only after limits.authFailureDelayMs (3 s, as RabbitMQ's
    * SILENT_CLOSE_DELAY), so that one connection cannot try passwords at network speed. The
    * delay is a timer, not a stall: other connections go on, and this one reads nothing more.
+   * silent: hang up without connection.close even for clients that asked for one.
    */
-  private refuseLogin(mechanism: string): void {
+  private refuseLogin(mechanism: string, silent = false): void {
     this.state = "closing";
     this.refusingLogin = true;
     this.socket.pause();
     const refuse = () => {
-      if (this.capabilities.authFailureClose) {
+      if (this.capabilities.authFailureClose && !silent) {
         this.state = "start"; // closeWithError: a handshake-time close, no close-ok awaited
         this.closeWithError(
           ReplyCode.ACCESS_REFUSED,
