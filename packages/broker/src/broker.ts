@@ -325,20 +325,29 @@ export class Broker implements ConnectionHost {
     return this.listen();
   }
 
-  private listen(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const server = net.createServer((socket) => this.accept(socket));
-      this.server = server;
-      server.once("error", reject);
-      server.listen(this.options.port ?? 5672, this.options.host, () => {
-        const addr = server.address();
-        const port = typeof addr === "object" && addr ? addr.port : 0;
-        this.log(`warren: listening on port ${port}`);
-        const tlsOptions = this.options.tls;
-        if (!tlsOptions) return resolve(port);
-        this.listenTls(tlsOptions).then(() => resolve(port), reject);
-      });
-    });
+  private async listen(): Promise<number> {
+    // The TLS context first: a bad certificate or key (or a key that does not match) fails
+    // start() before anything listens.
+    const tlsOptions = this.options.tls;
+    const tlsServer = tlsOptions ? this.createTlsServer(tlsOptions) : undefined;
+    const server = net.createServer((socket) => this.accept(socket));
+    this.server = server;
+    const port = await listenOn(server, this.options.port ?? 5672, this.options.host);
+    this.log(`warren: listening on port ${port}`);
+    if (tlsServer && tlsOptions) {
+      this.tlsServer = tlsServer;
+      try {
+        await listenOn(tlsServer, tlsOptions.port ?? 5671, this.options.host);
+      } catch (e) {
+        // Do not leave a half-started broker behind (a plaintext-only one, unnoticed).
+        this.server = undefined;
+        this.tlsServer = undefined;
+        server.close();
+        throw e;
+      }
+      this.log(`warren: listening for amqps on port ${this.tlsPort}`);
+    }
+    return port;
   }
 
   private accept(socket: net.Socket): void {
@@ -347,26 +356,19 @@ export class Broker implements ConnectionHost {
     if (this.alarm) c.setAlarm(true, "low on disk");
   }
 
-  /** The amqps listener: a TLSSocket is a net.Socket, so Connection takes it as it is. */
-  private listenTls(o: TlsOptions): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const server = createTlsServer(
-        o,
-        this.limits.handshakeTimeoutMs,
-        (socket) => this.accept(socket),
-        (reason, from) => this.log(`warren: amqps connection from ${from ?? "?"} refused: ${reason}`),
-      );
-      server.on("connection", (raw: net.Socket) => {
-        this.tlsSockets.add(raw);
-        raw.once("close", () => this.tlsSockets.delete(raw));
-      });
-      this.tlsServer = server;
-      server.once("error", reject);
-      server.listen(o.port ?? 5671, this.options.host, () => {
-        this.log(`warren: listening for amqps on port ${this.tlsPort}`);
-        resolve();
-      });
+  /** The amqps server: a TLSSocket is a net.Socket, so Connection takes it as it is. */
+  private createTlsServer(o: TlsOptions): tls.Server {
+    const server = createTlsServer(
+      o,
+      this.limits.handshakeTimeoutMs,
+      (socket) => this.accept(socket),
+      (reason, from) => this.log(`warren: amqps connection from ${from ?? "?"} refused: ${reason}`),
+    );
+    server.on("connection", (raw: net.Socket) => {
+      this.tlsSockets.add(raw);
+      raw.once("close", () => this.tlsSockets.delete(raw));
     });
+    return server;
   }
 
   /** The bound AMQP (plaintext) port. */
@@ -400,6 +402,21 @@ export class Broker implements ConnectionHost {
     if (tlsServer) await new Promise<void>((r) => tlsServer.close(() => r()));
     await this.store.close();
   }
+}
+
+/** Starts a server listening; resolves with the bound port, rejects on a listen error. */
+function listenOn(server: net.Server, port: number, host: string | undefined): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      // Later errors (an accept failing for want of file descriptors) must not crash the
+      // broker: the server keeps listening.
+      server.on("error", () => {});
+      const addr = server.address();
+      resolve(typeof addr === "object" && addr ? addr.port : 0);
+    });
+  });
 }
 
 /** JSON.stringify replacer for field tables: typed values and bigints become plain JSON. */
