@@ -444,7 +444,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (!mechanisms.split(" ").includes(mechanism)) {
       throw new ConnectionError(
         ReplyCode.NOT_IMPLEMENTED,
-        `server offers no ${mechanism} mechanism (${mechanisms})${mechanism === "EXTERNAL" ? "; EXTERNAL needs amqps" : ""}`,
+        `server offers no ${mechanism} mechanism (${mechanisms})${mechanism === "EXTERNAL" && o.protocol !== "amqps" ? "; EXTERNAL needs amqps" : ""}`,
       );
     }
     const clientProperties: FieldTable = {
