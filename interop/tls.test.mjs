@@ -51,21 +51,35 @@ let looseTlsPort;
 const file = (p) => readFileSync(p);
 const tlsFiles = (pair) => ({ ca: file(pki.ca), cert: file(pair.cert), key: file(pair.key) });
 
-async function startTlsBroker(extraArgs) {
+/** A broker with TLS on a free port; viaEnv: configured through WARREN_TLS_* instead of flags. */
+async function startTlsBroker(extraArgs, viaEnv = {}) {
   const port = await freePort();
-  const b = await startBroker({
-    args: [
-      "--tls-cert",
-      pki.server.cert,
-      "--tls-key",
-      pki.server.key,
-      "--tls-ca",
-      pki.ca,
-      "--tls-port",
-      String(port),
-      ...extraArgs,
-    ],
-  });
+  const env = Object.keys(viaEnv).length > 0;
+  const b = await startBroker(
+    env
+      ? {
+          env: {
+            WARREN_TLS_CERT: pki.server.cert,
+            WARREN_TLS_KEY: pki.server.key,
+            WARREN_TLS_CA: pki.ca,
+            WARREN_TLS_PORT: String(port),
+            ...viaEnv,
+          },
+        }
+      : {
+          args: [
+            "--tls-cert",
+            pki.server.cert,
+            "--tls-key",
+            pki.server.key,
+            "--tls-ca",
+            pki.ca,
+            "--tls-port",
+            String(port),
+            ...extraArgs,
+          ],
+        },
+  );
   await waitForPort(port);
   return { b, port };
 }
@@ -88,7 +102,8 @@ before(async () => {
   }
   pki = makeTestPki();
   ({ b: broker, port: tlsPort } = await startTlsBroker(["--tls-verify-peer", "--tls-fail-if-no-peer-cert"]));
-  ({ b: optional, port: optionalTlsPort } = await startTlsBroker(["--tls-verify-peer"]));
+  // This one from the environment, to cover WARREN_TLS_*.
+  ({ b: optional, port: optionalTlsPort } = await startTlsBroker([], { WARREN_TLS_VERIFY_PEER: "true" }));
   ({ b: loose, port: looseTlsPort } = await startTlsBroker([]));
 });
 
