@@ -390,7 +390,7 @@ export class RawConnection {
  *   { conn, start, tune?, close }   when the server sent connection.close instead, or
  *   { conn, start, tune?, socketClosed: true } when the server just hung up.
  * @param {{ host: string, port: number, user?: string, password?: string, vhost?: string,
- *   mechanism?: "PLAIN"|"AMQPLAIN", capabilities?: Record<string, boolean>,
+ *   mechanism?: "PLAIN"|"AMQPLAIN"|"EXTERNAL", capabilities?: Record<string, boolean>,
  *   tuneOk?: (tune: {channelMax: number, frameMax: number, heartbeat: number}) =>
  *     {channelMax: number, frameMax: number, heartbeat: number} }} o
  */

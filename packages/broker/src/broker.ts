@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import net from "node:net";
+import type tls from "node:tls";
 import { version as nodeVersion, platform } from "node:process";
 import { readTable, SERVER_CAPABILITIES, TypedValue } from "@warren/protocol";
 import { LoginFailureLog } from "./auth/login-failures.js";
@@ -9,6 +10,8 @@ import type { User } from "./auth/users.js";
 import { UserStore } from "./auth/users.js";
 import { type Definitions, exportDefinitions, importDefinitions } from "./definitions.js";
 import { Connection, type ConnectionHost } from "./net/connection.js";
+import { checkTlsOptions, createTlsServer, type TlsOptions } from "./net/tls-listener.js";
+import type { TlsPeer } from "./net/tls-peer.js";
 import { asDurable, type DurableStore } from "./store/durable-store.js";
 import { MemoryStore } from "./store/memory-store.js";
 import type { MessageStore } from "./store/message-store.js";
@@ -43,6 +46,11 @@ export interface BrokerOptions {
   log?: (line: string) => void;
   /** Failed logins are logged at most once per peer address per this interval. Default 10000. */
   loginFailureLogIntervalMs?: number;
+  /**
+   * An amqps listener beside the plaintext one (default port 5671), with the EXTERNAL
+   * mechanism offered on its connections; see docs/tls.md. Default: none.
+   */
+  tls?: TlsOptions;
 }
 
 /** A user as Broker.putUser takes it: a password, or a hash in RabbitMQ's format. */
@@ -64,6 +72,9 @@ export class Broker implements ConnectionHost {
   readonly limits: ConnectionHost["limits"];
   readonly serverProperties: Record<string, unknown>;
   private server: net.Server | undefined;
+  private tlsServer: tls.Server | undefined;
+  /** Sockets accepted by the TLS server, handshaking or not: stop() must not wait for them. */
+  private readonly tlsSockets = new Set<net.Socket>();
   private readonly loopbackUsers: Set<string>;
   private readonly log: (line: string) => void;
   private readonly loginFailures: LoginFailureLog;
@@ -82,6 +93,7 @@ export class Broker implements ConnectionHost {
       authFailureDelayMs: options.authFailureDelayMs ?? 3000,
     };
     this.loopbackUsers = new Set(options.loopbackUsers ?? ["guest"]);
+    if (options.tls) checkTlsOptions(options.tls);
     this.serverProperties = {
       product: "Warren",
       version: VERSION,
@@ -334,9 +346,31 @@ export class Broker implements ConnectionHost {
 
   // ------------------------------------------------------------ connections
 
-  authenticate(mechanism: string, response: Buffer, remoteAddress: string | undefined): User | undefined {
+  /**
+   * The user a connection.start-ok logs in as, or undefined (refused). PLAIN and AMQPLAIN check
+   * the password; EXTERNAL (TLS only) takes the verified client certificate's CN as the user
+   * name, which must exist, and checks no password, as RabbitMQ's rabbitmq_auth_mechanism_ssl.
+   */
+  authenticate(
+    mechanism: string,
+    response: Buffer,
+    remoteAddress: string | undefined,
+    peer?: TlsPeer,
+  ): User | undefined {
     let name: string | undefined;
     let password: string | undefined;
+    if (mechanism === "EXTERNAL") {
+      // No verified certificate (plaintext, none sent, or verifyPeer off: RabbitMQ calls the
+      // last "unsafe") or no CN: refused like a wrong password. The response is ignored.
+      name = peer?.verifiedCommonName;
+      const user = name === undefined ? undefined : this.users.users.get(name);
+      if (!user || this.loopbackRefused(user.name, remoteAddress)) {
+        const reason = name === undefined ? "no verified client certificate" : "not allowed";
+        this.loginFailures.failed(remoteAddress ?? "unknown", name, mechanism, reason);
+        return undefined;
+      }
+      return user;
+    }
     if (mechanism === "PLAIN") {
       const parts = response.toString("utf8").split("\u0000");
       if (parts.length !== 3) return undefined;
@@ -351,21 +385,25 @@ export class Broker implements ConnectionHost {
         return undefined;
       }
     }
-    const peer = remoteAddress ?? "unknown";
+    const from = remoteAddress ?? "unknown";
     if (name === undefined || password === undefined) {
-      this.loginFailures.failed(peer, name, mechanism, "malformed or unsupported credentials");
+      this.loginFailures.failed(from, name, mechanism, "malformed or unsupported credentials");
       return undefined;
     }
-    if (this.loopbackUsers.has(name) && !LOOPBACK.test(remoteAddress ?? "")) {
-      this.loginFailures.failed(peer, name, mechanism, "user may only connect via localhost");
+    if (this.loopbackRefused(name, remoteAddress)) {
+      this.loginFailures.failed(from, name, mechanism, "user may only connect via localhost");
       return undefined;
     }
     const user = this.users.authenticate(name, password);
     if (!user) {
       const reason = this.users.users.has(name) ? "invalid credentials" : "no such user";
-      this.loginFailures.failed(peer, name, mechanism, reason);
+      this.loginFailures.failed(from, name, mechanism, reason);
     }
     return user;
+  }
+
+  private loopbackRefused(name: string, remoteAddress: string | undefined): boolean {
+    return this.loopbackUsers.has(name) && !LOOPBACK.test(remoteAddress ?? "");
   }
 
   connectionClosed(c: Connection): void {
@@ -398,33 +436,70 @@ export class Broker implements ConnectionHost {
     return this.listen();
   }
 
-  private listen(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const server = net.createServer((socket) => {
-        const c = new Connection(socket, this);
-        this.connections.add(c);
-        if (this.alarm) c.setAlarm(true, "low on disk");
-      });
-      this.server = server;
-      server.once("error", reject);
-      server.listen(this.options.port ?? 5672, this.options.host, () => {
-        const addr = server.address();
-        const port = typeof addr === "object" && addr ? addr.port : 0;
-        this.log(`warren: listening on port ${port}`);
-        resolve(port);
-      });
-    });
+  private async listen(): Promise<number> {
+    // The TLS context first: a bad certificate or key (or a key that does not match) fails
+    // start() before anything listens.
+    const tlsOptions = this.options.tls;
+    const tlsServer = tlsOptions ? this.createTlsServer(tlsOptions) : undefined;
+    const server = net.createServer((socket) => this.accept(socket));
+    this.server = server;
+    const port = await listenOn(server, this.options.port ?? 5672, this.options.host);
+    this.log(`warren: listening on port ${port}`);
+    if (tlsServer && tlsOptions) {
+      this.tlsServer = tlsServer;
+      try {
+        await listenOn(tlsServer, tlsOptions.port ?? 5671, this.options.host);
+      } catch (e) {
+        // Do not leave a half-started broker behind (a plaintext-only one, unnoticed).
+        this.server = undefined;
+        this.tlsServer = undefined;
+        server.close();
+        throw e;
+      }
+      this.log(`warren: listening for amqps on port ${this.tlsPort}`);
+    }
+    return port;
   }
 
+  private accept(socket: net.Socket): void {
+    const c = new Connection(socket, this);
+    this.connections.add(c);
+    if (this.alarm) c.setAlarm(true, "low on disk");
+  }
+
+  /** The amqps server: a TLSSocket is a net.Socket, so Connection takes it as it is. */
+  private createTlsServer(o: TlsOptions): tls.Server {
+    const server = createTlsServer(
+      o,
+      this.limits.handshakeTimeoutMs,
+      (socket) => this.accept(socket),
+      (reason, from) => this.log(`warren: amqps connection from ${from ?? "?"} refused: ${reason}`),
+    );
+    server.on("connection", (raw: net.Socket) => {
+      this.tlsSockets.add(raw);
+      raw.once("close", () => this.tlsSockets.delete(raw));
+    });
+    return server;
+  }
+
+  /** The bound AMQP (plaintext) port. */
   get port(): number {
     const addr = this.server?.address();
+    return typeof addr === "object" && addr ? addr.port : 0;
+  }
+
+  /** The bound amqps port; 0 when there is no TLS listener. */
+  get tlsPort(): number {
+    const addr = this.tlsServer?.address();
     return typeof addr === "object" && addr ? addr.port : 0;
   }
 
   /** Stops accepting, closes every connection and the store. */
   async stop(): Promise<void> {
     const server = this.server;
+    const tlsServer = this.tlsServer;
     this.server = undefined;
+    this.tlsServer = undefined;
     for (const c of [...this.connections]) {
       c.shutdown();
       c.socket.destroy();
@@ -432,9 +507,27 @@ export class Broker implements ConnectionHost {
     }
     if (this.diskTimer) clearInterval(this.diskTimer);
     if (this.statsTimer) clearInterval(this.statsTimer);
+    // Clients still in their TLS handshake have no Connection yet: close() would wait for them.
+    for (const raw of this.tlsSockets) raw.destroy();
     if (server) await new Promise<void>((r) => server.close(() => r()));
+    if (tlsServer) await new Promise<void>((r) => tlsServer.close(() => r()));
     await this.store.close();
   }
+}
+
+/** Starts a server listening; resolves with the bound port, rejects on a listen error. */
+function listenOn(server: net.Server, port: number, host: string | undefined): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      // Later errors (an accept failing for want of file descriptors) must not crash the
+      // broker: the server keeps listening.
+      server.on("error", () => {});
+      const addr = server.address();
+      resolve(typeof addr === "object" && addr ? addr.port : 0);
+    });
+  });
 }
 
 /** JSON.stringify replacer for field tables: typed values and bigints become plain JSON. */

@@ -8,6 +8,8 @@
 export { Broker } from "./broker.js";
 /** Options for `new Broker(options)`: port, data directory, definitions, limits, store, log. */
 export type { BrokerOptions } from "./broker.js";
+/** BrokerOptions.tls: the amqps listener's certificate, key, CA, port and peer verification. */
+export type { TlsOptions } from "./net/tls-listener.js";
 /** The broker's version, as announced in its server-properties and definitions exports. */
 export { VERSION } from "./broker.js";
 /** A RabbitMQ definitions.json document: BrokerOptions.definitions and Broker.exportDefinitions(). */

@@ -152,4 +152,21 @@ describe("warren CLI", () => {
     assert.match(help.stdout, /warren consume/);
     assert.match(help.stdout, /warren get/);
   });
+
+  it("server refuses an incomplete TLS configuration before it starts", async () => {
+    const cases: [string[], RegExp][] = [
+      [["--tls-key", "k.pem"], /both --tls-cert and --tls-key/],
+      [["--tls-verify-peer"], /TLS options given without --tls-cert and --tls-key/],
+      [
+        ["--tls-cert", "c.pem", "--tls-key", "k.pem", "--tls-fail-if-no-peer-cert"],
+        /needs --tls-verify-peer/,
+      ],
+      [["--tls-cert", "c.pem", "--tls-key", "k.pem", "--tls-verify-peer"], /needs --tls-ca/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await warren(["server", "--port", "0", ...args]);
+      assert.equal(r.code, 1, args.join(" "));
+      assert.match(r.stderr, message);
+    }
+  });
 });

@@ -1,19 +1,72 @@
 #!/usr/bin/env node
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { Broker } from "@warren/broker";
+import { Broker, type TlsOptions } from "@warren/broker";
 import { CONSUME_USAGE, consume } from "./commands/consume.js";
 import { GET_USAGE, get } from "./commands/get.js";
 import { PUBLISH_USAGE, publish } from "./commands/publish.js";
 import { UsageError } from "./commands/usage-error.js";
 
 const SERVER_USAGE = `usage: warren server [--port N] [--data-dir DIR] [--definitions FILE] [--disk-free-limit BYTES]
+                    [--tls-cert FILE --tls-key FILE [--tls-ca FILE] [--tls-port N]
+                     [--tls-verify-peer [--tls-fail-if-no-peer-cert]]]
 
   --port         TCP port (env WARREN_PORT, default 5672)
   --data-dir     data directory (env WARREN_DATA_DIR, default ./data)
   --definitions  RabbitMQ definitions.json to load at boot (env WARREN_DEFINITIONS)
   --disk-free-limit  block publishers below this many free bytes on the data disk
                  (env WARREN_DISK_FREE_LIMIT, default 50000000)
+  --tls-cert, --tls-key  PEM certificate chain and key: with both, an amqps listener
+                 (env WARREN_TLS_CERT, WARREN_TLS_KEY; see docs/tls.md)
+  --tls-ca       PEM CA certificates client certificates must chain to (env WARREN_TLS_CA)
+  --tls-port     amqps port (env WARREN_TLS_PORT, default 5671)
+  --tls-verify-peer  ask for client certificates, refuse untrusted ones; needed for
+                 EXTERNAL logins (env WARREN_TLS_VERIFY_PEER=true; RabbitMQ's verify_peer)
+  --tls-fail-if-no-peer-cert  also refuse clients without a certificate
+                 (env WARREN_TLS_FAIL_IF_NO_PEER_CERT=true)
 `;
+
+/** An environment flag: "true", "1" or "yes" (any case) is set; anything else is not. */
+function envFlag(v: string | undefined): boolean {
+  return v !== undefined && /^(true|1|yes)$/i.test(v.trim());
+}
+
+/** The TLS options from flags and environment, or undefined when no certificate is configured. */
+function tlsOptions(values: Record<string, string | boolean | undefined>): TlsOptions | undefined {
+  const env = process.env;
+  const str = (name: string, envName: string): string | undefined => {
+    const v = values[name];
+    return typeof v === "string" ? v : env[envName] || undefined;
+  };
+  const certFile = str("tls-cert", "WARREN_TLS_CERT");
+  const keyFile = str("tls-key", "WARREN_TLS_KEY");
+  const caFile = str("tls-ca", "WARREN_TLS_CA");
+  const port = str("tls-port", "WARREN_TLS_PORT");
+  const verifyPeer = values["tls-verify-peer"] === true || envFlag(env.WARREN_TLS_VERIFY_PEER);
+  const failIfNoPeerCert =
+    values["tls-fail-if-no-peer-cert"] === true || envFlag(env.WARREN_TLS_FAIL_IF_NO_PEER_CERT);
+  if (!certFile && !keyFile) {
+    // Half a TLS configuration is a mistake worth a refusal, not a silent plaintext-only broker.
+    if (caFile || port || verifyPeer || failIfNoPeerCert)
+      throw new Error("TLS options given without --tls-cert and --tls-key");
+    return undefined;
+  }
+  if (!certFile || !keyFile) throw new Error("TLS needs both --tls-cert and --tls-key");
+  // The broker checks these too, but in its option names; say it in the flags' here.
+  if (failIfNoPeerCert && !verifyPeer) throw new Error("--tls-fail-if-no-peer-cert needs --tls-verify-peer");
+  if (verifyPeer && !caFile) throw new Error("--tls-verify-peer needs --tls-ca");
+  const portNumber = port === undefined ? undefined : Number(port);
+  if (portNumber !== undefined && !(Number.isInteger(portNumber) && portNumber >= 0 && portNumber < 65536))
+    throw new Error(`bad --tls-port: ${port}`);
+  return {
+    cert: readFileSync(certFile),
+    key: readFileSync(keyFile),
+    ...(caFile ? { ca: readFileSync(caFile) } : {}),
+    ...(portNumber !== undefined ? { port: portNumber } : {}),
+    verifyPeer,
+    failIfNoPeerCert,
+  };
+}
 
 async function server(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -24,6 +77,12 @@ async function server(argv: string[]): Promise<void> {
       definitions: { type: "string" },
       host: { type: "string" },
       "disk-free-limit": { type: "string" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
+      "tls-ca": { type: "string" },
+      "tls-port": { type: "string" },
+      "tls-verify-peer": { type: "boolean" },
+      "tls-fail-if-no-peer-cert": { type: "boolean" },
     },
   });
   const env = process.env;
@@ -31,12 +90,14 @@ async function server(argv: string[]): Promise<void> {
   const dataDir = values["data-dir"] ?? env.WARREN_DATA_DIR ?? "./data";
   const definitions = values.definitions ?? env.WARREN_DEFINITIONS;
   const diskFreeLimit = values["disk-free-limit"] ?? env.WARREN_DISK_FREE_LIMIT;
+  const tls = tlsOptions(values);
   const broker = new Broker({
     port,
     dataDir,
     ...(diskFreeLimit ? { diskFreeLimit: Number(diskFreeLimit) } : {}),
     ...(definitions ? { definitions } : {}),
     ...(values.host ? { host: values.host } : {}),
+    ...(tls ? { tls } : {}),
   });
   await broker.start();
   const stop = async () => {

@@ -61,6 +61,18 @@ describe("parseUrl", () => {
     assert.equal(parseUrl("amqps://[::1]").hostname, "::1");
     assert.throws(() => parseUrl("http://localhost"), TypeError);
   });
+
+  it("parses RabbitMQ's TLS and SASL query parameters", () => {
+    const o = parseUrl(
+      "amqps://broker:5999?auth_mechanism=external&verify=verify_none&server_name_indication=mq.example",
+    );
+    assert.equal(o.protocol, "amqps");
+    assert.equal(o.authMechanism, "EXTERNAL");
+    assert.deepEqual(o.tls, { rejectUnauthorized: false, servername: "mq.example" });
+    assert.equal(parseUrl("amqps://broker").tls, undefined);
+    assert.throws(() => parseUrl("amqps://broker?auth_mechanism=cr-demo"), TypeError);
+    assert.throws(() => parseUrl("amqps://broker?verify=maybe"), TypeError);
+  });
 });
 
 describe("Connection", () => {

@@ -59,8 +59,21 @@ export interface ConnectOptions {
   connectionName?: string;
   /** Extra client properties, merged over the defaults. */
   clientProperties?: FieldTable;
-  /** TLS options for amqps (ca, cert, key, rejectUnauthorized, …). */
+  /**
+   * TLS options for amqps, passed to Node's tls.connect: `ca` (PEM of the CA that signed the
+   * server's certificate, when it is not a public one), `cert` and `key` (a client certificate,
+   * for brokers that verify peers and for EXTERNAL), `servername` (SNI and the name the server
+   * certificate must match; default: the hostname unless it is an IP address) and
+   * `rejectUnauthorized` (default true; false accepts any server certificate, for tests only).
+   * Host and port come from the fields above.
+   */
   tls?: tls.ConnectionOptions;
+  /**
+   * SASL mechanism: "PLAIN" (username and password, the default) or "EXTERNAL" (the broker
+   * takes the user name from the TLS client certificate, given in `tls.cert` / `tls.key`;
+   * username and password are not sent). URL: `?auth_mechanism=external`.
+   */
+  authMechanism?: "PLAIN" | "EXTERNAL";
 }
 
 /** Events of a Connection. */
@@ -92,21 +105,29 @@ const INITIAL_OUT = 64 * 1024;
 type State = "opening" | "open" | "closing" | "closed";
 
 /**
- * Connects to a broker and opens an AMQP connection: PLAIN authentication, tune
- * negotiation, then connection.open on the vhost.
+ * Connects to a broker and opens an AMQP connection: PLAIN (or EXTERNAL) authentication,
+ * tune negotiation, then connection.open on the vhost.
  *
  * @param url an amqp:// or amqps:// URL, or options
- * @param overrides options applied over those parsed from the URL
+ * @param overrides options applied over those parsed from the URL (a `tls` object here is
+ *   merged into the URL's)
  * @example
  *   const conn = await connect("amqp://guest:guest@localhost:5672/");
  *   const ch = await conn.createChannel();
+ * @example
+ *   // TLS with a client certificate, logging in as the certificate's CN
+ *   const conn = await connect("amqps://broker.example.com?auth_mechanism=external", {
+ *     tls: { ca: readFileSync("ca.pem"), cert: readFileSync("client.pem"), key: readFileSync("client.key") },
+ *   });
  */
 export function connect(
   url: string | ConnectOptions = {},
   overrides: ConnectOptions = {},
 ): Promise<Connection> {
   const base = typeof url === "string" ? parseUrl(url) : url;
-  return Connection.open({ ...base, ...overrides });
+  const merged: ConnectOptions = { ...base, ...overrides };
+  if (base.tls && overrides.tls) merged.tls = { ...base.tls, ...overrides.tls };
+  return Connection.open(merged);
 }
 
 /** @internal Strips the "NAME - " prefix RabbitMQ puts in reply texts, since AmqpError adds it back. */
@@ -418,13 +439,14 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       throw unexpectedFrame("unexpected connection.start");
     }
     this.serverProperties = serverProperties;
-    if (!mechanisms.split(" ").includes("PLAIN")) {
+    const o = this.options;
+    const mechanism = o.authMechanism ?? "PLAIN";
+    if (!mechanisms.split(" ").includes(mechanism)) {
       throw new ConnectionError(
         ReplyCode.NOT_IMPLEMENTED,
-        `server offers no PLAIN mechanism (${mechanisms})`,
+        `server offers no ${mechanism} mechanism (${mechanisms})${mechanism === "EXTERNAL" && o.protocol !== "amqps" ? "; EXTERNAL needs amqps" : ""}`,
       );
     }
-    const o = this.options;
     const clientProperties: FieldTable = {
       product: "Warren client",
       version: CLIENT_VERSION,
@@ -438,8 +460,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.sendMethod(0, {
       name: "connection.start-ok",
       clientProperties,
-      mechanism: "PLAIN",
-      response: `\u0000${o.username ?? "guest"}\u0000${o.password ?? "guest"}`,
+      mechanism,
+      // EXTERNAL: the identity is the certificate, the response is empty (as pika and amqplib).
+      response:
+        mechanism === "EXTERNAL" ? "" : `\u0000${o.username ?? "guest"}\u0000${o.password ?? "guest"}`,
       locale: "en_US",
     });
   }

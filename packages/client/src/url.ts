@@ -1,8 +1,15 @@
+import { readFileSync } from "node:fs";
+import type tls from "node:tls";
 import type { ConnectOptions } from "./connection.js";
 
 /**
  * Parses an AMQP URI (https://www.rabbitmq.com/docs/uri-spec) into connect options:
  * `amqp[s]://user:pass@host:port/vhost?heartbeat=10&frame_max=131072&channel_max=2047&connection_timeout=5000`.
+ *
+ * Also the TLS and SASL query parameters of RabbitMQ's URI query-parameter guide:
+ * `auth_mechanism=external` (or `plain`); for amqps, `cacertfile`, `certfile`, `keyfile`
+ * (PEM files, read here, synchronously), `verify=verify_none` (accept any server certificate)
+ * or `verify_peer` (the default), and `server_name_indication` (SNI host name).
  *
  * User, password and vhost are percent-decoded ("%2f" is "/"). A missing or empty path means
  * the vhost "/", as pika does, rather than the empty vhost of the URI spec: nobody means the
@@ -36,5 +43,32 @@ export function parseUrl(url: string): ConnectOptions {
   if (channelMax !== undefined) opts.channelMax = channelMax;
   const timeout = num("connection_timeout");
   if (timeout !== undefined) opts.connectionTimeout = timeout;
+  const mech = q.get("auth_mechanism");
+  if (mech !== null) {
+    const m = mech.toUpperCase();
+    if (m !== "PLAIN" && m !== "EXTERNAL")
+      throw new TypeError(`unsupported auth_mechanism in AMQP URL: ${mech}`);
+    opts.authMechanism = m;
+  }
+  const t: tls.ConnectionOptions = {};
+  const file = (name: string): Buffer | undefined => {
+    const path = q.get(name);
+    return path === null ? undefined : readFileSync(path);
+  };
+  const ca = file("cacertfile");
+  if (ca) t.ca = ca;
+  const cert = file("certfile");
+  if (cert) t.cert = cert;
+  const key = file("keyfile");
+  if (key) t.key = key;
+  const verify = q.get("verify");
+  if (verify !== null) {
+    if (verify !== "verify_none" && verify !== "verify_peer")
+      throw new TypeError(`bad verify in AMQP URL: ${verify}`);
+    t.rejectUnauthorized = verify === "verify_peer";
+  }
+  const sni = q.get("server_name_indication");
+  if (sni !== null) t.servername = sni;
+  if (Object.keys(t).length > 0) opts.tls = t;
   return opts;
 }

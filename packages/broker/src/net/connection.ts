@@ -23,6 +23,7 @@ import type { User } from "../auth/users.js";
 import type { VHost } from "../vhost.js";
 import { ConsumerRemoval } from "../queue/consumer.js";
 import { Channel } from "./channel.js";
+import { type TlsPeer, tlsPeer } from "./tls-peer.js";
 
 /** What a connection needs from the broker that accepted it. */
 export interface ConnectionHost {
@@ -36,7 +37,13 @@ export interface ConnectionHost {
     /** How long a failed login waits for its refusal. */
     authFailureDelayMs: number;
   };
-  authenticate(mechanism: string, response: Buffer, remoteAddress: string | undefined): User | undefined;
+  /** The user a start-ok logs in as; peer: the TLS facts of a TLS connection (for EXTERNAL). */
+  authenticate(
+    mechanism: string,
+    response: Buffer,
+    remoteAddress: string | undefined,
+    peer?: TlsPeer,
+  ): User | undefined;
   vhost(name: string): VHost | undefined;
   connectionClosed(c: Connection): void;
 }
@@ -231,6 +238,11 @@ export class Connection {
     this.socket.resume();
   }
 
+  /** The SASL mechanisms connection.start offers on this connection. */
+  private get mechanisms(): string[] {
+    return tlsPeer(this.socket) ? ["EXTERNAL", "PLAIN", "AMQPLAIN"] : ["PLAIN", "AMQPLAIN"];
+  }
+
   private readProtocolHeader(chunk: Buffer): Buffer {
     const need = 8 - this.header.length;
     this.header = Buffer.concat([this.header, chunk.subarray(0, need)]);
@@ -246,7 +258,10 @@ export class Connection {
       versionMajor: 0,
       versionMinor: 9,
       serverProperties: this.host.serverProperties as never,
-      mechanisms: "PLAIN AMQPLAIN",
+      // As RabbitMQ with rabbitmq_auth_mechanism_ssl: EXTERNAL on every TLS connection, even one
+      // without a client certificate, so that such a login fails with a clear refusal rather
+      // than "no common mechanism" (checked against RabbitMQ 3.10.8).
+      mechanisms: this.mechanisms.join(" "),
       locales: "en_US",
     });
     return chunk.subarray(need);
@@ -410,7 +425,16 @@ export class Connection {
     this.capabilities.consumerCancelNotify = caps.consumer_cancel_notify === true;
     this.capabilities.authFailureClose = caps.authentication_failure_close === true;
     this.capabilities.connectionBlocked = caps["connection.blocked"] === true;
-    const user = this.host.authenticate(mechanism, Buffer.from(response, "latin1"), this.remoteAddress);
+    // A mechanism we did not offer (EXTERNAL on plaintext, or unknown): RabbitMQ's 503
+    // "invalid authentication mechanism" during the handshake, which it answers by hanging up
+    // after the same delay as a failed login, with no connection.close.
+    if (!this.mechanisms.includes(mechanism)) return this.refuseLogin(mechanism, true);
+    const user = this.host.authenticate(
+      mechanism,
+      Buffer.from(response, "latin1"),
+      this.remoteAddress,
+      tlsPeer(this.socket),
+    );
     if (!user) return this.refuseLogin(mechanism);
     this.user = user;
     this.state = "tune";
@@ -427,13 +451,14 @@ export class Connection {
    * A failed login is answered only after limits.authFailureDelayMs (3 s, as RabbitMQ's
    * SILENT_CLOSE_DELAY), so that one connection cannot try passwords at network speed. The
    * delay is a timer, not a stall: other connections go on, and this one reads nothing more.
+   * silent: hang up without connection.close even for clients that asked for one.
    */
-  private refuseLogin(mechanism: string): void {
+  private refuseLogin(mechanism: string, silent = false): void {
     this.state = "closing";
     this.refusingLogin = true;
     this.socket.pause();
     const refuse = () => {
-      if (this.capabilities.authFailureClose) {
+      if (this.capabilities.authFailureClose && !silent) {
         this.state = "start"; // closeWithError: a handshake-time close, no close-ok awaited
         this.closeWithError(
           ReplyCode.ACCESS_REFUSED,
