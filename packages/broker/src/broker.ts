@@ -10,7 +10,21 @@ import { asDurable, type DurableStore } from "./store/durable-store.js";
 import { MemoryStore } from "./store/memory-store.js";
 import type { MessageStore } from "./store/message-store.js";
 import { openStore } from "./store/open-store.js";
+import { MemoryMonitor } from "./resources/memory-monitor.js";
+import { type MemoryWatermark, parseMemoryWatermark, watermarkBytes } from "./resources/memory-watermark.js";
 import { VHost } from "./vhost.js";
+
+/** Resource alarms, as bits: several can be on at once. */
+const MEMORY_ALARM = 1;
+const DISK_ALARM = 2;
+
+/** RabbitMQ's connection.blocked reason for a set of alarms ("low on memory & disk"). */
+function blockedReason(alarms: number): string {
+  const on: string[] = [];
+  if (alarms & MEMORY_ALARM) on.push("memory");
+  if (alarms & DISK_ALARM) on.push("disk");
+  return `low on ${on.join(" & ")}`;
+}
 
 export const VERSION = "0.1.0";
 
@@ -36,6 +50,16 @@ export interface BrokerOptions {
   store?: MessageStore;
   /** Below this many free bytes on the data disk, publishers are blocked. Default 50 MB. */
   diskFreeLimit?: number;
+  /**
+   * Above this resident memory, publishers are blocked (RabbitMQ's vm_memory_high_watermark):
+   * a fraction of the memory available (number up to 1, or "0.4"), or a size in bytes
+   * (268435456, "256MiB", "1GB"). Default 0.4, as RabbitMQ.
+   */
+  memoryHighWatermark?: number | string;
+  /** Largest message body accepted (RabbitMQ's max_message_size). Default 128 MiB. */
+  maxMessageSize?: number;
+  /** Connections the broker accepts at once, all vhosts together; default no limit. */
+  maxConnections?: number;
   /** Log lines go here; default console.log. */
   log?: (line: string) => void;
 }
@@ -68,6 +92,7 @@ export class Broker implements ConnectionHost {
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
       consumerTimeoutMs: options.consumerTimeoutMs ?? 30 * 60_000,
       authFailureDelayMs: options.authFailureDelayMs ?? 3000,
+      maxMessageSize: options.maxMessageSize ?? 128 * 1024 * 1024,
     };
     this.loopbackUsers = new Set(options.loopbackUsers ?? ["guest"]);
     this.serverProperties = {
@@ -83,7 +108,9 @@ export class Broker implements ConnectionHost {
 
   private booting = true;
   private saveScheduled = false;
-  private alarm = false;
+  /** The resource alarms that are on (MEMORY_ALARM | DISK_ALARM). */
+  private alarms = 0;
+  private memory: MemoryMonitor | undefined;
   private diskTimer: NodeJS.Timeout | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
 
@@ -150,16 +177,60 @@ export class Broker implements ConnectionHost {
     return n;
   }
 
-  /** Raises or clears the disk alarm on every connection. */
-  private setAlarm(on: boolean): void {
-    if (this.alarm === on) return;
-    this.alarm = on;
-    this.log(
-      on
-        ? "warren: disk alarm: free space below the limit, blocking publishers"
-        : "warren: disk alarm cleared",
+  /**
+   * Raises or clears one resource alarm. While any is on, every connection is told (with the
+   * reasons of all that are on, as RabbitMQ) and stops reading publishes.
+   */
+  private setAlarm(alarm: number, on: boolean, why: string): void {
+    const next = on ? this.alarms | alarm : this.alarms & ~alarm;
+    if (next === this.alarms) return;
+    this.alarms = next;
+    const name = alarm === MEMORY_ALARM ? "memory" : "disk";
+    this.log(on ? `warren: ${name} alarm: ${why}, blocking publishers` : `warren: ${name} alarm cleared`);
+    for (const c of this.connections) this.applyAlarms(c);
+  }
+
+  private applyAlarms(c: Connection): void {
+    c.setAlarm(this.alarms !== 0, this.alarms !== 0 ? blockedReason(this.alarms) : "");
+  }
+
+  /** Whether any resource alarm is on. */
+  get alarmed(): boolean {
+    return this.alarms !== 0;
+  }
+
+  /**
+   * Changes the memory high watermark at run time (a fraction or a size, as the option);
+   * applied at once.
+   */
+  setMemoryHighWatermark(w: number | string): void {
+    const bytes = watermarkBytes(toWatermark(w));
+    if (this.memory) this.memory.setWatermark(bytes);
+  }
+
+  /** Starts the memory alarm's sampling; warns when V8's heap limit makes the watermark moot. */
+  private watchMemory(): void {
+    const bytes = watermarkBytes(toWatermark(this.options.memoryHighWatermark ?? 0.4));
+    const monitor = new MemoryMonitor(bytes, (on) =>
+      this.setAlarm(
+        MEMORY_ALARM,
+        on,
+        monitor.cause === "heap"
+          ? `V8 heap above 85% of its ${mib(monitor.heapSizeLimit)} limit`
+          : `resident memory above the ${mib(monitor.watermark)} watermark`,
+      ),
     );
-    for (const c of this.connections) c.setAlarm(on, "low on disk");
+    this.memory = monitor;
+    this.log(`warren: memory high watermark ${mib(bytes)} (resident memory, sampled every 100 ms)`);
+    if (bytes > 2 * monitor.heapSizeLimit) {
+      // Message bodies live outside V8's heap, so the RSS may exceed the heap limit; but each
+      // queued message keeps a few hundred bytes on the heap, and the heap guard blocks
+      // publishers at 85% of the limit long before an RSS this high is reached.
+      this.log(
+        `warren: warning: the memory high watermark (${mib(bytes)}) is far above V8's heap limit (${mib(monitor.heapSizeLimit)}); publishers will be blocked by the heap guard first. Raise the heap limit with NODE_OPTIONS=--max-old-space-size=MB`,
+      );
+    }
+    monitor.start();
   }
 
   private diskFreeLimit = 0;
@@ -175,9 +246,14 @@ export class Broker implements ConnectionHost {
   private watchDisk(store: DurableStore): void {
     this.diskFreeLimit = this.options.diskFreeLimit ?? 50_000_000;
     this.checkDisk = () => {
-      if (store.error) return this.setAlarm(true);
+      if (store.error) return this.setAlarm(DISK_ALARM, true, "the store failed");
       store.freeBytes().then(
-        (free) => this.setAlarm(free < this.diskFreeLimit),
+        (free) =>
+          this.setAlarm(
+            DISK_ALARM,
+            free < this.diskFreeLimit,
+            `free disk space below ${this.diskFreeLimit} bytes`,
+          ),
         () => {},
       );
     };
@@ -276,7 +352,7 @@ export class Broker implements ConnectionHost {
         onWarning: (m) => this.log(`warren: store: ${m}`),
         onError: (e) => {
           this.log(`warren: store failed: ${e.message}; publishers are blocked`);
-          this.setAlarm(true);
+          this.setAlarm(DISK_ALARM, true, "the store failed");
         },
       });
     }
@@ -287,6 +363,7 @@ export class Broker implements ConnectionHost {
       this.watchDisk(disk);
       if (process.env.WARREN_STORE_STATS === "1") this.logStoreStats(disk);
     }
+    this.watchMemory();
     this.booting = false;
     this.scheduleSave();
     return this.listen();
@@ -297,7 +374,7 @@ export class Broker implements ConnectionHost {
       const server = net.createServer((socket) => {
         const c = new Connection(socket, this);
         this.connections.add(c);
-        if (this.alarm) c.setAlarm(true, "low on disk");
+        if (this.alarms !== 0) this.applyAlarms(c);
       });
       this.server = server;
       server.once("error", reject);
@@ -325,10 +402,19 @@ export class Broker implements ConnectionHost {
       c.teardown();
     }
     if (this.diskTimer) clearInterval(this.diskTimer);
+    this.memory?.stop();
     if (this.statsTimer) clearInterval(this.statsTimer);
     if (server) await new Promise<void>((r) => server.close(() => r()));
     await this.store.close();
   }
+}
+
+function toWatermark(w: number | string): MemoryWatermark {
+  return typeof w === "number" ? (w <= 1 ? { fraction: w } : { bytes: w }) : parseMemoryWatermark(w);
+}
+
+function mib(bytes: number): string {
+  return `${Math.round(bytes / 1048576)} MiB`;
 }
 
 /** JSON.stringify replacer for field tables: typed values and bigints become plain JSON. */

@@ -12,6 +12,8 @@ export type { BrokerOptions } from "./broker.js";
 export { VERSION } from "./broker.js";
 /** A RabbitMQ definitions.json document: BrokerOptions.definitions and Broker.exportDefinitions(). */
 export type { Definitions } from "./definitions.js";
+/** Parses a size with RabbitMQ's units ("256MiB", "1GB", "268435456") into bytes. */
+export { parseByteSize } from "./resources/byte-size.js";
 
 // Message storage: BrokerOptions.store accepts any MessageStore, so the contract a store
 // implements, the message it holds and the ready-made memory store are public too.

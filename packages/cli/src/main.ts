@@ -1,18 +1,26 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { Broker } from "@warren/broker";
+import { Broker, parseByteSize } from "@warren/broker";
 import { CONSUME_USAGE, consume } from "./commands/consume.js";
 import { GET_USAGE, get } from "./commands/get.js";
 import { PUBLISH_USAGE, publish } from "./commands/publish.js";
 import { UsageError } from "./commands/usage-error.js";
 
 const SERVER_USAGE = `usage: warren server [--port N] [--data-dir DIR] [--definitions FILE] [--disk-free-limit BYTES]
+                     [--memory-high-watermark 0.4|SIZE] [--max-message-size SIZE] [--max-connections N]
 
   --port         TCP port (env WARREN_PORT, default 5672)
   --data-dir     data directory (env WARREN_DATA_DIR, default ./data)
   --definitions  RabbitMQ definitions.json to load at boot (env WARREN_DEFINITIONS)
   --disk-free-limit  block publishers below this many free bytes on the data disk
                  (env WARREN_DISK_FREE_LIMIT, default 50000000)
+  --memory-high-watermark  block publishers above this resident memory: a fraction of the
+                 memory available, or a size such as 268435456, 256MiB, 1GB
+                 (env WARREN_MEMORY_HIGH_WATERMARK, default 0.4)
+  --max-message-size  largest message body accepted, bytes or a size such as 16MiB
+                 (env WARREN_MAX_MESSAGE_SIZE, default 134217728 = 128 MiB)
+  --max-connections  connections accepted at once, all vhosts together
+                 (env WARREN_MAX_CONNECTIONS, default no limit)
 `;
 
 async function server(argv: string[]): Promise<void> {
@@ -24,6 +32,9 @@ async function server(argv: string[]): Promise<void> {
       definitions: { type: "string" },
       host: { type: "string" },
       "disk-free-limit": { type: "string" },
+      "memory-high-watermark": { type: "string" },
+      "max-message-size": { type: "string" },
+      "max-connections": { type: "string" },
     },
   });
   const env = process.env;
@@ -31,10 +42,16 @@ async function server(argv: string[]): Promise<void> {
   const dataDir = values["data-dir"] ?? env.WARREN_DATA_DIR ?? "./data";
   const definitions = values.definitions ?? env.WARREN_DEFINITIONS;
   const diskFreeLimit = values["disk-free-limit"] ?? env.WARREN_DISK_FREE_LIMIT;
+  const watermark = values["memory-high-watermark"] ?? env.WARREN_MEMORY_HIGH_WATERMARK;
+  const maxMessageSize = values["max-message-size"] ?? env.WARREN_MAX_MESSAGE_SIZE;
+  const maxConnections = values["max-connections"] ?? env.WARREN_MAX_CONNECTIONS;
   const broker = new Broker({
     port,
     dataDir,
     ...(diskFreeLimit ? { diskFreeLimit: Number(diskFreeLimit) } : {}),
+    ...(watermark ? { memoryHighWatermark: watermark } : {}),
+    ...(maxMessageSize ? { maxMessageSize: parseByteSize(maxMessageSize) } : {}),
+    ...(maxConnections ? { maxConnections: positiveInteger("max-connections", maxConnections) } : {}),
     ...(definitions ? { definitions } : {}),
     ...(values.host ? { host: values.host } : {}),
   });
@@ -45,6 +62,12 @@ async function server(argv: string[]): Promise<void> {
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+}
+
+function positiveInteger(name: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: expected a positive integer, got "${text}"`);
+  return n;
 }
 
 const USAGE = [SERVER_USAGE, PUBLISH_USAGE, CONSUME_USAGE, GET_USAGE].join("\n");

@@ -28,9 +28,6 @@ type TxOp =
   | { kind: "publish"; msg: Message; mandatory: boolean }
   | { kind: SettleKind; tag: number; multiple: boolean; requeue: boolean };
 
-/** RabbitMQ's default max_message_size. */
-const MAX_MESSAGE_SIZE = 128 * 1024 * 1024;
-
 /**
  * One AMQP channel: it turns the client's methods into broker operations and the results into
  * replies. The work is done by what it owns: a ContentAssembler (publish frames → message),
@@ -45,7 +42,7 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
   private closed = false;
   private readonly consumers = new Map<string, Consumer>();
   private readonly deliveries: Deliveries;
-  private readonly content = new ContentAssembler("view", MAX_MESSAGE_SIZE);
+  private readonly content: ContentAssembler;
   /** The basic.publish whose content is being assembled. */
   private pubExchange = "";
   private pubKey = "";
@@ -65,6 +62,8 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
     readonly conn: Connection,
     private readonly vhost: VHost,
   ) {
+    // max_message_size is checked on the content header, before any body is buffered.
+    this.content = new ContentAssembler("view", conn.maxMessageSize);
     this.topology = new Topology(vhost, conn);
     this.replyTo = new DirectReplyTo(vhost, this);
     this.replies = new ReplyOrder(this, vhost.store);

@@ -35,6 +35,8 @@ export interface ConnectionHost {
     consumerTimeoutMs: number;
     /** How long a failed login waits for its refusal. */
     authFailureDelayMs: number;
+    /** Largest message body accepted (max_message_size). */
+    maxMessageSize: number;
   };
   authenticate(mechanism: string, response: Buffer, remoteAddress: string | undefined): User | undefined;
   vhost(name: string): VHost | undefined;
@@ -102,6 +104,10 @@ export class Connection {
     return this.socket.remoteAddress;
   }
 
+  get maxMessageSize(): number {
+    return this.host.limits.maxMessageSize;
+  }
+
   get consumerTimeoutMs(): number {
     return this.host.limits.consumerTimeoutMs;
   }
@@ -111,17 +117,20 @@ export class Connection {
     if (this.channels.get(ch.id) === ch && !ch.closing) this.fail(err, ch);
   }
 
-  /** Resource alarm (disk): publishes pause the socket until it clears. */
+  /** Resource alarms (memory, disk): publishes pause the socket until they clear. */
   private alarmed = false;
   private alarmReason = "";
   private pausedByAlarm = false;
   private blockedSent = false;
 
-  /** The broker raised or cleared a resource alarm. */
+  /**
+   * The broker raised or cleared its resource alarms; reason: RabbitMQ's text for those on
+   * ("low on memory"). A second alarm while blocked changes only the reason of a later block.
+   */
   setAlarm(on: boolean, reason: string): void {
+    if (on) this.alarmReason = reason;
     if (this.alarmed === on) return;
     this.alarmed = on;
-    this.alarmReason = reason;
     if (on) {
       if (this.state === "running") this.sendBlocked();
     } else if (this.blockedSent) {
