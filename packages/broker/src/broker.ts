@@ -1,7 +1,14 @@
 import { readFileSync } from "node:fs";
 import net from "node:net";
 import { version as nodeVersion, platform } from "node:process";
-import { readTable, SERVER_CAPABILITIES, TypedValue } from "@warren/protocol";
+import {
+  ConnectionError,
+  METHOD_IDS,
+  ReplyCode,
+  readTable,
+  SERVER_CAPABILITIES,
+  TypedValue,
+} from "@warren/protocol";
 import type { User } from "./auth/users.js";
 import { UserStore } from "./auth/users.js";
 import { type Definitions, exportDefinitions, importDefinitions } from "./definitions.js";
@@ -336,6 +343,61 @@ export class Broker implements ConnectionHost {
     if (name === undefined || password === undefined) return undefined;
     if (this.loopbackUsers.has(name) && !LOOPBACK.test(remoteAddress ?? "")) return undefined;
     return this.users.authenticate(name, password);
+  }
+
+  /**
+   * Connection limits, checked at connection.open in RabbitMQ's order (node, vhost, user) with
+   * its texts; a negative limit is none, 0 refuses every connection.
+   */
+  admitConnection(c: Connection, vh: VHost): void {
+    const user = c.user!;
+    const ids = METHOD_IDS["connection.open"];
+    const node = this.options.maxConnections;
+    const vhostMax = vh.limits["max-connections"];
+    const userMax = user.limits?.["max-connections"];
+    if (node === undefined && !(vhostMax! >= 0) && !(userMax! >= 0)) return;
+    let all = 0;
+    let inVhost = 0;
+    let ofUser = 0;
+    for (const o of this.connections) {
+      if (!o.isOpen) continue;
+      all++;
+      if (o.vhost === vh) inVhost++;
+      if (o.user === user) ofUser++;
+    }
+    if (node !== undefined && all >= node)
+      throw new ConnectionError(
+        ReplyCode.NOT_ALLOWED,
+        `connection refused: node connection limit (${node}) is reached`,
+        ...ids,
+      );
+    if (vhostMax! >= 0 && inVhost >= vhostMax!)
+      throw new ConnectionError(
+        ReplyCode.NOT_ALLOWED,
+        `access to vhost '${vh.name}' refused for user '${user.name}': connection limit (${vhostMax}) is reached`,
+        ...ids,
+      );
+    if (userMax! >= 0 && ofUser >= userMax!)
+      throw new ConnectionError(
+        ReplyCode.NOT_ALLOWED,
+        `connection refused for user '${user.name}': user connection limit (${userMax}) is reached`,
+        ...ids,
+      );
+  }
+
+  /** The user's max-channels, counted over all their connections, as RabbitMQ. */
+  admitChannel(c: Connection): void {
+    const user = c.user!;
+    const max = user.limits?.["max-channels"];
+    if (max === undefined || max < 0) return;
+    let n = 0;
+    for (const o of this.connections) if (o.user === user) n += o.channelCount;
+    if (n >= max)
+      throw new ConnectionError(
+        ReplyCode.NOT_ALLOWED,
+        // RabbitMQ names no method in this close (0/0).
+        `number of channels opened for user '${user.name}' has reached the maximum allowed user limit of (${max})`,
+      );
   }
 
   connectionClosed(c: Connection): void {

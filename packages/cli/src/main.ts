@@ -8,6 +8,7 @@ import { UsageError } from "./commands/usage-error.js";
 
 const SERVER_USAGE = `usage: warren server [--port N] [--data-dir DIR] [--definitions FILE] [--disk-free-limit BYTES]
                      [--memory-high-watermark 0.4|SIZE] [--max-message-size SIZE] [--max-connections N]
+                     [--handshake-timeout MS]
 
   --port         TCP port (env WARREN_PORT, default 5672)
   --data-dir     data directory (env WARREN_DATA_DIR, default ./data)
@@ -21,6 +22,8 @@ const SERVER_USAGE = `usage: warren server [--port N] [--data-dir DIR] [--defini
                  (env WARREN_MAX_MESSAGE_SIZE, default 134217728 = 128 MiB)
   --max-connections  connections accepted at once, all vhosts together
                  (env WARREN_MAX_CONNECTIONS, default no limit)
+  --handshake-timeout  milliseconds a client gets from TCP connect to connection.open-ok,
+                 however slowly its bytes arrive (env WARREN_HANDSHAKE_TIMEOUT, default 10000)
 `;
 
 async function server(argv: string[]): Promise<void> {
@@ -35,6 +38,7 @@ async function server(argv: string[]): Promise<void> {
       "memory-high-watermark": { type: "string" },
       "max-message-size": { type: "string" },
       "max-connections": { type: "string" },
+      "handshake-timeout": { type: "string" },
     },
   });
   const env = process.env;
@@ -45,12 +49,16 @@ async function server(argv: string[]): Promise<void> {
   const watermark = values["memory-high-watermark"] ?? env.WARREN_MEMORY_HIGH_WATERMARK;
   const maxMessageSize = values["max-message-size"] ?? env.WARREN_MAX_MESSAGE_SIZE;
   const maxConnections = values["max-connections"] ?? env.WARREN_MAX_CONNECTIONS;
+  const handshakeTimeout = values["handshake-timeout"] ?? env.WARREN_HANDSHAKE_TIMEOUT;
   const broker = new Broker({
     port,
     dataDir,
     ...(diskFreeLimit ? { diskFreeLimit: Number(diskFreeLimit) } : {}),
     ...(watermark ? { memoryHighWatermark: watermark } : {}),
     ...(maxMessageSize ? { maxMessageSize: parseByteSize(maxMessageSize) } : {}),
+    ...(handshakeTimeout
+      ? { handshakeTimeoutMs: positiveInteger("handshake-timeout", handshakeTimeout) }
+      : {}),
     ...(maxConnections ? { maxConnections: positiveInteger("max-connections", maxConnections) } : {}),
     ...(definitions ? { definitions } : {}),
     ...(values.host ? { host: values.host } : {}),

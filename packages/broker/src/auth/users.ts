@@ -13,6 +13,14 @@ export interface User {
   tags: string[];
   /** Permissions by vhost name. */
   permissions: Map<string, Permission>;
+  /** RabbitMQ's user limits (definitions `users[].limits`); absent or negative: none. */
+  limits?: UserLimits;
+}
+
+/** Per-user limits, as RabbitMQ's `rabbitmqctl set_user_limits`. */
+export interface UserLimits {
+  "max-connections"?: number;
+  "max-channels"?: number;
 }
 
 /** Users and their vhost permissions. */

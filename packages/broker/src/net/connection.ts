@@ -40,6 +40,10 @@ export interface ConnectionHost {
   };
   authenticate(mechanism: string, response: Buffer, remoteAddress: string | undefined): User | undefined;
   vhost(name: string): VHost | undefined;
+  /** Throws the ConnectionError that refuses c's connection.open to vhost (connection limits). */
+  admitConnection(c: Connection, vhost: VHost): void;
+  /** Throws the ConnectionError that refuses one more channel on c (the user's max-channels). */
+  admitChannel(c: Connection): void;
   connectionClosed(c: Connection): void;
 }
 
@@ -102,6 +106,16 @@ export class Connection {
 
   get remoteAddress(): string | undefined {
     return this.socket.remoteAddress;
+  }
+
+  /** Open: past connection.open-ok (counted by the connection limits). */
+  get isOpen(): boolean {
+    return this.state === "running";
+  }
+
+  /** Channels open on this connection (counted by the user's max-channels). */
+  get channelCount(): number {
+    return this.channels.size;
   }
 
   get maxMessageSize(): number {
@@ -302,6 +316,7 @@ export class Connection {
       if (ch) throw new ConnectionError(ReplyCode.CHANNEL_ERROR, "second 'channel.open' seen", ...ids);
       if (id > this.channelMax)
         throw new ConnectionError(ReplyCode.CHANNEL_ERROR, `channel ${id} above channel_max`, ...ids);
+      if (this.user!.limits) this.host.admitChannel(this);
       this.channels.set(id, new Channel(id, this, this.vhost!));
       this.sendMethod(id, { name: "channel.open-ok" });
       return;
@@ -506,6 +521,7 @@ export class Connection {
         ...ids,
       );
     }
+    this.host.admitConnection(this, vhost);
     this.vhost = vhost;
     this.state = "running";
     this.sendMethod(0, { name: "connection.open-ok" });
