@@ -65,6 +65,11 @@ export interface BrokerOptions {
   memoryHighWatermark?: number | string;
   /** Largest message body accepted (RabbitMQ's max_message_size). Default 128 MiB. */
   maxMessageSize?: number;
+  /**
+   * Unacked deliveries a channel with no prefetch (basic.qos 0) may hold; more wait in their
+   * queue until acks come. Default 10,000 (see docs/resource-limits.md).
+   */
+  maxUnackedPerChannel?: number;
   /** Connections the broker accepts at once, all vhosts together; default no limit. */
   maxConnections?: number;
   /** Log lines go here; default console.log. */
@@ -100,6 +105,7 @@ export class Broker implements ConnectionHost {
       consumerTimeoutMs: options.consumerTimeoutMs ?? 30 * 60_000,
       authFailureDelayMs: options.authFailureDelayMs ?? 3000,
       maxMessageSize: options.maxMessageSize ?? 128 * 1024 * 1024,
+      maxUnackedPerChannel: options.maxUnackedPerChannel ?? 10_000,
     };
     this.loopbackUsers = new Set(options.loopbackUsers ?? ["guest"]);
     this.serverProperties = {

@@ -337,9 +337,23 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
       !this.closing &&
       !this.closed &&
       this.conn.canWrite &&
-      (c.prefetch === 0 || c.unacked < c.prefetch) &&
+      (c.prefetch === 0 ? this.channelPrefetch !== 0 || this.belowUnackedCap() : c.unacked < c.prefetch) &&
       (this.channelPrefetch === 0 || this.deliveries.size < this.channelPrefetch)
     );
+  }
+
+  /** The channel stopped deliveries at the unacked cap; the next settlement resumes them. */
+  private capped = false;
+
+  /**
+   * Without any prefetch, RabbitMQ hands a consumer the whole backlog. Warren stops at
+   * limits.maxUnackedPerChannel unacked deliveries: beyond it messages wait in their queue,
+   * where they can be paged to disk, instead of in this channel's unacked map.
+   */
+  private belowUnackedCap(): boolean {
+    if (this.deliveries.size < this.conn.maxUnackedPerChannel) return true;
+    this.capped = true;
+    return false;
   }
 
   /** ConsumerOwner: writes basic.deliver; true when it waits for an ack. */
@@ -430,7 +444,7 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
     // Fast path: a single ack of one delivery.
     if (kind === "ack" && !multiple) {
       this.deliveries.ackOne(tag).drain();
-      if (this.channelPrefetch > 0) this.resume();
+      if (this.channelPrefetch > 0 || this.capped) this.resume();
       return;
     }
     this.finish(this.deliveries.take(tag, multiple, kind), settlementOf(kind, requeue));
@@ -438,8 +452,8 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
 
   private finish(items: Delivered[], how: Settlement): void {
     Deliveries.settle(items, how);
-    // Consumers on other queues of this channel may have room now (global prefetch).
-    if (this.channelPrefetch > 0) this.resume();
+    // Consumers on other queues of this channel may have room now (global prefetch, cap).
+    if (this.channelPrefetch > 0 || this.capped) this.resume();
   }
 
   private recover(how: "requeue" | "restore"): void {
@@ -486,6 +500,7 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
 
   /** Resumes deliveries after backpressure let go. */
   resume(): void {
+    this.capped = false;
     for (const c of this.consumers.values()) c.queue.drain();
   }
 }

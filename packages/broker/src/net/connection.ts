@@ -37,6 +37,8 @@ export interface ConnectionHost {
     authFailureDelayMs: number;
     /** Largest message body accepted (max_message_size). */
     maxMessageSize: number;
+    /** Unacked deliveries a channel without any prefetch may hold. */
+    maxUnackedPerChannel: number;
   };
   authenticate(mechanism: string, response: Buffer, remoteAddress: string | undefined): User | undefined;
   vhost(name: string): VHost | undefined;
@@ -116,6 +118,10 @@ export class Connection {
   /** Channels open on this connection (counted by the user's max-channels). */
   get channelCount(): number {
     return this.channels.size;
+  }
+
+  get maxUnackedPerChannel(): number {
+    return this.host.limits.maxUnackedPerChannel;
   }
 
   get maxMessageSize(): number {
