@@ -16,6 +16,8 @@ import { Connection, type ConnectionHost } from "./net/connection.js";
 import { asDurable, type DurableStore } from "./store/durable-store.js";
 import { MemoryStore } from "./store/memory-store.js";
 import type { MessageStore } from "./store/message-store.js";
+import type { DiskStore } from "./store/disk-store.js";
+import { openSpool } from "./store/open-spool.js";
 import { openStore } from "./store/open-store.js";
 import { MemoryMonitor } from "./resources/memory-monitor.js";
 import { type MemoryWatermark, parseMemoryWatermark, watermarkBytes } from "./resources/memory-watermark.js";
@@ -70,6 +72,11 @@ export interface BrokerOptions {
    * queue until acks come. Default 10,000 (see docs/resource-limits.md).
    */
   maxUnackedPerChannel?: number;
+  /**
+   * Page transient messages of deep queues (past 10,000 ready) out to a spool in the data
+   * directory, wiped at every start. Default true when there is a data directory.
+   */
+  transientPaging?: boolean;
   /** Connections the broker accepts at once, all vhosts together; default no limit. */
   maxConnections?: number;
   /** Log lines go here; default console.log. */
@@ -121,6 +128,8 @@ export class Broker implements ConnectionHost {
 
   private booting = true;
   private saveScheduled = false;
+  /** Where deep queues page transient messages out; undefined without a data directory. */
+  private spool: DiskStore | undefined;
   /** The resource alarms that are on (MEMORY_ALARM | DISK_ALARM). */
   private alarms = 0;
   private memory: MemoryMonitor | undefined;
@@ -315,6 +324,7 @@ export class Broker implements ConnectionHost {
     let vh = this.vhosts.get(name);
     if (!vh) {
       vh = new VHost(name, this.store);
+      vh.spool = this.spool;
       vh.onDefinitionsChanged = () => this.scheduleSave();
       this.vhosts.set(name, vh);
     }
@@ -424,6 +434,9 @@ export class Broker implements ConnectionHost {
         },
       });
     }
+    // Transient paging needs a disk of our own: only with the data directory's disk store.
+    if (this.options.dataDir !== undefined && this.durableStore && this.options.transientPaging !== false)
+      this.spool = await openSpool(this.options.dataDir, this.log);
     this.loadDefinitions();
     const disk = this.durableStore;
     if (disk) {
@@ -474,6 +487,7 @@ export class Broker implements ConnectionHost {
     if (this.statsTimer) clearInterval(this.statsTimer);
     if (server) await new Promise<void>((r) => server.close(() => r()));
     await this.store.close();
+    await this.spool?.close();
   }
 }
 

@@ -100,6 +100,8 @@ export class VHost implements QueueHooks {
    * absent or negative means none, 0 allows none.
    */
   limits: VHostLimits = {};
+  /** Where deep queues page transient messages out (see Queue.spool); set by the broker. */
+  spool: MessageStore | undefined;
 
   constructor(
     readonly name: string,
@@ -310,6 +312,7 @@ export class VHost implements QueueHooks {
       );
     }
     const q = new Queue(name, this.name, !!o.durable, owned, !!o.autoDelete, args, parsed, this.store, this);
+    q.spool = this.spool;
     this.queues.set(name, q);
     if (owned) {
       let mine = this.exclusive.get(owned);
