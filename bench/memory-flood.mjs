@@ -224,3 +224,6 @@ async function flood(size) {
     lost,
   };
 }
+
+// Client sockets that the broker closed may still hold timers; the figures are out.
+process.exit(0);
