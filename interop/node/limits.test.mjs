@@ -267,3 +267,33 @@ describe("limits", { concurrency: false }, () => {
     },
   );
 });
+
+test(
+  "Warren: --max-connections refuses connection.open past the broker-wide limit with 530",
+  { skip: external },
+  async () => {
+    const b = await startBroker({ args: ["--max-connections", "2"] });
+    const t = { host: b.host, port: b.port };
+    const open = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        const r = await handshake(t);
+        open.push(r.conn);
+        assert.ok(r.openOk, JSON.stringify(r.close));
+      }
+      const r = await handshake(t);
+      open.push(r.conn);
+      assert.ok(r.close, "expected connection.close");
+      assertClose(r.close, { code: 530, name: "NOT_ALLOWED", classId: 10, methodId: 40 });
+      assert.equal(r.close.text, "NOT_ALLOWED - connection refused: node connection limit (2) is reached");
+      open.shift().destroy();
+      await sleep(200);
+      const again = await handshake(t);
+      open.push(again.conn);
+      assert.ok(again.openOk, "a slot freed by a closed connection is reused");
+    } finally {
+      for (const c of open) c.destroy();
+      await b.stop();
+    }
+  },
+);
