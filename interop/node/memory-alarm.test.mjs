@@ -73,7 +73,8 @@ test(
       await waitFor(() => events.includes("unblocked"), 15000, "connection.unblocked");
       await withTimeout(pch.waitForConfirms(), 10000, "confirms of the held publishes");
       await waitFor(() => received === sent, 10000, `all ${sent} messages consumed (got ${received})`);
-      assert.equal(events[events.length - 1], "unblocked");
+      // The alarm may go on again while the held publishes land (memory near the watermark):
+      // what matters is that it cleared and nothing was lost.
     } finally {
       await pub.close().catch(() => {});
       await sub.close().catch(() => {});
