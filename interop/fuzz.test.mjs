@@ -25,8 +25,14 @@ import { assertAmqplibWorks, withTimeout } from "./node/helpers.mjs";
 const seed = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) >>> 0 : randomInt(2 ** 32);
 const iterations = Number(process.env.FUZZ_ITERATIONS ?? 1200);
 const durationMs = Number(process.env.FUZZ_DURATION_MS ?? 25000);
-/** The bystander waits at most this long for any confirm (generous: a shared 2-core CI box). */
-const MAX_GAP_MS = 2000;
+/**
+ * The bystander waits at most this long for any confirm, not counting the time its own thread
+ * did not run (issue 7/: "a stall over one second" fails; runs on this 2-core box stay near
+ * 200-300 ms).
+ */
+const MAX_GAP_MS = 1000;
+/** Issue 7/ asks for at least this many random and mutated frames in a default run. */
+const MIN_FRAMES = 20_000;
 
 test(
   "network fuzz: hostile connections neither crash nor stall the broker, nor disturb a bystander",
@@ -88,6 +94,8 @@ test(
         `fuzz failures with seed ${seed} (node bench/fuzz.mjs --seed ${seed} --replay <i>)`,
       );
       assert.ok(s.connections > 0, "no hostile connection ran");
+      if (process.env.FUZZ_ITERATIONS === undefined && process.env.FUZZ_DURATION_MS === undefined)
+        assert.ok(s.framesSent >= MIN_FRAMES, `only ${s.framesSent} hostile frames (at least ${MIN_FRAMES})`);
 
       if (!broker.external) {
         assert.equal(broker.proc.exitCode, null, exitInfo);

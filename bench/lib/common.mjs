@@ -154,16 +154,21 @@ function hookExit() {
 }
 
 /**
- * Starts `node [nodeArgs] CLI server --port P --data-dir TMP` and waits until it accepts TCP.
+ * Starts `node [nodeArgs] CLI server --port P --data-dir TMP [serverArgs]` and waits until it accepts TCP.
  * stop() sends SIGTERM (the broker stops and exits, writing a --cpu-prof profile if asked),
  * SIGKILL after 30 s, and removes the data directory.
  */
-export async function spawnWarren({ cli = DEFAULT_CLI, nodeArgs = [], label = "warren" } = {}) {
+export async function spawnWarren({
+  cli = DEFAULT_CLI,
+  nodeArgs = [],
+  label = "warren",
+  serverArgs = [],
+} = {}) {
   hookExit();
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), `warren-${label}-`));
   liveDataDirs.add(dataDir);
-  const args = [...nodeArgs, cli, "server", "--port", String(port), "--data-dir", dataDir];
+  const args = [...nodeArgs, cli, "server", "--port", String(port), "--data-dir", dataDir, ...serverArgs];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   liveChildren.add(child);
   let output = "";

@@ -2,7 +2,14 @@ import { readFileSync } from "node:fs";
 import net from "node:net";
 import type tls from "node:tls";
 import { version as nodeVersion, platform } from "node:process";
-import { readTable, SERVER_CAPABILITIES, TypedValue } from "@warren/protocol";
+import {
+  ConnectionError,
+  METHOD_IDS,
+  ReplyCode,
+  readTable,
+  SERVER_CAPABILITIES,
+  TypedValue,
+} from "@warren/protocol";
 import { LoginFailureLog } from "./auth/login-failures.js";
 import { DEFAULT_HASHING, hashPassword, isHashingAlgorithm } from "./auth/password.js";
 import type { Permission, TopicPermission } from "./auth/permissions.js";
@@ -15,8 +22,24 @@ import type { TlsPeer } from "./net/tls-peer.js";
 import { asDurable, type DurableStore } from "./store/durable-store.js";
 import { MemoryStore } from "./store/memory-store.js";
 import type { MessageStore } from "./store/message-store.js";
+import type { DiskStore } from "./store/disk-store.js";
+import { openSpool } from "./store/open-spool.js";
 import { openStore } from "./store/open-store.js";
+import { MemoryMonitor } from "./resources/memory-monitor.js";
+import { type MemoryWatermark, parseMemoryWatermark, watermarkBytes } from "./resources/memory-watermark.js";
 import { VHost } from "./vhost.js";
+
+/** Resource alarms, as bits: several can be on at once. */
+const MEMORY_ALARM = 1;
+const DISK_ALARM = 2;
+
+/** RabbitMQ's connection.blocked reason for a set of alarms ("low on memory & disk"). */
+function blockedReason(alarms: number): string {
+  const on: string[] = [];
+  if (alarms & MEMORY_ALARM) on.push("memory");
+  if (alarms & DISK_ALARM) on.push("disk");
+  return `low on ${on.join(" & ")}`;
+}
 
 export const VERSION = "0.1.0";
 
@@ -42,6 +65,26 @@ export interface BrokerOptions {
   store?: MessageStore;
   /** Below this many free bytes on the data disk, publishers are blocked. Default 50 MB. */
   diskFreeLimit?: number;
+  /**
+   * Above this resident memory, publishers are blocked (RabbitMQ's vm_memory_high_watermark):
+   * a fraction of the memory available (number up to 1, or "0.4"), or a size in bytes
+   * (268435456, "256MiB", "1GB"). Default 0.4, as RabbitMQ.
+   */
+  memoryHighWatermark?: number | string;
+  /** Largest message body accepted (RabbitMQ's max_message_size). Default 128 MiB. */
+  maxMessageSize?: number;
+  /**
+   * Unacked deliveries a channel with no prefetch (basic.qos 0) may hold; more wait in their
+   * queue until acks come. Default 10,000 (see docs/resource-limits.md).
+   */
+  maxUnackedPerChannel?: number;
+  /**
+   * Page transient messages of deep queues (past 10,000 ready) out to a spool in the data
+   * directory, wiped at every start. Default true when there is a data directory.
+   */
+  transientPaging?: boolean;
+  /** Connections the broker accepts at once, all vhosts together; default no limit. */
+  maxConnections?: number;
   /** Log lines go here; default console.log. */
   log?: (line: string) => void;
   /** Failed logins are logged at most once per peer address per this interval. Default 10000. */
@@ -91,6 +134,8 @@ export class Broker implements ConnectionHost {
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
       consumerTimeoutMs: options.consumerTimeoutMs ?? 30 * 60_000,
       authFailureDelayMs: options.authFailureDelayMs ?? 3000,
+      maxMessageSize: options.maxMessageSize ?? 128 * 1024 * 1024,
+      maxUnackedPerChannel: options.maxUnackedPerChannel ?? 10_000,
     };
     this.loopbackUsers = new Set(options.loopbackUsers ?? ["guest"]);
     if (options.tls) checkTlsOptions(options.tls);
@@ -107,7 +152,11 @@ export class Broker implements ConnectionHost {
 
   private booting = true;
   private saveScheduled = false;
-  private alarm = false;
+  /** Where deep queues page transient messages out; undefined without a data directory. */
+  private spool: DiskStore | undefined;
+  /** The resource alarms that are on (MEMORY_ALARM | DISK_ALARM). */
+  private alarms = 0;
+  private memory: MemoryMonitor | undefined;
   private diskTimer: NodeJS.Timeout | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
 
@@ -180,16 +229,60 @@ export class Broker implements ConnectionHost {
     return n;
   }
 
-  /** Raises or clears the disk alarm on every connection. */
-  private setAlarm(on: boolean): void {
-    if (this.alarm === on) return;
-    this.alarm = on;
-    this.log(
-      on
-        ? "warren: disk alarm: free space below the limit, blocking publishers"
-        : "warren: disk alarm cleared",
+  /**
+   * Raises or clears one resource alarm. While any is on, every connection is told (with the
+   * reasons of all that are on, as RabbitMQ) and stops reading publishes.
+   */
+  private setAlarm(alarm: number, on: boolean, why: string): void {
+    const next = on ? this.alarms | alarm : this.alarms & ~alarm;
+    if (next === this.alarms) return;
+    this.alarms = next;
+    const name = alarm === MEMORY_ALARM ? "memory" : "disk";
+    this.log(on ? `warren: ${name} alarm: ${why}, blocking publishers` : `warren: ${name} alarm cleared`);
+    for (const c of this.connections) this.applyAlarms(c);
+  }
+
+  private applyAlarms(c: Connection): void {
+    c.setAlarm(this.alarms !== 0, this.alarms !== 0 ? blockedReason(this.alarms) : "");
+  }
+
+  /** Whether any resource alarm is on. */
+  get alarmed(): boolean {
+    return this.alarms !== 0;
+  }
+
+  /**
+   * Changes the memory high watermark at run time (a fraction or a size, as the option);
+   * applied at once.
+   */
+  setMemoryHighWatermark(w: number | string): void {
+    const bytes = watermarkBytes(toWatermark(w));
+    if (this.memory) this.memory.setWatermark(bytes);
+  }
+
+  /** Starts the memory alarm's sampling; warns when V8's heap limit makes the watermark moot. */
+  private watchMemory(): void {
+    const bytes = watermarkBytes(toWatermark(this.options.memoryHighWatermark ?? 0.4));
+    const monitor = new MemoryMonitor(bytes, (on) =>
+      this.setAlarm(
+        MEMORY_ALARM,
+        on,
+        monitor.cause === "heap"
+          ? `V8 heap above 85% of its ${mib(monitor.heapSizeLimit)} limit`
+          : `resident memory above the ${mib(monitor.watermark)} watermark`,
+      ),
     );
-    for (const c of this.connections) c.setAlarm(on, "low on disk");
+    this.memory = monitor;
+    this.log(`warren: memory high watermark ${mib(bytes)} (resident memory, sampled every 100 ms)`);
+    if (bytes > 2 * monitor.heapSizeLimit) {
+      // Message bodies live outside V8's heap, so the RSS may exceed the heap limit; but each
+      // queued message keeps a few hundred bytes on the heap, and the heap guard blocks
+      // publishers at 85% of the limit long before an RSS this high is reached.
+      this.log(
+        `warren: warning: the memory high watermark (${mib(bytes)}) is far above V8's heap limit (${mib(monitor.heapSizeLimit)}); publishers will be blocked by the heap guard first. Raise the heap limit with NODE_OPTIONS=--max-old-space-size=MB`,
+      );
+    }
+    monitor.start();
   }
 
   private diskFreeLimit = 0;
@@ -205,9 +298,14 @@ export class Broker implements ConnectionHost {
   private watchDisk(store: DurableStore): void {
     this.diskFreeLimit = this.options.diskFreeLimit ?? 50_000_000;
     this.checkDisk = () => {
-      if (store.error) return this.setAlarm(true);
+      if (store.error) return this.setAlarm(DISK_ALARM, true, "the store failed");
       store.freeBytes().then(
-        (free) => this.setAlarm(free < this.diskFreeLimit),
+        (free) =>
+          this.setAlarm(
+            DISK_ALARM,
+            free < this.diskFreeLimit,
+            `free disk space below ${this.diskFreeLimit} bytes`,
+          ),
         () => {},
       );
     };
@@ -256,6 +354,7 @@ export class Broker implements ConnectionHost {
     let vh = this.vhosts.get(name);
     if (!vh) {
       vh = new VHost(name, this.store);
+      vh.spool = this.spool;
       vh.onDefinitionsChanged = () => this.scheduleSave();
       this.vhosts.set(name, vh);
     }
@@ -406,6 +505,61 @@ export class Broker implements ConnectionHost {
     return this.loopbackUsers.has(name) && !LOOPBACK.test(remoteAddress ?? "");
   }
 
+  /**
+   * Connection limits, checked at connection.open in RabbitMQ's order (node, vhost, user) with
+   * its texts; a negative limit is none, 0 refuses every connection.
+   */
+  admitConnection(c: Connection, vh: VHost): void {
+    const user = c.user!;
+    const ids = METHOD_IDS["connection.open"];
+    const node = this.options.maxConnections;
+    const vhostMax = vh.limits["max-connections"];
+    const userMax = user.limits?.["max-connections"];
+    if (node === undefined && !(vhostMax! >= 0) && !(userMax! >= 0)) return;
+    let all = 0;
+    let inVhost = 0;
+    let ofUser = 0;
+    for (const o of this.connections) {
+      if (!o.isOpen) continue;
+      all++;
+      if (o.vhost === vh) inVhost++;
+      if (o.user === user) ofUser++;
+    }
+    if (node !== undefined && all >= node)
+      throw new ConnectionError(
+        ReplyCode.NOT_ALLOWED,
+        `connection refused: node connection limit (${node}) is reached`,
+        ...ids,
+      );
+    if (vhostMax! >= 0 && inVhost >= vhostMax!)
+      throw new ConnectionError(
+        ReplyCode.NOT_ALLOWED,
+        `access to vhost '${vh.name}' refused for user '${user.name}': connection limit (${vhostMax}) is reached`,
+        ...ids,
+      );
+    if (userMax! >= 0 && ofUser >= userMax!)
+      throw new ConnectionError(
+        ReplyCode.NOT_ALLOWED,
+        `connection refused for user '${user.name}': user connection limit (${userMax}) is reached`,
+        ...ids,
+      );
+  }
+
+  /** The user's max-channels, counted over all their connections, as RabbitMQ. */
+  admitChannel(c: Connection): void {
+    const user = c.user!;
+    const max = user.limits?.["max-channels"];
+    if (max === undefined || max < 0) return;
+    let n = 0;
+    for (const o of this.connections) if (o.user === user) n += o.channelCount;
+    if (n >= max)
+      throw new ConnectionError(
+        ReplyCode.NOT_ALLOWED,
+        // RabbitMQ names no method in this close (0/0).
+        `number of channels opened for user '${user.name}' has reached the maximum allowed user limit of (${max})`,
+      );
+  }
+
   connectionClosed(c: Connection): void {
     if (!this.connections.delete(c)) return;
     c.vhost?.removeExclusiveQueues(c);
@@ -420,10 +574,13 @@ export class Broker implements ConnectionHost {
         onWarning: (m) => this.log(`warren: store: ${m}`),
         onError: (e) => {
           this.log(`warren: store failed: ${e.message}; publishers are blocked`);
-          this.setAlarm(true);
+          this.setAlarm(DISK_ALARM, true, "the store failed");
         },
       });
     }
+    // Transient paging needs a disk of our own: only with the data directory's disk store.
+    if (this.options.dataDir !== undefined && this.durableStore && this.options.transientPaging !== false)
+      this.spool = await openSpool(this.options.dataDir, this.log);
     this.loadDefinitions();
     const disk = this.durableStore;
     if (disk) {
@@ -431,6 +588,7 @@ export class Broker implements ConnectionHost {
       this.watchDisk(disk);
       if (process.env.WARREN_STORE_STATS === "1") this.logStoreStats(disk);
     }
+    this.watchMemory();
     this.booting = false;
     this.scheduleSave();
     return this.listen();
@@ -464,7 +622,7 @@ export class Broker implements ConnectionHost {
   private accept(socket: net.Socket): void {
     const c = new Connection(socket, this);
     this.connections.add(c);
-    if (this.alarm) c.setAlarm(true, "low on disk");
+    if (this.alarms !== 0) this.applyAlarms(c);
   }
 
   /** The amqps server: a TLSSocket is a net.Socket, so Connection takes it as it is. */
@@ -506,12 +664,14 @@ export class Broker implements ConnectionHost {
       c.teardown();
     }
     if (this.diskTimer) clearInterval(this.diskTimer);
+    this.memory?.stop();
     if (this.statsTimer) clearInterval(this.statsTimer);
     // Clients still in their TLS handshake have no Connection yet: close() would wait for them.
     for (const raw of this.tlsSockets) raw.destroy();
     if (server) await new Promise<void>((r) => server.close(() => r()));
     if (tlsServer) await new Promise<void>((r) => tlsServer.close(() => r()));
     await this.store.close();
+    await this.spool?.close();
   }
 }
 
@@ -528,6 +688,14 @@ function listenOn(server: net.Server, port: number, host: string | undefined): P
       resolve(typeof addr === "object" && addr ? addr.port : 0);
     });
   });
+}
+
+function toWatermark(w: number | string): MemoryWatermark {
+  return typeof w === "number" ? (w <= 1 ? { fraction: w } : { bytes: w }) : parseMemoryWatermark(w);
+}
+
+function mib(bytes: number): string {
+  return `${Math.round(bytes / 1048576)} MiB`;
 }
 
 /** JSON.stringify replacer for field tables: typed values and bigints become plain JSON. */

@@ -1,12 +1,21 @@
 import type { FieldTable } from "@warren/protocol";
-import type { UserStore } from "./auth/users.js";
-import type { VHost } from "./vhost.js";
+import type { UserLimits, UserStore } from "./auth/users.js";
+import type { VHost, VHostLimits } from "./vhost.js";
 
 /** RabbitMQ's definitions.json shape (the parts Warren uses). */
 export interface Definitions {
   rabbit_version?: string;
-  users?: { name: string; password_hash: string; hashing_algorithm?: string; tags?: string | string[] }[];
-  vhosts?: { name: string }[];
+  users?: {
+    name: string;
+    password_hash: string;
+    hashing_algorithm?: string;
+    tags?: string | string[];
+    limits?: UserLimits;
+  }[];
+  /** `limits` on a vhost is accepted as well as the vhost-limits parameter RabbitMQ 3.10 exports. */
+  vhosts?: { name: string; limits?: VHostLimits }[];
+  /** Runtime parameters; Warren uses the "vhost-limits" component (name "limits"). */
+  parameters?: { vhost: string; component: string; name: string; value: unknown }[];
   permissions?: { user: string; vhost: string; configure: string; write: string; read: string }[];
   /** Routing-key patterns per user, vhost and topic exchange (docs/access-control.md). */
   topic_permissions?: { user: string; vhost: string; exchange: string; write: string; read: string }[];
@@ -52,8 +61,17 @@ export function importDefinitions(target: DefinitionsTarget, defs: Definitions):
       u.hashing_algorithm ?? "rabbit_password_hashing_sha256",
       tagList(u.tags),
     );
+    if (u.limits) target.users.users.get(u.name)!.limits = { ...u.limits };
   }
-  for (const v of defs.vhosts ?? []) if (!target.vhost(v.name)) target.addVhost(v.name);
+  for (const v of defs.vhosts ?? []) {
+    const vh = target.vhost(v.name) ?? target.addVhost(v.name);
+    if (v.limits) vh.limits = { ...v.limits };
+  }
+  for (const p of defs.parameters ?? []) {
+    if (p.component !== "vhost-limits") continue;
+    const vh = target.vhost(p.vhost) ?? target.addVhost(p.vhost);
+    vh.limits = { ...(p.value as VHostLimits) };
+  }
   for (const p of defs.permissions ?? []) {
     target.users.setPermission(p.user, p.vhost, { configure: p.configure, write: p.write, read: p.read });
   }
@@ -95,6 +113,7 @@ export function exportDefinitions(users: UserStore, vhosts: Iterable<VHost>, ver
     vhosts: [],
     permissions: [],
     topic_permissions: [],
+    parameters: [],
     exchanges: [],
     queues: [],
     bindings: [],
@@ -105,6 +124,7 @@ export function exportDefinitions(users: UserStore, vhosts: Iterable<VHost>, ver
       password_hash: u.passwordHash,
       hashing_algorithm: u.hashingAlgorithm,
       tags: u.tags,
+      ...(u.limits && Object.keys(u.limits).length > 0 ? { limits: u.limits } : {}),
     });
     for (const [vhost, p] of u.permissions) {
       defs.permissions.push({ user: u.name, vhost, configure: p.configure, write: p.write, read: p.read });
@@ -123,6 +143,9 @@ export function exportDefinitions(users: UserStore, vhosts: Iterable<VHost>, ver
   }
   for (const vh of vhosts) {
     defs.vhosts.push({ name: vh.name });
+    // As RabbitMQ 3.10 exports them: a runtime parameter, not a field of the vhost.
+    if (Object.keys(vh.limits).length > 0)
+      defs.parameters.push({ vhost: vh.name, component: "vhost-limits", name: "limits", value: vh.limits });
     for (const ex of vh.exchanges.values()) {
       if (ex.name === "" || ex.name.startsWith("amq.") || !ex.durable) continue;
       defs.exchanges.push({

@@ -14,6 +14,8 @@ export type { TlsOptions } from "./net/tls-listener.js";
 export { VERSION } from "./broker.js";
 /** A RabbitMQ definitions.json document: BrokerOptions.definitions and Broker.exportDefinitions(). */
 export type { Definitions } from "./definitions.js";
+/** Parses a size with RabbitMQ's units ("256MiB", "1GB", "268435456") into bytes. */
+export { parseByteSize } from "./resources/byte-size.js";
 
 // Access control at run time (docs/access-control.md): what Broker.putUser,
 // setPermissions and setTopicPermissions take.

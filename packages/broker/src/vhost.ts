@@ -72,6 +72,12 @@ const notFound = (what: string, name: string, vhost: string) =>
 const show = (v: unknown) =>
   typeof v === "bigint" ? v.toString() : typeof v === "object" ? JSON.stringify(v) : String(v);
 
+/** Per-vhost limits, as RabbitMQ's vhost-limits parameter. */
+export interface VHostLimits {
+  "max-connections"?: number;
+  "max-queues"?: number;
+}
+
 /**
  * A virtual host: its exchanges, queues and bindings, and message routing between them.
  * Names, errors and defaults follow RabbitMQ.
@@ -89,6 +95,13 @@ export class VHost implements QueueHooks {
   onDefinitionsChanged: DefinitionsListener | undefined;
   /** Bumped by every change to durable definitions (see Channel.replyDurable). */
   definitionsVersion = 0;
+  /**
+   * RabbitMQ's vhost limits (`rabbitmqctl set_vhost_limits`): max-connections and max-queues;
+   * absent or negative means none, 0 allows none.
+   */
+  limits: VHostLimits = {};
+  /** Where deep queues page transient messages out (see Queue.spool); set by the broker. */
+  spool: MessageStore | undefined;
 
   constructor(
     readonly name: string,
@@ -302,7 +315,15 @@ export class VHost implements QueueHooks {
     const args = o.args ?? {};
     const parsed = parseQueueArgs(name, this.name, args, !!o.durable, !!o.exclusive, !!o.autoDelete);
     const owned = o.exclusive ? owner : undefined;
+    const maxQueues = this.limits["max-queues"];
+    if (maxQueues !== undefined && maxQueues >= 0 && this.queues.size >= maxQueues) {
+      throw new ChannelError(
+        ReplyCode.PRECONDITION_FAILED,
+        `cannot declare queue '${name}': queue limit in vhost '${this.name}' (${maxQueues}) is reached`,
+      );
+    }
     const q = new Queue(name, this.name, !!o.durable, owned, !!o.autoDelete, args, parsed, this.store, this);
+    q.spool = this.spool;
     this.queues.set(name, q);
     if (owned) {
       let mine = this.exclusive.get(owned);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { Broker, type TlsOptions } from "@warren/broker";
+import { Broker, parseByteSize, type TlsOptions } from "@warren/broker";
 import { CONSUME_USAGE, consume } from "./commands/consume.js";
 import { GET_USAGE, get } from "./commands/get.js";
 import { PUBLISH_USAGE, publish } from "./commands/publish.js";
@@ -10,6 +10,8 @@ import { UsageError } from "./commands/usage-error.js";
 const SERVER_USAGE = `usage: warren server [--port N] [--data-dir DIR] [--definitions FILE] [--disk-free-limit BYTES]
                     [--tls-cert FILE --tls-key FILE [--tls-ca FILE] [--tls-port N]
                      [--tls-verify-peer [--tls-fail-if-no-peer-cert]]]
+                     [--memory-high-watermark 0.4|SIZE] [--max-message-size SIZE] [--max-connections N]
+                     [--handshake-timeout MS]
 
   --port         TCP port (env WARREN_PORT, default 5672)
   --data-dir     data directory (env WARREN_DATA_DIR, default ./data)
@@ -24,6 +26,15 @@ const SERVER_USAGE = `usage: warren server [--port N] [--data-dir DIR] [--defini
                  EXTERNAL logins (env WARREN_TLS_VERIFY_PEER=true; RabbitMQ's verify_peer)
   --tls-fail-if-no-peer-cert  also refuse clients without a certificate
                  (env WARREN_TLS_FAIL_IF_NO_PEER_CERT=true)
+  --memory-high-watermark  block publishers above this resident memory: a fraction of the
+                 memory available, or a size such as 268435456, 256MiB, 1GB
+                 (env WARREN_MEMORY_HIGH_WATERMARK, default 0.4)
+  --max-message-size  largest message body accepted, bytes or a size such as 16MiB
+                 (env WARREN_MAX_MESSAGE_SIZE, default 134217728 = 128 MiB)
+  --max-connections  connections accepted at once, all vhosts together
+                 (env WARREN_MAX_CONNECTIONS, default no limit)
+  --handshake-timeout  milliseconds a client gets from TCP connect to connection.open-ok,
+                 however slowly its bytes arrive (env WARREN_HANDSHAKE_TIMEOUT, default 10000)
 `;
 
 /** An environment flag: "true", "1" or "yes" (any case) is set; anything else is not. */
@@ -83,6 +94,10 @@ async function server(argv: string[]): Promise<void> {
       "tls-port": { type: "string" },
       "tls-verify-peer": { type: "boolean" },
       "tls-fail-if-no-peer-cert": { type: "boolean" },
+      "memory-high-watermark": { type: "string" },
+      "max-message-size": { type: "string" },
+      "max-connections": { type: "string" },
+      "handshake-timeout": { type: "string" },
     },
   });
   const env = process.env;
@@ -91,10 +106,20 @@ async function server(argv: string[]): Promise<void> {
   const definitions = values.definitions ?? env.WARREN_DEFINITIONS;
   const diskFreeLimit = values["disk-free-limit"] ?? env.WARREN_DISK_FREE_LIMIT;
   const tls = tlsOptions(values);
+  const watermark = values["memory-high-watermark"] ?? env.WARREN_MEMORY_HIGH_WATERMARK;
+  const maxMessageSize = values["max-message-size"] ?? env.WARREN_MAX_MESSAGE_SIZE;
+  const maxConnections = values["max-connections"] ?? env.WARREN_MAX_CONNECTIONS;
+  const handshakeTimeout = values["handshake-timeout"] ?? env.WARREN_HANDSHAKE_TIMEOUT;
   const broker = new Broker({
     port,
     dataDir,
     ...(diskFreeLimit ? { diskFreeLimit: Number(diskFreeLimit) } : {}),
+    ...(watermark ? { memoryHighWatermark: watermark } : {}),
+    ...(maxMessageSize ? { maxMessageSize: parseByteSize(maxMessageSize) } : {}),
+    ...(handshakeTimeout
+      ? { handshakeTimeoutMs: positiveInteger("handshake-timeout", handshakeTimeout) }
+      : {}),
+    ...(maxConnections ? { maxConnections: positiveInteger("max-connections", maxConnections) } : {}),
     ...(definitions ? { definitions } : {}),
     ...(values.host ? { host: values.host } : {}),
     ...(tls ? { tls } : {}),
@@ -106,6 +131,12 @@ async function server(argv: string[]): Promise<void> {
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+}
+
+function positiveInteger(name: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: expected a positive integer, got "${text}"`);
+  return n;
 }
 
 const USAGE = [SERVER_USAGE, PUBLISH_USAGE, CONSUME_USAGE, GET_USAGE].join("\n");

@@ -23,6 +23,14 @@ export interface User {
   permissions: Map<string, CompiledPermission>;
   /** Topic permissions by vhost name, then exchange name. */
   topicPermissions: Map<string, Map<string, CompiledTopicPermission>>;
+  /** RabbitMQ's user limits (definitions `users[].limits`); absent or negative: none. */
+  limits?: UserLimits;
+}
+
+/** Per-user limits, as RabbitMQ's `rabbitmqctl set_user_limits`. */
+export interface UserLimits {
+  "max-connections"?: number;
+  "max-channels"?: number;
 }
 
 /** Users, their vhost permissions and their topic permissions. */

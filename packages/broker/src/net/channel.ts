@@ -30,9 +30,6 @@ type TxOp =
   | { kind: "publish"; msg: Message; mandatory: boolean }
   | { kind: SettleKind; tag: number; multiple: boolean; requeue: boolean };
 
-/** RabbitMQ's default max_message_size. */
-const MAX_MESSAGE_SIZE = 128 * 1024 * 1024;
-
 /**
  * One AMQP channel: it turns the client's methods into broker operations and the results into
  * replies. The work is done by what it owns: a ContentAssembler (publish frames → message),
@@ -47,7 +44,7 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
   private closed = false;
   private readonly consumers = new Map<string, Consumer>();
   private readonly deliveries: Deliveries;
-  private readonly content = new ContentAssembler("view", MAX_MESSAGE_SIZE);
+  private readonly content: ContentAssembler;
   /** The basic.publish whose content is being assembled. */
   private pubExchange = "";
   private pubKey = "";
@@ -70,6 +67,8 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
   ) {
     this.access = new ChannelAccess(conn.user!, vhost.name);
     this.topology = new Topology(vhost, conn, this.access);
+    // max_message_size is checked on the content header, before any body is buffered.
+    this.content = new ContentAssembler("view", conn.maxMessageSize);
     this.replyTo = new DirectReplyTo(vhost, this);
     this.replies = new ReplyOrder(this, vhost.store);
     this.deliveries = new Deliveries(conn.consumerTimeoutMs, this.onConsumerTimeout);
@@ -346,9 +345,23 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
       !this.closing &&
       !this.closed &&
       this.conn.canWrite &&
-      (c.prefetch === 0 || c.unacked < c.prefetch) &&
+      (c.prefetch === 0 ? this.channelPrefetch !== 0 || this.belowUnackedCap() : c.unacked < c.prefetch) &&
       (this.channelPrefetch === 0 || this.deliveries.size < this.channelPrefetch)
     );
+  }
+
+  /** The channel stopped deliveries at the unacked cap; the next settlement resumes them. */
+  private capped = false;
+
+  /**
+   * Without any prefetch, RabbitMQ hands a consumer the whole backlog. Warren stops at
+   * limits.maxUnackedPerChannel unacked deliveries: beyond it messages wait in their queue,
+   * where they can be paged to disk, instead of in this channel's unacked map.
+   */
+  private belowUnackedCap(): boolean {
+    if (this.deliveries.size < this.conn.maxUnackedPerChannel) return true;
+    this.capped = true;
+    return false;
   }
 
   /** ConsumerOwner: writes basic.deliver; true when it waits for an ack. */
@@ -439,7 +452,7 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
     // Fast path: a single ack of one delivery.
     if (kind === "ack" && !multiple) {
       this.deliveries.ackOne(tag).drain();
-      if (this.channelPrefetch > 0) this.resume();
+      if (this.channelPrefetch > 0 || this.capped) this.resume();
       return;
     }
     this.finish(this.deliveries.take(tag, multiple, kind), settlementOf(kind, requeue));
@@ -447,8 +460,8 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
 
   private finish(items: Delivered[], how: Settlement): void {
     Deliveries.settle(items, how);
-    // Consumers on other queues of this channel may have room now (global prefetch).
-    if (this.channelPrefetch > 0) this.resume();
+    // Consumers on other queues of this channel may have room now (global prefetch, cap).
+    if (this.channelPrefetch > 0 || this.capped) this.resume();
   }
 
   private recover(how: "requeue" | "restore"): void {
@@ -495,6 +508,7 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
 
   /** Resumes deliveries after backpressure let go. */
   resume(): void {
+    this.capped = false;
     for (const c of this.consumers.values()) c.queue.drain();
   }
 }

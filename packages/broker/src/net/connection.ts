@@ -36,6 +36,10 @@ export interface ConnectionHost {
     consumerTimeoutMs: number;
     /** How long a failed login waits for its refusal. */
     authFailureDelayMs: number;
+    /** Largest message body accepted (max_message_size). */
+    maxMessageSize: number;
+    /** Unacked deliveries a channel without any prefetch may hold. */
+    maxUnackedPerChannel: number;
   };
   /** The user a start-ok logs in as; peer: the TLS facts of a TLS connection (for EXTERNAL). */
   authenticate(
@@ -45,6 +49,10 @@ export interface ConnectionHost {
     peer?: TlsPeer,
   ): User | undefined;
   vhost(name: string): VHost | undefined;
+  /** Throws the ConnectionError that refuses c's connection.open to vhost (connection limits). */
+  admitConnection(c: Connection, vhost: VHost): void;
+  /** Throws the ConnectionError that refuses one more channel on c (the user's max-channels). */
+  admitChannel(c: Connection): void;
   connectionClosed(c: Connection): void;
 }
 
@@ -109,6 +117,24 @@ export class Connection {
     return this.socket.remoteAddress;
   }
 
+  /** Open: past connection.open-ok (counted by the connection limits). */
+  get isOpen(): boolean {
+    return this.state === "running";
+  }
+
+  /** Channels open on this connection (counted by the user's max-channels). */
+  get channelCount(): number {
+    return this.channels.size;
+  }
+
+  get maxUnackedPerChannel(): number {
+    return this.host.limits.maxUnackedPerChannel;
+  }
+
+  get maxMessageSize(): number {
+    return this.host.limits.maxMessageSize;
+  }
+
   get consumerTimeoutMs(): number {
     return this.host.limits.consumerTimeoutMs;
   }
@@ -118,17 +144,20 @@ export class Connection {
     if (this.channels.get(ch.id) === ch && !ch.closing) this.fail(err, ch);
   }
 
-  /** Resource alarm (disk): publishes pause the socket until it clears. */
+  /** Resource alarms (memory, disk): publishes pause the socket until they clear. */
   private alarmed = false;
   private alarmReason = "";
   private pausedByAlarm = false;
   private blockedSent = false;
 
-  /** The broker raised or cleared a resource alarm. */
+  /**
+   * The broker raised or cleared its resource alarms; reason: RabbitMQ's text for those on
+   * ("low on memory"). A second alarm while blocked changes only the reason of a later block.
+   */
   setAlarm(on: boolean, reason: string): void {
+    if (on) this.alarmReason = reason;
     if (this.alarmed === on) return;
     this.alarmed = on;
-    this.alarmReason = reason;
     if (on) {
       if (this.state === "running") this.sendBlocked();
     } else if (this.blockedSent) {
@@ -308,6 +337,7 @@ export class Connection {
       if (ch) throw new ConnectionError(ReplyCode.CHANNEL_ERROR, "second 'channel.open' seen", ...ids);
       if (id > this.channelMax)
         throw new ConnectionError(ReplyCode.CHANNEL_ERROR, `channel ${id} above channel_max`, ...ids);
+      if (this.user!.limits) this.host.admitChannel(this);
       this.channels.set(id, new Channel(id, this, this.vhost!));
       this.sendMethod(id, { name: "channel.open-ok" });
       return;
@@ -522,6 +552,7 @@ export class Connection {
         ...ids,
       );
     }
+    this.host.admitConnection(this, vhost);
     this.vhost = vhost;
     this.state = "running";
     this.sendMethod(0, { name: "connection.open-ok" });

@@ -1,6 +1,6 @@
 import { ChannelError, type FieldTable, ReplyCode } from "@warren/protocol";
 import type { Binding, Destination } from "../exchange/exchange-type.js";
-import type { Message } from "../message.js";
+import { Message } from "../message.js";
 import { FifoList, type MessageList, PriorityList } from "../ring.js";
 import type { MessageStore } from "../store/message-store.js";
 import type { Consumer } from "./consumer.js";
@@ -15,8 +15,13 @@ const COMPACT_AFTER_MS = 100;
 
 const compactMessage = (m: Message): void => m.compact();
 
-/** Ready persistent messages a durable queue keeps in memory before paging the rest out. */
+/** Ready messages a queue keeps in memory before paging the rest out (with a disk store). */
 const PAGE_AFTER = 10_000;
+/**
+ * Or ready bytes: 10,000 messages of 64 KiB would be 640 MiB, past the default watermark of
+ * most machines before paging ever started.
+ */
+const PAGE_AFTER_BYTES = 32 << 20;
 
 /** A delivered message waiting for its ack, as the queue needs it back on requeue. */
 export interface Delivered {
@@ -70,6 +75,12 @@ export class Queue implements Destination {
   private readonly limited: boolean;
   /** Persistent messages may be paged out to the store. */
   private readonly pageable: boolean;
+  /**
+   * Where transient messages of a deep queue are paged out (open-spool.ts); undefined without
+   * a disk store. In the ready list a spooled entry's id is negative, and a message loaded
+   * back from the spool keeps the negative id, meaning "this queue's spool holds my record".
+   */
+  spool: MessageStore | undefined;
   private readonly priorities: boolean;
   private mixedConsumerPriorities = false;
   /** With x-single-active-consumer: the consumer that gets the messages. */
@@ -175,8 +186,16 @@ export class Queue implements Destination {
    * so a backlog costs a few dozen bytes per message whatever the body size.
    */
   private pushReady(msg: Message, count: number, seq: number, exp: number): void {
-    const paged = this.pageable && this.ready.length >= PAGE_AFTER && msg.id > 0 && msg.persistent;
-    this.ready.push(paged ? undefined : msg, this.priorities ? msg.priority : 0, count, seq, exp, msg.id);
+    let id = msg.id;
+    let paged = false;
+    if (this.ready.length >= PAGE_AFTER || this.readyBytes >= PAGE_AFTER_BYTES) {
+      if (this.pageable && id > 0 && msg.persistent) paged = true;
+      else if (this.spool !== undefined && !msg.persistent) {
+        id = this.spoolOut(msg);
+        paged = id < 0;
+      }
+    }
+    this.ready.push(paged ? undefined : msg, this.priorities ? msg.priority : 0, count, seq, exp, id);
     this.readyBytes += msg.bodySize;
     if (!paged && ++this.uncompacted === 1) this.armCompaction();
   }
@@ -224,10 +243,31 @@ export class Queue implements Destination {
     this.armTtl();
   }
 
+  /**
+   * Pages a transient message out to the spool; returns its ready-list id (negative), or 0
+   * when the spool took nothing (failed). Only transient messages go there: they never reach
+   * the durable store, so the two id spaces never meet on one Message. The spool gets a copy:
+   * the Message may sit in other queues (fanout), and its id must stay theirs.
+   */
+  private spoolOut(msg: Message): number {
+    if (msg.id < 0) return msg.id; // loaded back from this queue's spool and requeued
+    const copy = new Message(msg.exchange, msg.routingKey, msg.rawProps, msg.body);
+    this.spool!.enqueue(this.storeKey, copy);
+    return -copy.id;
+  }
+
+  /** Reads a message back, from the durable store or (negative id) the spool. */
+  private loadPaged(id: number): Message {
+    if (id > 0) return this.store.load(id);
+    const msg = this.spool!.load(-id);
+    msg.id = id;
+    return msg;
+  }
+
   /** Removes the head, keeping byte accounting right; read head columns first. */
   private shiftHead(): Message {
     const id = this.ready.headId;
-    const msg = this.ready.shift() ?? this.store.load(id);
+    const msg = this.ready.shift() ?? this.loadPaged(id);
     this.readyBytes -= msg.bodySize;
     return msg;
   }
@@ -376,7 +416,8 @@ export class Queue implements Destination {
 
   /** A message that left the queue for good (acked, no-ack delivery): the store forgets it. */
   private settle(msg: Message): void {
-    if (this.durable && msg.persistent) this.store.remove(this.storeKey, msg);
+    if (msg.id < 0) this.spool?.removeId(this.storeKey, -msg.id);
+    else if (this.durable && msg.persistent) this.store.remove(this.storeKey, msg);
   }
 
   /** basic.ack of a delivery. Call drain() after a batch: its consumer may have room now. */
@@ -547,6 +588,7 @@ export class Queue implements Destination {
       const id = this.ready.headId;
       const msg = this.ready.shift();
       if (msg) this.settle(msg);
+      else if (id < 0) this.spool?.removeId(this.storeKey, -id);
       else this.store.removeId(this.storeKey, id);
     }
     this.readyBytes = 0;
@@ -565,6 +607,7 @@ export class Queue implements Destination {
     for (const c of consumers) c.owner.cancelledByServer(c);
     const n = this.purge();
     if (this.durable) this.store.dropQueue(this.storeKey);
+    this.spool?.dropQueue(this.storeKey);
     return n;
   }
 }

@@ -31,6 +31,11 @@ export interface DiskStoreOptions {
   onWarning?: (msg: string) => void;
   /** Called once when a write or fsync fails; the store then stops accepting. */
   onError?: (err: Error) => void;
+  /**
+   * Write without fdatasync: for the transient spool (open-spool.ts), whose files are wiped at
+   * every start, so nothing there needs to reach stable storage.
+   */
+  noSync?: boolean;
 }
 
 type SyncCallback = (err?: Error) => void;
@@ -88,6 +93,7 @@ export class DiskStore implements DurableStore {
   private readonly reader: SegmentReader;
   private readonly segmentSize: number;
   private readonly warn: (msg: string) => void;
+  private readonly noSync: boolean;
   private readonly onError: ((err: Error) => void) | undefined;
   private readonly counters = {
     batches: 0,
@@ -127,6 +133,7 @@ export class DiskStore implements DurableStore {
     );
     this.warn = opts.onWarning ?? ((m) => console.warn(`warren store: ${m}`));
     this.onError = opts.onError;
+    this.noSync = opts.noSync === true;
     this.cleaner = new SegmentCleaner({
       dir,
       segs: this.segs,
@@ -495,6 +502,7 @@ export class DiskStore implements DurableStore {
   }
 
   private syncBatch(b: Batch): void {
+    if (this.noSync) return this.complete(b);
     const files = new Set(b.chunks.map((c) => c.seg));
     let pending = files.size + (b.defs !== undefined ? 1 : 0);
     let failed = false;
