@@ -2,14 +2,8 @@ import { readFileSync } from "node:fs";
 import net from "node:net";
 import type tls from "node:tls";
 import { version as nodeVersion, platform } from "node:process";
-import {
-  ConnectionError,
-  METHOD_IDS,
-  ReplyCode,
-  readTable,
-  SERVER_CAPABILITIES,
-  TypedValue,
-} from "@warren/protocol";
+import { SERVER_CAPABILITIES, TypedValue } from "@warren/protocol";
+import { Authenticator } from "./auth/authenticator.js";
 import { LoginFailureLog } from "./auth/login-failures.js";
 import { DEFAULT_HASHING, hashPassword, isHashingAlgorithm } from "./auth/password.js";
 import type { Permission, TopicPermission } from "./auth/permissions.js";
@@ -20,11 +14,13 @@ import { Connection, type ConnectionHost } from "./net/connection.js";
 import { checkTlsOptions, createTlsServer, type TlsOptions } from "./net/tls-listener.js";
 import type { TlsPeer } from "./net/tls-peer.js";
 import { asDurable, type DurableStore } from "./store/durable-store.js";
+import { logStoreStats } from "./store/stats-log.js";
 import { MemoryStore } from "./store/memory-store.js";
 import type { MessageStore } from "./store/message-store.js";
 import type { DiskStore } from "./store/disk-store.js";
 import { openSpool } from "./store/open-spool.js";
 import { openStore } from "./store/open-store.js";
+import { admitChannel, admitConnection } from "./resources/admission.js";
 import { MemoryMonitor } from "./resources/memory-monitor.js";
 import { type MemoryWatermark, parseMemoryWatermark, watermarkBytes } from "./resources/memory-watermark.js";
 import { VHost } from "./vhost.js";
@@ -101,8 +97,6 @@ export type UserSpec = { tags?: string[] } & (
   { password: string; hashingAlgorithm?: string } | { passwordHash: string; hashingAlgorithm?: string }
 );
 
-const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
-
 /**
  * The Warren broker: accepts AMQP 0-9-1 connections and hosts vhosts, users and the
  * message store. Embeddable: `await new Broker({ port: 0 }).start()`.
@@ -118,15 +112,13 @@ export class Broker implements ConnectionHost {
   private tlsServer: tls.Server | undefined;
   /** Sockets accepted by the TLS server, handshaking or not: stop() must not wait for them. */
   private readonly tlsSockets = new Set<net.Socket>();
-  private readonly loopbackUsers: Set<string>;
   private readonly log: (line: string) => void;
-  private readonly loginFailures: LoginFailureLog;
+  private readonly authenticator: Authenticator;
 
   constructor(private readonly options: BrokerOptions = {}) {
     // Memory until start() opens the configured store (openStore picks disk or memory).
     this.store = options.store ?? new MemoryStore();
     this.log = options.log ?? ((l) => console.log(l));
-    this.loginFailures = new LoginFailureLog(this.log, options.loginFailureLogIntervalMs ?? 10_000);
     this.limits = {
       channelMax: options.channelMax ?? 2047,
       frameMax: options.frameMax ?? 131072,
@@ -137,7 +129,11 @@ export class Broker implements ConnectionHost {
       maxMessageSize: options.maxMessageSize ?? 128 * 1024 * 1024,
       maxUnackedPerChannel: options.maxUnackedPerChannel ?? 10_000,
     };
-    this.loopbackUsers = new Set(options.loopbackUsers ?? ["guest"]);
+    this.authenticator = new Authenticator(
+      this.users,
+      new Set(options.loopbackUsers ?? ["guest"]),
+      new LoginFailureLog(this.log, options.loginFailureLogIntervalMs ?? 10_000),
+    );
     if (options.tls) checkTlsOptions(options.tls);
     this.serverProperties = {
       product: "Warren",
@@ -314,42 +310,6 @@ export class Broker implements ConnectionHost {
     this.diskTimer.unref();
   }
 
-  /**
-   * Opt-in (env WARREN_STORE_STATS=1) for measurements: every 5 s, one line with the store's
-   * counters over the interval (fsyncs/s, messages per group commit) and process memory.
-   */
-  private logStoreStats(store: DurableStore): void {
-    let prev = store.stats();
-    let at = Date.now();
-    this.statsTimer = setInterval(() => {
-      const s = store.stats();
-      const now = Date.now();
-      const secs = (now - at) / 1000;
-      const batches = s.batches - prev.batches;
-      const mem = process.memoryUsage();
-      const mb = (n: number) => Math.round(n / 1048576);
-      this.log(
-        `warren: store stats ${JSON.stringify({
-          fsyncsPerSec: Math.round((s.fsyncs - prev.fsyncs) / secs),
-          batchesPerSec: Math.round(batches / secs),
-          publishedPerSec: Math.round((s.published - prev.published) / secs),
-          removedPerSec: Math.round((s.removed - prev.removed) / secs),
-          pubPerBatch: batches ? +((s.published - prev.published) / batches).toFixed(1) : 0,
-          kbPerBatch: batches ? +((s.bytesWritten - prev.bytesWritten) / batches / 1024).toFixed(1) : 0,
-          liveMessages: s.liveMessages,
-          segments: s.segments,
-          indexMB: mb(s.indexBytes),
-          rssMB: mb(mem.rss),
-          heapUsedMB: mb(mem.heapUsed),
-          externalMB: mb(mem.external),
-        })}`,
-      );
-      prev = s;
-      at = now;
-    }, 5000);
-    this.statsTimer.unref();
-  }
-
   addVhost(name: string): VHost {
     let vh = this.vhosts.get(name);
     if (!vh) {
@@ -445,119 +405,24 @@ export class Broker implements ConnectionHost {
 
   // ------------------------------------------------------------ connections
 
-  /**
-   * The user a connection.start-ok logs in as, or undefined (refused). PLAIN and AMQPLAIN check
-   * the password; EXTERNAL (TLS only) takes the verified client certificate's CN as the user
-   * name, which must exist, and checks no password, as RabbitMQ's rabbitmq_auth_mechanism_ssl.
-   */
+  /** ConnectionHost: see Authenticator. */
   authenticate(
     mechanism: string,
     response: Buffer,
     remoteAddress: string | undefined,
     peer?: TlsPeer,
   ): User | undefined {
-    let name: string | undefined;
-    let password: string | undefined;
-    if (mechanism === "EXTERNAL") {
-      // No verified certificate (plaintext, none sent, or verifyPeer off: RabbitMQ calls the
-      // last "unsafe") or no CN: refused like a wrong password. The response is ignored.
-      name = peer?.verifiedCommonName;
-      const user = name === undefined ? undefined : this.users.users.get(name);
-      if (!user || this.loopbackRefused(user.name, remoteAddress)) {
-        const reason = name === undefined ? "no verified client certificate" : "not allowed";
-        this.loginFailures.failed(remoteAddress ?? "unknown", name, mechanism, reason);
-        return undefined;
-      }
-      return user;
-    }
-    if (mechanism === "PLAIN") {
-      const parts = response.toString("utf8").split("\u0000");
-      if (parts.length !== 3) return undefined;
-      name = parts[1];
-      password = parts[2];
-    } else if (mechanism === "AMQPLAIN") {
-      try {
-        const t = readTable(response, 0, response.length);
-        name = typeof t.LOGIN === "string" ? t.LOGIN : undefined;
-        password = typeof t.PASSWORD === "string" ? t.PASSWORD : undefined;
-      } catch {
-        return undefined;
-      }
-    }
-    const from = remoteAddress ?? "unknown";
-    if (name === undefined || password === undefined) {
-      this.loginFailures.failed(from, name, mechanism, "malformed or unsupported credentials");
-      return undefined;
-    }
-    if (this.loopbackRefused(name, remoteAddress)) {
-      this.loginFailures.failed(from, name, mechanism, "user may only connect via localhost");
-      return undefined;
-    }
-    const user = this.users.authenticate(name, password);
-    if (!user) {
-      const reason = this.users.users.has(name) ? "invalid credentials" : "no such user";
-      this.loginFailures.failed(from, name, mechanism, reason);
-    }
-    return user;
+    return this.authenticator.authenticate(mechanism, response, remoteAddress, peer);
   }
 
-  private loopbackRefused(name: string, remoteAddress: string | undefined): boolean {
-    return this.loopbackUsers.has(name) && !LOOPBACK.test(remoteAddress ?? "");
-  }
-
-  /**
-   * Connection limits, checked at connection.open in RabbitMQ's order (node, vhost, user) with
-   * its texts; a negative limit is none, 0 refuses every connection.
-   */
+  /** ConnectionHost: node, vhost and user connection limits at connection.open. */
   admitConnection(c: Connection, vh: VHost): void {
-    const user = c.user!;
-    const ids = METHOD_IDS["connection.open"];
-    const node = this.options.maxConnections;
-    const vhostMax = vh.limits["max-connections"];
-    const userMax = user.limits?.["max-connections"];
-    if (node === undefined && !(vhostMax! >= 0) && !(userMax! >= 0)) return;
-    let all = 0;
-    let inVhost = 0;
-    let ofUser = 0;
-    for (const o of this.connections) {
-      if (!o.isOpen) continue;
-      all++;
-      if (o.vhost === vh) inVhost++;
-      if (o.user === user) ofUser++;
-    }
-    if (node !== undefined && all >= node)
-      throw new ConnectionError(
-        ReplyCode.NOT_ALLOWED,
-        `connection refused: node connection limit (${node}) is reached`,
-        ...ids,
-      );
-    if (vhostMax! >= 0 && inVhost >= vhostMax!)
-      throw new ConnectionError(
-        ReplyCode.NOT_ALLOWED,
-        `access to vhost '${vh.name}' refused for user '${user.name}': connection limit (${vhostMax}) is reached`,
-        ...ids,
-      );
-    if (userMax! >= 0 && ofUser >= userMax!)
-      throw new ConnectionError(
-        ReplyCode.NOT_ALLOWED,
-        `connection refused for user '${user.name}': user connection limit (${userMax}) is reached`,
-        ...ids,
-      );
+    admitConnection(this.connections, this.options.maxConnections, c, vh);
   }
 
-  /** The user's max-channels, counted over all their connections, as RabbitMQ. */
+  /** ConnectionHost: the user's max-channels at channel.open. */
   admitChannel(c: Connection): void {
-    const user = c.user!;
-    const max = user.limits?.["max-channels"];
-    if (max === undefined || max < 0) return;
-    let n = 0;
-    for (const o of this.connections) if (o.user === user) n += o.channelCount;
-    if (n >= max)
-      throw new ConnectionError(
-        ReplyCode.NOT_ALLOWED,
-        // RabbitMQ names no method in this close (0/0).
-        `number of channels opened for user '${user.name}' has reached the maximum allowed user limit of (${max})`,
-      );
+    admitChannel(this.connections, c);
   }
 
   connectionClosed(c: Connection): void {
@@ -586,7 +451,7 @@ export class Broker implements ConnectionHost {
     if (disk) {
       this.recoverMessages(disk, t0);
       this.watchDisk(disk);
-      if (process.env.WARREN_STORE_STATS === "1") this.logStoreStats(disk);
+      if (process.env.WARREN_STORE_STATS === "1") this.statsTimer = logStoreStats(disk, this.log);
     }
     this.watchMemory();
     this.booting = false;

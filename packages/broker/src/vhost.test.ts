@@ -625,14 +625,15 @@ test("exchange.delete if-unused: only bindings where it is the source count; mis
 
 test("x-expires: an unused queue is deleted; a passive declare restarts the clock, a consumer holds it", async () => {
   const v = vhost();
-  const q = v.declareQueue("exp", { args: { "x-expires": 100 } }, OWNER);
-  await sleep(60);
+  // Margins of 150 ms and more: timers run late on a loaded machine.
+  const q = v.declareQueue("exp", { args: { "x-expires": 500 } }, OWNER);
+  await sleep(200);
   v.declareQueue("exp", { passive: true }, OWNER);
-  await sleep(60);
-  assert.equal(v.queues.get("exp"), q, "touched at 60 ms: kept past 100 ms");
+  await sleep(350);
+  assert.equal(v.queues.get("exp"), q, "touched at 200 ms: kept past 500 ms");
   const owner = new Owner();
   const c = owner.consume(q, "c");
-  await sleep(130);
+  await sleep(550);
   assert.equal(v.queues.get("exp"), q, "a consumer keeps it");
   q.removeConsumer(c);
   await waitFor(() => !v.queues.has("exp"), 1000);

@@ -71,7 +71,9 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
     this.content = new ContentAssembler("view", conn.maxMessageSize);
     this.replyTo = new DirectReplyTo(vhost, this);
     this.replies = new ReplyOrder(this, vhost.store);
-    this.deliveries = new Deliveries(conn.consumerTimeoutMs, this.onConsumerTimeout);
+    this.deliveries = new Deliveries(id, conn.consumerTimeoutMs, conn.maxUnackedPerChannel, (err) => {
+      if (!this.closing) this.fail(err);
+    });
   }
 
   // ------------------------------------------------------------------ methods
@@ -345,23 +347,11 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
       !this.closing &&
       !this.closed &&
       this.conn.canWrite &&
-      (c.prefetch === 0 ? this.channelPrefetch !== 0 || this.belowUnackedCap() : c.unacked < c.prefetch) &&
+      (c.prefetch === 0
+        ? this.channelPrefetch !== 0 || this.deliveries.belowCap()
+        : c.unacked < c.prefetch) &&
       (this.channelPrefetch === 0 || this.deliveries.size < this.channelPrefetch)
     );
-  }
-
-  /** The channel stopped deliveries at the unacked cap; the next settlement resumes them. */
-  private capped = false;
-
-  /**
-   * Without any prefetch, RabbitMQ hands a consumer the whole backlog. Warren stops at
-   * limits.maxUnackedPerChannel unacked deliveries: beyond it messages wait in their queue,
-   * where they can be paged to disk, instead of in this channel's unacked map.
-   */
-  private belowUnackedCap(): boolean {
-    if (this.deliveries.size < this.conn.maxUnackedPerChannel) return true;
-    this.capped = true;
-    return false;
   }
 
   /** ConsumerOwner: writes basic.deliver; true when it waits for an ack. */
@@ -389,17 +379,6 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
     this.deliveries.add(tag, q, msg, count, seq, exp, c);
     return true;
   }
-
-  /** A delivery waited longer than its consumer timeout: the channel closes, as RabbitMQ's. */
-  private readonly onConsumerTimeout = (limit: number): void => {
-    if (this.closing) return;
-    this.fail(
-      new ChannelError(
-        ReplyCode.PRECONDITION_FAILED,
-        `delivery acknowledgement on channel ${this.id} timed out. Timeout value used: ${limit} ms. This timeout value can be configured, see consumers doc guide to learn more`,
-      ),
-    );
-  };
 
   /** ConsumerOwner: the queue went away under c. */
   cancelledByServer(c: Consumer): void {
@@ -452,7 +431,7 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
     // Fast path: a single ack of one delivery.
     if (kind === "ack" && !multiple) {
       this.deliveries.ackOne(tag).drain();
-      if (this.channelPrefetch > 0 || this.capped) this.resume();
+      if (this.channelPrefetch > 0 || this.deliveries.capped) this.resume();
       return;
     }
     this.finish(this.deliveries.take(tag, multiple, kind), settlementOf(kind, requeue));
@@ -461,7 +440,7 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
   private finish(items: Delivered[], how: Settlement): void {
     Deliveries.settle(items, how);
     // Consumers on other queues of this channel may have room now (global prefetch, cap).
-    if (this.channelPrefetch > 0 || this.capped) this.resume();
+    if (this.channelPrefetch > 0 || this.deliveries.capped) this.resume();
   }
 
   private recover(how: "requeue" | "restore"): void {
@@ -508,7 +487,7 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
 
   /** Resumes deliveries after backpressure let go. */
   resume(): void {
-    this.capped = false;
+    this.deliveries.capped = false;
     for (const c of this.consumers.values()) c.queue.drain();
   }
 }

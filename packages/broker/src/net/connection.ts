@@ -4,7 +4,6 @@ import {
   ChannelError,
   ConnectionError,
   decodeMethod,
-  FRAME_MIN_SIZE,
   FrameReader,
   FrameType,
   frameError,
@@ -16,13 +15,19 @@ import {
   METHOD_IDS,
   truncateUtf8,
   Writer,
-  writeHeartbeat,
   writeMethodFrame,
 } from "@warren/protocol";
 import type { User } from "../auth/users.js";
 import type { VHost } from "../vhost.js";
 import { ConsumerRemoval } from "../queue/consumer.js";
 import { Channel } from "./channel.js";
+import {
+  checkTuneOk,
+  decodeConnectionMethod,
+  type HeartbeatTarget,
+  offeredMechanisms,
+  watchHeartbeats,
+} from "./handshake.js";
 import { type TlsPeer, tlsPeer } from "./tls-peer.js";
 
 /** What a connection needs from the broker that accepted it. */
@@ -72,7 +77,7 @@ const CLOSE_LINGER_MS = 5000;
  * One client connection: the handshake, frame dispatch to channels, one output buffer
  * flushed once per event-loop turn, heartbeats, and connection-level errors.
  */
-export class Connection {
+export class Connection implements HeartbeatTarget {
   readonly out = new Writer(64 * 1024);
   readonly capabilities = { consumerCancelNotify: false, authFailureClose: false, connectionBlocked: false };
   frameMax = 131072;
@@ -89,9 +94,6 @@ export class Connection {
   private socketBlocked = false;
   private throttled = false;
   private timers: NodeJS.Timeout[] = [];
-  private lastBytesRead = 0;
-  private lastBytesWritten = 0;
-  private silentTicks = 0;
   private readonly flushNow = () => this.flush();
 
   constructor(
@@ -195,6 +197,11 @@ export class Connection {
 
   // ------------------------------------------------------------------ output
 
+  /** HeartbeatTarget: output is already due to go out. */
+  get flushPending(): boolean {
+    return this.flushScheduled;
+  }
+
   scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
@@ -267,11 +274,6 @@ export class Connection {
     this.socket.resume();
   }
 
-  /** The SASL mechanisms connection.start offers on this connection. */
-  private get mechanisms(): string[] {
-    return tlsPeer(this.socket) ? ["EXTERNAL", "PLAIN", "AMQPLAIN"] : ["PLAIN", "AMQPLAIN"];
-  }
-
   private readProtocolHeader(chunk: Buffer): Buffer {
     const need = 8 - this.header.length;
     this.header = Buffer.concat([this.header, chunk.subarray(0, need)]);
@@ -287,10 +289,7 @@ export class Connection {
       versionMajor: 0,
       versionMinor: 9,
       serverProperties: this.host.serverProperties as never,
-      // As RabbitMQ with rabbitmq_auth_mechanism_ssl: EXTERNAL on every TLS connection, even one
-      // without a client certificate, so that such a login fails with a clear refusal rather
-      // than "no common mechanism" (checked against RabbitMQ 3.10.8).
-      mechanisms: this.mechanisms.join(" "),
+      mechanisms: offeredMechanisms(this.socket).join(" "),
       locales: "en_US",
     });
     return chunk.subarray(need);
@@ -458,7 +457,7 @@ export class Connection {
     // A mechanism we did not offer (EXTERNAL on plaintext, or unknown): RabbitMQ's 503
     // "invalid authentication mechanism" during the handshake, which it answers by hanging up
     // after the same delay as a failed login, with no connection.close.
-    if (!this.mechanisms.includes(mechanism)) return this.refuseLogin(mechanism, true);
+    if (!offeredMechanisms(this.socket).includes(mechanism)) return this.refuseLogin(mechanism, true);
     const user = this.host.authenticate(
       mechanism,
       Buffer.from(response, "latin1"),
@@ -508,37 +507,13 @@ export class Connection {
   }
 
   private onTuneOk(channelMax: number, frameMax: number, heartbeat: number): void {
-    const l = this.host.limits;
-    // As RabbitMQ: 0 means "no limit", which exceeds the server's limit and is refused too.
-    // Thrown from the frame handler, which knows no method: the errors name tune-ok.
-    const ids = METHOD_IDS["connection.tune-ok"];
-    if (frameMax !== 0 && frameMax < FRAME_MIN_SIZE) {
-      throw new ConnectionError(
-        ReplyCode.NOT_ALLOWED,
-        `frame_max=${frameMax} < ${FRAME_MIN_SIZE} min size`,
-        ...ids,
-      );
-    }
-    if (frameMax === 0 || frameMax > l.frameMax) {
-      throw new ConnectionError(
-        ReplyCode.NOT_ALLOWED,
-        `frame_max=${frameMax} > ${l.frameMax} max size`,
-        ...ids,
-      );
-    }
-    if (channelMax === 0 || channelMax > l.channelMax) {
-      throw new ConnectionError(
-        ReplyCode.NOT_ALLOWED,
-        `channel_max=${channelMax} > ${l.channelMax} max`,
-        ...ids,
-      );
-    }
+    checkTuneOk(this.host.limits, channelMax, frameMax);
     this.frameMax = frameMax;
     this.channelMax = channelMax;
     this.heartbeat = heartbeat;
     this.reader.frameMax = this.frameMax;
     this.state = "open";
-    if (heartbeat > 0) this.startHeartbeats(heartbeat);
+    if (heartbeat > 0) this.timers.push(watchHeartbeats(this, heartbeat));
   }
 
   private onOpen(vhostName: string): void {
@@ -556,30 +531,6 @@ export class Connection {
     this.vhost = vhost;
     this.state = "running";
     this.sendMethod(0, { name: "connection.open-ok" });
-  }
-
-  private startHeartbeats(seconds: number): void {
-    const t = setInterval(
-      () => {
-        const s = this.socket;
-        if (s.bytesWritten === this.lastBytesWritten && !this.flushScheduled) {
-          writeHeartbeat(this.out);
-          this.flush();
-        }
-        this.lastBytesWritten = s.bytesWritten;
-        if (s.bytesRead === this.lastBytesRead) {
-          // Two heartbeat intervals of silence: four half-interval ticks.
-          if (++this.silentTicks >= 4) {
-            s.destroy();
-            this.teardown();
-          }
-        } else this.silentTicks = 0;
-        this.lastBytesRead = s.bytesRead;
-      },
-      (seconds * 1000) / 2,
-    );
-    t.unref();
-    this.timers.push(t);
   }
 
   /**
@@ -616,26 +567,5 @@ export class Connection {
   /** Server-initiated shutdown (broker stopping). */
   shutdown(text = "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'"): void {
     this.closeWithError(ReplyCode.CONNECTION_FORCED, text);
-  }
-}
-
-/**
- * A channel-0 method. RabbitMQ names connection.open in the close for a malformed one (a
- * virtual host that is not UTF-8: 501 on 10/40); decode errors elsewhere carry 0/0.
- */
-function decodeConnectionMethod(buf: Buffer, start: number, end: number): Method {
-  try {
-    return decodeMethod(buf, start, end);
-  } catch (e) {
-    const [classId, methodId] = METHOD_IDS["connection.open"];
-    if (
-      e instanceof AmqpError &&
-      end - start >= 4 &&
-      buf.readUInt16BE(start) === classId &&
-      buf.readUInt16BE(start + 2) === methodId
-    ) {
-      throw new ConnectionError(e.code, e.text, classId, methodId);
-    }
-    throw e;
   }
 }

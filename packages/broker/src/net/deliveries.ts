@@ -35,13 +35,30 @@ export class Deliveries {
   private clock: NodeJS.Timeout | undefined;
 
   /**
+   * @param channel the channel's number, for the timeout's reply text
    * @param timeoutMs the consumer timeout of queues without their own x-consumer-timeout
-   * @param onTimeout called with the timeout a delivery exceeded; the channel closes
+   * @param cap unacked deliveries a channel without any prefetch may hold (see belowCap)
+   * @param onTimeout a delivery exceeded its consumer timeout: the channel closes with this error
    */
   constructor(
+    private readonly channel: number,
     private readonly timeoutMs: number,
-    private readonly onTimeout: (limitMs: number) => void,
+    private readonly cap: number,
+    private readonly onTimeout: (err: ChannelError) => void,
   ) {}
+
+  /** Deliveries stopped at the cap; a settlement should let the channel's queues deliver again. */
+  capped = false;
+
+  /**
+   * Without any prefetch, RabbitMQ hands a consumer the whole backlog. Warren stops at the cap:
+   * beyond it messages wait in their queue, where they can be paged to disk, instead of here.
+   */
+  belowCap(): boolean {
+    if (this.unacked.size < this.cap) return true;
+    this.capped = true;
+    return false;
+  }
 
   /** The delivery tag for the next delivery. */
   next(): number {
@@ -141,7 +158,14 @@ export class Deliveries {
       this.ticks++;
       for (const u of this.unacked.values()) {
         const limit = u.queue.a.consumerTimeout ?? this.timeoutMs;
-        if ((this.ticks - u.tick) * TIMEOUT_TICK_MS > limit) return this.onTimeout(limit);
+        if ((this.ticks - u.tick) * TIMEOUT_TICK_MS > limit) {
+          return this.onTimeout(
+            new ChannelError(
+              ReplyCode.PRECONDITION_FAILED,
+              `delivery acknowledgement on channel ${this.channel} timed out. Timeout value used: ${limit} ms. This timeout value can be configured, see consumers doc guide to learn more`,
+            ),
+          );
+        }
       }
     }, TIMEOUT_TICK_MS);
     t.unref();

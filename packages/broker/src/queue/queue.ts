@@ -5,10 +5,8 @@ import { FifoList, type MessageList, PriorityList } from "../ring.js";
 import type { MessageStore } from "../store/message-store.js";
 import type { Consumer } from "./consumer.js";
 import { withDeliveryCount } from "./delivery-count.js";
+import { ExpiresTimer, MAX_TIMER_MS } from "./expires-timer.js";
 import { amqpTypeName, integerOf, type QueueArgs } from "./queue-args.js";
-
-/** The longest delay setTimeout honours (longer ones fire at once). */
-const MAX_TIMER_MS = 0x7fffffff;
 
 /** How long a ready message may pin its socket chunk before it is compacted (a tenth of a second of input at most stays pinned). */
 const COMPACT_AFTER_MS = 100;
@@ -87,8 +85,8 @@ export class Queue implements Destination {
   private active: Consumer | undefined;
   private ttlTimer: NodeJS.Timeout | undefined;
   private ttlTimerAt = 0;
-  private expiresTimer: NodeJS.Timeout | undefined;
-  private expiresAt = 0;
+  /** x-expires: the queue is deleted once unused for that long. */
+  private readonly expires: ExpiresTimer | undefined;
 
   constructor(
     readonly name: string,
@@ -106,6 +104,7 @@ export class Queue implements Destination {
     this.ready = this.priorities ? new PriorityList<Message>(a.maxPriority!) : new FifoList<Message>();
     this.limited = a.maxLength !== undefined || a.maxLengthBytes !== undefined;
     this.pageable = durable && store.durable;
+    if (a.expires !== undefined) this.expires = new ExpiresTimer(a.expires, () => hooks.remove(this));
     this.armExpires();
   }
 
@@ -556,29 +555,15 @@ export class Queue implements Destination {
 
   /** Use (redeclare, basic.get) restarts the x-expires clock. */
   touch(): void {
-    if (this.a.expires !== undefined && this.consumers.length === 0) this.armExpires();
+    if (this.consumers.length === 0) this.armExpires();
   }
 
   private armExpires(): void {
-    if (this.a.expires === undefined || this.deleted) return;
-    this.clearExpires();
-    this.expiresAt = Date.now() + this.a.expires;
-    this.waitExpires();
-  }
-
-  /** Timers cannot wait longer than MAX_TIMER_MS: long x-expires values wait in steps. */
-  private waitExpires(): void {
-    const left = this.expiresAt - Date.now();
-    this.expiresTimer = setTimeout(
-      () => (left > MAX_TIMER_MS ? this.waitExpires() : this.hooks.remove(this)),
-      Math.min(MAX_TIMER_MS, Math.max(0, left)),
-    );
-    this.expiresTimer.unref();
+    if (!this.deleted) this.expires?.arm();
   }
 
   private clearExpires(): void {
-    if (this.expiresTimer) clearTimeout(this.expiresTimer);
-    this.expiresTimer = undefined;
+    this.expires?.clear();
   }
 
   /** Drops every ready message; returns how many. */
