@@ -270,10 +270,11 @@ export class Broker implements ConnectionHost {
     );
     this.memory = monitor;
     this.log(`warren: memory high watermark ${mib(bytes)} (resident memory, sampled every 100 ms)`);
-    if (bytes > 2 * monitor.heapSizeLimit) {
+    if (this.options.memoryHighWatermark !== undefined && bytes > 2 * monitor.heapSizeLimit) {
       // Message bodies live outside V8's heap, so the RSS may exceed the heap limit; but each
       // queued message keeps a few hundred bytes on the heap, and the heap guard blocks
-      // publishers at 85% of the limit long before an RSS this high is reached.
+      // publishers at 85% of the limit long before an RSS this high is reached. Said only for
+      // a watermark the operator chose: the default (0.4 of memory) is no decision to warn of.
       this.log(
         `warren: warning: the memory high watermark (${mib(bytes)}) is far above V8's heap limit (${mib(monitor.heapSizeLimit)}); publishers will be blocked by the heap guard first. Raise the heap limit with NODE_OPTIONS=--max-old-space-size=MB`,
       );
