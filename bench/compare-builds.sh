@@ -21,7 +21,7 @@ for round in $(seq "$ROUNDS"); do
     sleep 1.5
     echo "== $build" >>"$OUT"
     node "$HERE/perf.mjs" --url "amqp://guest:guest@127.0.0.1:$port" --broker-pid "$pid" \
-      --scenario "$SCENARIOS" --duration 6 --warmup 2 | grep -E '^  [a-z0-9:-]+: pub' >>"$OUT" || true
+      --scenario "$SCENARIOS" --duration 6 --warmup 2 2>&1 | grep -E '^  [a-z0-9:-]+: pub' >>"$OUT" || true
     kill "$pid"
     wait "$pid" 2>/dev/null || true
     rm -rf "$dir"
