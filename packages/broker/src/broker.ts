@@ -1,7 +1,16 @@
 import { readFileSync } from "node:fs";
 import net from "node:net";
 import { version as nodeVersion, platform } from "node:process";
-import { readTable, SERVER_CAPABILITIES, TypedValue } from "@warren/protocol";
+import {
+  type BasicProperties,
+  ChannelError,
+  encodeRawProperties,
+  type FieldTable,
+  readTable,
+  ReplyCode,
+  SERVER_CAPABILITIES,
+  TypedValue,
+} from "@warren/protocol";
 import type { User } from "./auth/users.js";
 import { UserStore } from "./auth/users.js";
 import { type Definitions, exportDefinitions, importDefinitions } from "./definitions.js";
@@ -10,7 +19,33 @@ import { asDurable, type DurableStore } from "./store/durable-store.js";
 import { MemoryStore } from "./store/memory-store.js";
 import type { MessageStore } from "./store/message-store.js";
 import { openStore } from "./store/open-store.js";
-import { VHost } from "./vhost.js";
+import { hashPassword } from "./auth/password.js";
+import {
+  bindingViews,
+  channelViews,
+  connectionViews,
+  consumerViews,
+  exchangeViews,
+  objectTotals,
+  permissionViews,
+  queueView,
+  userViews,
+} from "./inspect.js";
+import { publishedMessage } from "./message.js";
+import type { Delivered } from "./queue/queue.js";
+import { BrokerCounters } from "./stats.js";
+import { PublishResult, VHost } from "./vhost.js";
+import type {
+  BindingView,
+  ChannelView,
+  ConnectionView,
+  ConsumerView,
+  ExchangeView,
+  ObjectTotals,
+  PermissionView,
+  QueueView,
+  UserView,
+} from "./views.js";
 
 export const VERSION = "0.1.0";
 
@@ -42,6 +77,20 @@ export interface BrokerOptions {
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
+/** The owner of queues declared through the management API: no connection. */
+const MANAGEMENT_OWNER = {};
+
+/** A message taken by Broker.getMessages, with the properties a basic.get-ok would carry. */
+export interface GotMessage {
+  exchange: string;
+  routingKey: string;
+  redelivered: boolean;
+  /** Messages left in the queue after this one was taken. */
+  messageCount: number;
+  rawProperties: Buffer;
+  body: Buffer;
+}
+
 /**
  * The Warren broker: accepts AMQP 0-9-1 connections and hosts vhosts, users and the
  * message store. Embeddable: `await new Broker({ port: 0 }).start()`.
@@ -50,6 +99,10 @@ export class Broker implements ConnectionHost {
   readonly users = new UserStore();
   readonly vhosts = new Map<string, VHost>();
   readonly connections = new Set<Connection>();
+  /** Message and connection counters since start (management API, Prometheus). */
+  readonly counters = new BrokerCounters();
+  /** When the broker was created (ms since the epoch). */
+  readonly startedAt = Date.now();
   store: MessageStore;
   readonly limits: ConnectionHost["limits"];
   readonly serverProperties: Record<string, unknown>;
@@ -238,6 +291,290 @@ export class Broker implements ConnectionHost {
 
   exportDefinitions(): Definitions {
     return exportDefinitions(this.users, this.vhosts.values(), VERSION);
+  }
+
+  // ------------------------------------------------------------ management views (read-only)
+
+  private vhostsOf(vhost: string | undefined): Iterable<VHost> {
+    if (vhost === undefined) return this.vhosts.values();
+    const vh = this.vhosts.get(vhost);
+    return vh ? [vh] : [];
+  }
+
+  /** Vhost names, in creation order. */
+  listVhosts(): string[] {
+    return [...this.vhosts.keys()];
+  }
+
+  listUsers(): UserView[] {
+    return userViews(this.users);
+  }
+
+  listPermissions(): PermissionView[] {
+    return permissionViews(this.users);
+  }
+
+  /** Exchanges of one vhost, or of all; the default exchange has name "". */
+  listExchanges(vhost?: string): ExchangeView[] {
+    return [...this.vhostsOf(vhost)].flatMap(exchangeViews);
+  }
+
+  listQueues(vhost?: string): QueueView[] {
+    return [...this.vhostsOf(vhost)].flatMap((vh) => [...vh.queues.values()].map(queueView));
+  }
+
+  /** One queue, or undefined when the vhost or the queue does not exist. */
+  queueInfo(vhost: string, name: string): QueueView | undefined {
+    const q = this.vhosts.get(vhost)?.queues.get(name);
+    return q ? queueView(q) : undefined;
+  }
+
+  /** Bindings of one vhost, or of all, the default exchange's implicit ones included. */
+  listBindings(vhost?: string): BindingView[] {
+    return [...this.vhostsOf(vhost)].flatMap(bindingViews);
+  }
+
+  listConnections(): ConnectionView[] {
+    return connectionViews(this.connections);
+  }
+
+  listChannels(): ChannelView[] {
+    return channelViews(this.connections);
+  }
+
+  listConsumers(vhost?: string): ConsumerView[] {
+    const all = consumerViews(this.connections);
+    return vhost === undefined ? all : all.filter((c) => c.vhost === vhost);
+  }
+
+  objectTotals(): ObjectTotals {
+    return objectTotals(this.vhosts.values(), this.connections);
+  }
+
+  /**
+   * Checks a user's password for another front door (the management API), with the same
+   * loopback-only rule as AMQP logins; the user, or undefined.
+   */
+  login(name: string, password: string, remoteAddress: string | undefined): UserView | undefined {
+    if (this.loopbackUsers.has(name) && !LOOPBACK.test(remoteAddress ?? "")) return undefined;
+    const u = this.users.authenticate(name, password);
+    return (
+      u && {
+        name: u.name,
+        passwordHash: u.passwordHash,
+        hashingAlgorithm: u.hashingAlgorithm,
+        tags: [...u.tags],
+      }
+    );
+  }
+
+  // ------------------------------------------------------------ management operations
+
+  /** The vhost, or a 404 channel error naming it as RabbitMQ does. */
+  private vhostOrThrow(name: string): VHost {
+    const vh = this.vhosts.get(name);
+    if (!vh) throw new ChannelError(ReplyCode.NOT_FOUND, `no vhost '${name}'`);
+    return vh;
+  }
+
+  /** Declares an exchange as exchange.declare would (same checks, same errors). */
+  declareExchange(
+    vhost: string,
+    name: string,
+    type: string,
+    o: { durable?: boolean; autoDelete?: boolean; internal?: boolean; args?: FieldTable },
+  ): void {
+    this.vhostOrThrow(vhost).declareExchange(name, type, o);
+  }
+
+  deleteExchange(vhost: string, name: string, ifUnused = false): void {
+    this.vhostOrThrow(vhost).deleteExchange(name, ifUnused);
+  }
+
+  /** Declares a queue owned by no connection (the management API cannot own exclusive queues). */
+  declareQueue(
+    vhost: string,
+    name: string,
+    o: { durable?: boolean; autoDelete?: boolean; args?: FieldTable },
+  ): QueueView {
+    return queueView(this.vhostOrThrow(vhost).declareQueue(name, o, MANAGEMENT_OWNER));
+  }
+
+  /** Deletes a queue, even an exclusive one (as RabbitMQ's management API may); its message count. */
+  deleteQueue(vhost: string, name: string, o: { ifUnused?: boolean; ifEmpty?: boolean } = {}): number {
+    const vh = this.vhostOrThrow(vhost);
+    const q = vh.getQueue(name, undefined, false);
+    if (o.ifUnused || o.ifEmpty)
+      return vh.deleteQueue(name, !!o.ifUnused, !!o.ifEmpty, q.exclusiveOwner ?? {});
+    return vh.removeQueue(q);
+  }
+
+  /** Purges a queue; the number of messages removed. */
+  purgeQueue(vhost: string, name: string): number {
+    return this.vhostOrThrow(vhost).getQueue(name, undefined, false).purge();
+  }
+
+  bind(
+    vhost: string,
+    source: string,
+    destinationType: "queue" | "exchange",
+    destination: string,
+    routingKey: string,
+    args: FieldTable = {},
+  ): void {
+    const vh = this.vhostOrThrow(vhost);
+    if (destinationType === "exchange") vh.bindExchange(destination, source, routingKey, args);
+    else
+      vh.bindQueue(
+        destination,
+        source,
+        routingKey,
+        args,
+        vh.getQueue(destination, undefined, false).exclusiveOwner ?? {},
+      );
+  }
+
+  unbind(
+    vhost: string,
+    source: string,
+    destinationType: "queue" | "exchange",
+    destination: string,
+    routingKey: string,
+    args: FieldTable = {},
+  ): void {
+    const vh = this.vhostOrThrow(vhost);
+    if (destinationType === "exchange") vh.unbindExchange(destination, source, routingKey, args);
+    else vh.unbindQueue(destination, source, routingKey, args);
+  }
+
+  /**
+   * Publishes one message as basic.publish would, on behalf of user (who must match a user_id
+   * property); true when a queue took it.
+   */
+  publish(
+    vhost: string,
+    exchange: string,
+    routingKey: string,
+    properties: BasicProperties,
+    body: Buffer,
+    user: string,
+  ): boolean {
+    const vh = this.vhostOrThrow(vhost);
+    vh.publishTarget(exchange);
+    const msg = publishedMessage(exchange, routingKey, encodeRawProperties(properties), body, user);
+    const result = vh.publish(msg);
+    this.counters.published++;
+    if (result & PublishResult.ROUTED) this.counters.routed++;
+    else this.counters.unroutable++;
+    return (result & PublishResult.ROUTED) !== 0;
+  }
+
+  /**
+   * Takes up to count messages from a queue as basic.get does, then requeues them (requeue) or
+   * acknowledges them: the management API's "get messages".
+   */
+  getMessages(vhost: string, queue: string, count: number, requeue: boolean): GotMessage[] {
+    const q = this.vhostOrThrow(vhost).getQueue(queue, undefined, false);
+    const taken: Delivered[] = [];
+    const out: GotMessage[] = [];
+    for (let i = 0; i < count; i++) {
+      const d = q.get(false);
+      if (!d) break;
+      taken.push(d);
+      this.counters.got++;
+      if (d.count > 0) this.counters.redelivered++;
+      out.push({
+        exchange: d.msg.exchange,
+        routingKey: d.msg.routingKey,
+        redelivered: d.count > 0,
+        messageCount: q.messageCount,
+        rawProperties: q.deliveryProperties(d.msg, d.count, true),
+        body: d.msg.body,
+      });
+    }
+    if (requeue) {
+      if (taken.length > 0) q.requeue(taken, true);
+    } else {
+      for (const d of taken) q.ack(d);
+      this.counters.acked += taken.length;
+    }
+    q.drain();
+    return out;
+  }
+
+  /** Closes a connection by its name with 320 CONNECTION_FORCED; false when there is none. */
+  closeConnection(name: string, reason = "Closed via management plugin"): boolean {
+    for (const c of this.connections) {
+      if (c.name !== name) continue;
+      c.shutdown(`CONNECTION_FORCED - ${reason}`);
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Creates or replaces a user, with a password (hashed here) or a RabbitMQ password hash;
+   * its permissions are kept. Takes effect at once and is saved like definitions.
+   */
+  putUser(
+    name: string,
+    o: { password?: string; passwordHash?: string; hashingAlgorithm?: string; tags?: string[] },
+  ): void {
+    const old = this.users.users.get(name);
+    const hash = o.password !== undefined ? hashPassword(o.password) : (o.passwordHash ?? "");
+    const algorithm =
+      o.password !== undefined
+        ? "rabbit_password_hashing_sha256"
+        : (o.hashingAlgorithm ?? "rabbit_password_hashing_sha256");
+    const u = this.users.addHashed(name, hash, algorithm, o.tags ?? []);
+    if (old) for (const [vh, p] of old.permissions) u.permissions.set(vh, p);
+    this.scheduleSave();
+  }
+
+  /** Deletes a user and closes its connections; false when there was none. */
+  deleteUser(name: string): boolean {
+    if (!this.users.users.delete(name)) return false;
+    for (const c of this.connections)
+      if (c.user?.name === name) c.shutdown(`CONNECTION_FORCED - user '${name}' was deleted`);
+    this.scheduleSave();
+    return true;
+  }
+
+  setPermissions(vhost: string, user: string, p: { configure: string; write: string; read: string }): void {
+    this.vhostOrThrow(vhost);
+    const u = this.users.users.get(user);
+    if (!u) throw new ChannelError(ReplyCode.NOT_FOUND, `no user '${user}'`);
+    u.permissions.set(vhost, { configure: p.configure, write: p.write, read: p.read });
+    this.scheduleSave();
+  }
+
+  /** Removes a user's permissions in a vhost; false when it had none. */
+  clearPermissions(vhost: string, user: string): boolean {
+    const gone = this.users.users.get(user)?.permissions.delete(vhost) ?? false;
+    if (gone) this.scheduleSave();
+    return gone;
+  }
+
+  /**
+   * Deletes a vhost with everything in it: its connections are closed, its queues (and their
+   * messages) deleted, and permissions in it dropped. False when there was none.
+   */
+  deleteVhost(name: string): boolean {
+    const vh = this.vhosts.get(name);
+    if (!vh) return false;
+    for (const c of this.connections)
+      if (c.vhost === vh) c.shutdown(`CONNECTION_FORCED - vhost '${name}' is deleted`);
+    for (const q of [...vh.queues.values()]) vh.removeQueue(q);
+    this.vhosts.delete(name);
+    for (const u of this.users.users.values()) u.permissions.delete(name);
+    this.scheduleSave();
+    return true;
+  }
+
+  /** Loads definitions (RabbitMQ's definitions.json) into the running broker and saves them. */
+  importDefinitions(defs: Definitions): void {
+    importDefinitions(this, defs);
+    this.scheduleSave();
   }
 
   authenticate(mechanism: string, response: Buffer, remoteAddress: string | undefined): User | undefined {

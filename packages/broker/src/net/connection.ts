@@ -20,7 +20,9 @@ import {
   writeMethodFrame,
 } from "@warren/protocol";
 import type { User } from "../auth/users.js";
+import type { BrokerCounters } from "../stats.js";
 import type { VHost } from "../vhost.js";
+import type { ConnectionView } from "../views.js";
 import { ConsumerRemoval } from "../queue/consumer.js";
 import { Channel } from "./channel.js";
 
@@ -36,6 +38,7 @@ export interface ConnectionHost {
     /** How long a failed login waits for its refusal. */
     authFailureDelayMs: number;
   };
+  readonly counters: BrokerCounters;
   authenticate(mechanism: string, response: Buffer, remoteAddress: string | undefined): User | undefined;
   vhost(name: string): VHost | undefined;
   connectionClosed(c: Connection): void;
@@ -78,11 +81,22 @@ export class Connection {
   private lastBytesWritten = 0;
   private silentTicks = 0;
   private readonly flushNow = () => this.flush();
+  /** When the socket was accepted (ms since the epoch), for the management API. */
+  readonly connectedAt = Date.now();
+  private closeCounted = false;
+  /** RabbitMQ's connection name, "peer_host:peer_port -> host:port"; fixed at accept. */
+  readonly name: string;
+  readonly peerHost: string;
+  readonly peerPort: number;
 
   constructor(
     readonly socket: Socket,
     private readonly host: ConnectionHost,
   ) {
+    this.peerHost = unmapped(socket.remoteAddress ?? "");
+    this.peerPort = socket.remotePort ?? 0;
+    this.name = `${this.peerHost}:${this.peerPort} -> ${unmapped(socket.localAddress ?? "")}:${socket.localPort ?? 0}`;
+    host.counters.connectionsOpened++;
     this.reader = new FrameReader(host.limits.frameMax);
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
@@ -100,6 +114,42 @@ export class Connection {
 
   get remoteAddress(): string | undefined {
     return this.socket.remoteAddress;
+  }
+
+  get counters(): BrokerCounters {
+    return this.host.counters;
+  }
+
+  get channelCount(): number {
+    return this.channels.size;
+  }
+
+  /** The open channels (management views). */
+  channelList(): Channel[] {
+    return [...this.channels.values()];
+  }
+
+  /** A snapshot of this connection for management tools. */
+  view(): ConnectionView {
+    const s = this.socket;
+    return {
+      name: this.name,
+      user: this.user?.name,
+      vhost: this.vhost?.name,
+      state: this.state === "running" ? "running" : this.state === "closed" ? "closed" : "starting",
+      peerHost: this.peerHost,
+      peerPort: this.peerPort,
+      host: unmapped(s.localAddress ?? ""),
+      port: s.localPort ?? 0,
+      connectedAt: this.connectedAt,
+      channels: this.channels.size,
+      channelMax: this.channelMax,
+      frameMax: this.frameMax,
+      heartbeat: this.heartbeat,
+      clientProperties: this.clientProperties,
+      recvOct: s.bytesRead,
+      sendOct: s.bytesWritten,
+    };
   }
 
   get consumerTimeoutMs(): number {
@@ -534,6 +584,10 @@ export class Connection {
    */
   teardown(linger = false): void {
     if (this.state === "closed" && this.timers.length === 0) return;
+    if (!this.closeCounted) {
+      this.closeCounted = true;
+      this.host.counters.connectionsClosed++;
+    }
     this.state = "closed";
     for (const t of this.timers) clearTimeout(t);
     this.timers = [];
@@ -561,6 +615,11 @@ export class Connection {
   shutdown(text = "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'"): void {
     this.closeWithError(ReplyCode.CONNECTION_FORCED, text);
   }
+}
+
+/** "::ffff:127.0.0.1" → "127.0.0.1", as RabbitMQ shows IPv4 peers on a dual-stack listener. */
+function unmapped(addr: string): string {
+  return addr.startsWith("::ffff:") ? addr.slice(7) : addr;
 }
 
 /**
