@@ -1,19 +1,33 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { Broker } from "@warren/broker";
+import { startManagement, startPrometheus } from "@warren/management";
 import { CONSUME_USAGE, consume } from "./commands/consume.js";
 import { GET_USAGE, get } from "./commands/get.js";
 import { PUBLISH_USAGE, publish } from "./commands/publish.js";
 import { UsageError } from "./commands/usage-error.js";
 
 const SERVER_USAGE = `usage: warren server [--port N] [--data-dir DIR] [--definitions FILE] [--disk-free-limit BYTES]
+                     [--management-port N] [--management-host ADDR] [--prometheus-port N]
 
   --port         TCP port (env WARREN_PORT, default 5672)
   --data-dir     data directory (env WARREN_DATA_DIR, default ./data)
   --definitions  RabbitMQ definitions.json to load at boot (env WARREN_DEFINITIONS)
   --disk-free-limit  block publishers below this many free bytes on the data disk
                  (env WARREN_DISK_FREE_LIMIT, default 50000000)
+  --management-port  RabbitMQ-compatible management HTTP API (env WARREN_MANAGEMENT_PORT,
+                 default 15672; 0 turns it off)
+  --management-host  address the management API binds (env WARREN_MANAGEMENT_HOST, default all)
+  --prometheus-port  Prometheus /metrics (env WARREN_PROMETHEUS_PORT, default 15692; 0 turns it off)
 `;
+
+/** A port from a flag or the environment: an integer 0..65535, else a usage error. */
+function portOption(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name}: not a port: ${value}`);
+  return n;
+}
 
 async function server(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -24,6 +38,9 @@ async function server(argv: string[]): Promise<void> {
       definitions: { type: "string" },
       host: { type: "string" },
       "disk-free-limit": { type: "string" },
+      "management-port": { type: "string" },
+      "management-host": { type: "string" },
+      "prometheus-port": { type: "string" },
     },
   });
   const env = process.env;
@@ -38,8 +55,40 @@ async function server(argv: string[]): Promise<void> {
     ...(definitions ? { definitions } : {}),
     ...(values.host ? { host: values.host } : {}),
   });
+  const managementPort = portOption(
+    "management-port",
+    values["management-port"] ?? env.WARREN_MANAGEMENT_PORT,
+    15672,
+  );
+  const prometheusPort = portOption(
+    "prometheus-port",
+    values["prometheus-port"] ?? env.WARREN_PROMETHEUS_PORT,
+    15692,
+  );
+  const managementHost = values["management-host"] ?? env.WARREN_MANAGEMENT_HOST;
   await broker.start();
+  // The HTTP endpoints live in @warren/management, outside the broker: they start after the
+  // broker so that they never show a broker that is still recovering.
+  const management =
+    managementPort === 0
+      ? undefined
+      : await startManagement(broker, {
+          port: managementPort,
+          ...(managementHost ? { host: managementHost } : {}),
+        });
+  if (management) console.log(`warren: management API on port ${management.port}`);
+  const prometheus =
+    prometheusPort === 0
+      ? undefined
+      : await startPrometheus(broker, {
+          port: prometheusPort,
+          dataDir,
+          ...(managementHost ? { host: managementHost } : {}),
+        });
+  if (prometheus) console.log(`warren: prometheus metrics on port ${prometheus.port}`);
   const stop = async () => {
+    await management?.close();
+    await prometheus?.close();
     await broker.stop();
     process.exit(0);
   };
