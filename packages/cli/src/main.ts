@@ -69,22 +69,35 @@ async function server(argv: string[]): Promise<void> {
   await broker.start();
   // The HTTP endpoints live in @warren/management, outside the broker: they start after the
   // broker so that they never show a broker that is still recovering.
+  // A taken port stops the start, as in RabbitMQ, with a message that says how to go on.
+  const listening = async <T>(what: string, flag: string, port: number, start: () => Promise<T>) => {
+    try {
+      return await start();
+    } catch (e) {
+      await broker.stop();
+      const inUse = (e as { code?: string }).code === "EADDRINUSE";
+      throw new Error(
+        inUse
+          ? `${what} port ${port} is in use (--${flag} N picks another, 0 turns it off)`
+          : `${what}: ${e instanceof Error ? e.message : String(e)}`,
+        { cause: e },
+      );
+    }
+  };
+  const host = managementHost ? { host: managementHost } : {};
   const management =
     managementPort === 0
       ? undefined
-      : await startManagement(broker, {
-          port: managementPort,
-          ...(managementHost ? { host: managementHost } : {}),
-        });
+      : await listening("management", "management-port", managementPort, () =>
+          startManagement(broker, { port: managementPort, ...host }),
+        );
   if (management) console.log(`warren: management API on port ${management.port}`);
   const prometheus =
     prometheusPort === 0
       ? undefined
-      : await startPrometheus(broker, {
-          port: prometheusPort,
-          dataDir,
-          ...(managementHost ? { host: managementHost } : {}),
-        });
+      : await listening("prometheus", "prometheus-port", prometheusPort, () =>
+          startPrometheus(broker, { port: prometheusPort, dataDir, ...host }),
+        );
   if (prometheus) console.log(`warren: prometheus metrics on port ${prometheus.port}`);
   const stop = async () => {
     await management?.close();

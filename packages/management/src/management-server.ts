@@ -4,6 +4,7 @@ import { AmqpError } from "@warren/protocol";
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import { ApiContext } from "./api-context.js";
 import { HttpError } from "./http-error.js";
+import { listen } from "./listen.js";
 import { RateSampler } from "./rate-sampler.js";
 import { registerBindingRoutes } from "./routes/bindings.js";
 import { registerConnectionRoutes } from "./routes/connections.js";
@@ -115,17 +116,7 @@ export function buildManagementApp(
 /** Starts the management API on opts.port (RabbitMQ's default is 15672). */
 export async function startManagement(broker: Broker, opts: ManagementOptions): Promise<ManagementServer> {
   const { app, ctx } = buildManagementApp(broker, opts.rateIntervalMs);
-  if (opts.host !== undefined) await app.listen({ port: opts.port, host: opts.host });
-  else {
-    // All interfaces, as RabbitMQ; "::" also takes IPv4 where the system is dual-stack.
-    try {
-      await app.listen({ port: opts.port, host: "::" });
-    } catch {
-      await app.listen({ port: opts.port, host: "0.0.0.0" });
-    }
-  }
-  const addr = app.server.address();
-  const port = typeof addr === "object" && addr ? addr.port : opts.port;
+  const port = await listen(app, opts.port, opts.host);
   ctx.httpPort = port;
   ctx.rates.start();
   return {

@@ -2,6 +2,7 @@ import { statfs } from "node:fs/promises";
 import { hostname, totalmem } from "node:os";
 import type { Broker } from "@warren/broker";
 import Fastify, { type FastifyInstance } from "fastify";
+import { listen } from "./listen.js";
 
 /** Options for the Prometheus endpoint. */
 export interface PrometheusOptions {
@@ -257,17 +258,9 @@ export async function startPrometheus(broker: Broker, opts: PrometheusOptions): 
     const body = await renderMetrics(broker, node, opts.dataDir);
     return reply.header("content-type", "text/plain; version=0.0.4; charset=utf-8").send(body);
   });
-  if (opts.host !== undefined) await app.listen({ port: opts.port, host: opts.host });
-  else {
-    try {
-      await app.listen({ port: opts.port, host: "::" });
-    } catch {
-      await app.listen({ port: opts.port, host: "0.0.0.0" });
-    }
-  }
-  const addr = app.server.address();
+  const port = await listen(app, opts.port, opts.host);
   return {
-    port: typeof addr === "object" && addr ? addr.port : opts.port,
+    port,
     app,
     close: () => app.close(),
   };
