@@ -52,7 +52,7 @@ function compare(a: unknown, b: unknown): number {
 
 /**
  * Applies a list request to items the way RabbitMQ's management API does: sort (default by
- * vhost then name), name filter (substring, or a case-insensitive regex with use_regex), then
+ * vhost then name), name filter (case-insensitive: a substring, or a regex with use_regex), then
  * either the whole list or, when page is given, the paged shape with its counts; columns last.
  */
 export function applyListQuery(items: readonly object[], q: ListQuery): unknown {
@@ -86,7 +86,10 @@ export function applyListQuery(items: readonly object[], q: ListQuery): unknown 
         throw HttpError.badRequest(`invalid regex '${name}'`);
       }
       test = (s) => re.test(s);
-    } else test = (s) => s.includes(name);
+    } else {
+      const lower = name.toLowerCase();
+      test = (s) => s.toLowerCase().includes(lower);
+    }
     filtered = sorted.filter((i) => test(String(i.name ?? "")));
   }
   const pageCount = Math.ceil(filtered.length / pageSize);

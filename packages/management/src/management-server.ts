@@ -71,6 +71,10 @@ export function buildManagementApp(
     }
   });
 
+  // A PUT without any body (curl -X PUT) declares with the defaults, as RabbitMQ does.
+  app.addHook("preValidation", async (req) => {
+    if (req.body === undefined || req.body === null) req.body = {};
+  });
   app.addHook("onRequest", async (req) => {
     const creds = basicCredentials(req.headers.authorization);
     const user = creds && broker.login(creds[0], creds[1], req.socket.remoteAddress);
