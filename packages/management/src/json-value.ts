@@ -12,6 +12,8 @@ export function jsonValue(v: unknown): unknown {
   if (v instanceof Date) return Math.floor(v.getTime() / 1000);
   if (Array.isArray(v)) return v.map(jsonValue);
   if (v !== null && typeof v === "object") {
+    const keys = Object.keys(v);
+    if (keys.length === 0) return {}; // the common case: no arguments
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) out[k] = jsonValue(x);
     return out;

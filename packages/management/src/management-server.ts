@@ -8,6 +8,7 @@ import { listen } from "./listen.js";
 import { RateSampler } from "./rate-sampler.js";
 import { registerBindingRoutes } from "./routes/bindings.js";
 import { registerConnectionRoutes } from "./routes/connections.js";
+import { registerEmptyListRoutes } from "./routes/empty-lists.js";
 import { registerExchangeRoutes } from "./routes/exchanges.js";
 import { registerOverviewRoutes } from "./routes/overview.js";
 import { registerQueueRoutes } from "./routes/queues.js";
@@ -114,6 +115,7 @@ export function buildManagementApp(
   registerQueueRoutes(app, ctx);
   registerBindingRoutes(app, ctx);
   registerConnectionRoutes(app, ctx);
+  registerEmptyListRoutes(app, ctx);
   return { app, ctx };
 }
 

@@ -136,7 +136,11 @@ export class Connection {
       name: this.name,
       user: this.user?.name,
       vhost: this.vhost?.name,
-      state: this.state === "running" ? "running" : this.state === "closed" ? "closed" : "starting",
+      // RabbitMQ's words: starting (handshake), running, closing, closed.
+      state:
+        this.state === "running" || this.state === "closing" || this.state === "closed"
+          ? this.state
+          : "starting",
       peerHost: this.peerHost,
       peerPort: this.peerPort,
       host: unmapped(s.localAddress ?? ""),
