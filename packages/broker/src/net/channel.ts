@@ -482,8 +482,6 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
     this.send({ name: "tx.commit-ok" });
   }
 
-  // ------------------------------------------------------------------ lifecycle
-
   // ------------------------------------------------------------------ management views
 
   /** A snapshot of this channel for management tools (built on request only). */
@@ -530,6 +528,8 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
       arguments: k.args,
     }));
   }
+
+  // ------------------------------------------------------------------ lifecycle
 
   /** Connection lost or channel closed: requeue unacked messages, drop consumers. */
   cleanup(): void {
