@@ -8,6 +8,7 @@ import type {
   UserView,
 } from "@warren/broker";
 import { jsonValue } from "./json-value.js";
+import type { QueueRates } from "./rate-sampler.js";
 
 /*
  * The broker's views in the JSON shapes of RabbitMQ 3.10's management API (field names,
@@ -35,7 +36,8 @@ export function propertiesKey(b: BindingView): string {
   return `${b.routingKey}~${h.toString(36)}`;
 }
 
-export function formatQueue(q: QueueView, node: string): Json {
+/** A queue in RabbitMQ's shape; rates from the sampler (messages per second, last 5 s). */
+export function formatQueue(q: QueueView, node: string, r: QueueRates): Json {
   const messages = q.ready + q.unacked;
   return {
     arguments: jsonValue(q.arguments),
@@ -53,22 +55,22 @@ export function formatQueue(q: QueueView, node: string): Json {
     consumer_capacity: q.consumers > 0 ? 1 : 0,
     consumer_utilisation: q.consumers > 0 ? 1 : 0,
     messages,
-    messages_details: rate(),
+    messages_details: rate(r.ready + r.unacked),
     messages_ready: q.ready,
-    messages_ready_details: rate(),
+    messages_ready_details: rate(r.ready),
     messages_unacknowledged: q.unacked,
-    messages_unacknowledged_details: rate(),
+    messages_unacknowledged_details: rate(r.unacked),
     message_bytes: q.readyBytes,
     message_bytes_ready: q.readyBytes,
     message_bytes_unacknowledged: 0,
     ...(q.owner !== undefined ? { owner_pid_details: { name: q.owner } } : {}),
     message_stats: {
       publish: q.published,
-      publish_details: rate(),
+      publish_details: rate(r.published),
       deliver_get: q.delivered,
-      deliver_get_details: rate(),
+      deliver_get_details: rate(r.delivered),
       ack: q.acked,
-      ack_details: rate(),
+      ack_details: rate(r.acked),
     },
   };
 }

@@ -49,7 +49,7 @@ export function buildManagementApp(
   broker: Broker,
   rateIntervalMs = 5000,
 ): { app: FastifyInstance; ctx: ApiContext } {
-  const rates = new RateSampler(broker.counters, rateIntervalMs);
+  const rates = new RateSampler(broker, rateIntervalMs);
   const ctx = new ApiContext(broker, `warren@${hostname()}`, rates);
   const app = Fastify({
     // RabbitMQ accepts "%2F" in a path segment as one segment: keep it that way.

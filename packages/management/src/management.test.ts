@@ -7,11 +7,13 @@ import { after, before, test } from "node:test";
 import { Broker } from "@warren/broker";
 import { connect } from "@warren/client";
 import type { FastifyInstance } from "fastify";
+import type { ApiContext } from "./api-context.js";
 import { buildManagementApp } from "./management-server.js";
 import { renderMetrics } from "./prometheus.js";
 
 let broker: Broker;
 let app: FastifyInstance;
+let ctx: ApiContext;
 let amqpPort: number;
 
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`;
@@ -33,7 +35,7 @@ async function call(method: string, url: string, body?: unknown, auth = GUEST): 
 before(async () => {
   broker = new Broker({ port: 0, log: () => {} });
   amqpPort = await broker.start();
-  app = buildManagementApp(broker).app;
+  ({ app, ctx } = buildManagementApp(broker));
   await app.ready();
 });
 
@@ -183,6 +185,7 @@ test("counters: AMQP traffic shows in overview, queues, channels and /metrics", 
   const ch = await conn.createChannel();
   await ch.queueDeclare("counted");
   const [, before] = await call("GET", "/api/overview");
+  ctx.rates.sample(); // the queue exists: its rates start from here
   for (let i = 0; i < 3; i++) ch.publish("", "counted", `m${i}`);
   let acked = 0;
   await new Promise<void>((resolve) => {
@@ -192,7 +195,9 @@ test("counters: AMQP traffic shows in overview, queues, channels and /metrics", 
     });
   });
   await new Promise((r) => setTimeout(r, 50)); // the acks reach the broker
+  ctx.rates.sample();
   const [, after] = await call("GET", "/api/overview");
+  assert.ok(after.message_stats.publish_details.rate > 0, "overview publish rate");
   assert.equal(after.message_stats.publish - before.message_stats.publish, 3);
   assert.equal(after.message_stats.deliver_get - before.message_stats.deliver_get, 3);
   assert.equal(after.message_stats.ack - before.message_stats.ack, 3);
@@ -203,6 +208,8 @@ test("counters: AMQP traffic shows in overview, queues, channels and /metrics", 
     [3, 3, 3, 1],
   );
   assert.equal(q.consumer_details.length, 1);
+  assert.ok(q.message_stats.publish_details.rate > 0, "queue publish rate");
+  assert.ok(q.message_stats.ack_details.rate > 0, "queue ack rate");
   const [, channels] = await call("GET", "/api/channels");
   assert.equal(channels.length, 1);
   assert.equal(channels[0].message_stats.publish, 3);

@@ -77,19 +77,21 @@ export function registerQueueRoutes(app: FastifyInstance, ctx: ApiContext): void
       b
         .listQueues()
         .filter((q) => visible.has(q.vhost))
-        .map((q) => formatQueue(q, ctx.node)),
+        .map((q) => formatQueue(q, ctx.node, ctx.rates.queue(q.vhost, q.name))),
       req.query,
     );
   });
   app.get<VhostReq>("/api/queues/:vhost", async (req) =>
     applyListQuery(
-      b.listQueues(ctx.vhost(req, req.params.vhost)).map((q) => formatQueue(q, ctx.node)),
+      b
+        .listQueues(ctx.vhost(req, req.params.vhost))
+        .map((q) => formatQueue(q, ctx.node, ctx.rates.queue(q.vhost, q.name))),
       req.query,
     ),
   );
   app.get<QReq>("/api/queues/:vhost/:name", async (req) => {
     const vhost = ctx.vhost(req, req.params.vhost);
-    const q = formatQueue(find(vhost, req.params.name), ctx.node);
+    const q = formatQueue(find(vhost, req.params.name), ctx.node, ctx.rates.queue(vhost, req.params.name));
     const consumers = b.listConsumers(vhost).filter((c) => c.queue === req.params.name);
     return {
       ...q,
