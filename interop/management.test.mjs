@@ -344,6 +344,49 @@ test("aliveness test, whoami, nodes", { skip }, async () => {
   await fetch(`${http.origin}/api/queues/%2F/aliveness-test`, { method: "DELETE", headers: auth });
 });
 
+test("the requests of KEDA's RabbitMQ scaler and of Celery Flower's broker view", { skip }, async () => {
+  const auth = { authorization: `Basic ${Buffer.from("guest:guest").toString("base64")}` };
+  const get = async (path) => {
+    const r = await fetch(`${http.origin}${path}`, { headers: auth });
+    assert.equal(r.status, 200, path);
+    return r.json();
+  };
+  const q1 = `${RUN}-keda-1`;
+  const q2 = `${RUN}-keda-2`;
+  ok("declare", "queue", `name=${q1}`, "durable=false");
+  ok("declare", "queue", `name=${q2}`, "durable=false");
+  try {
+    ok("publish", `routing_key=${q1}`, "payload=a");
+    ok("publish", `routing_key=${q1}`, "payload=b");
+    // KEDA, one queue: GET /api/queues/{vhost}/{queue}; it reads messages,
+    // messages_unacknowledged and message_stats.publish_details.rate (when present).
+    const one = await eventually(async () => {
+      const q = await get(`/api/queues/%2F/${encodeURIComponent(q1)}`);
+      return q.messages === 2 && q;
+    }, "the queue to show 2 messages");
+    assert.equal(one.name, q1);
+    assert.equal(one.messages_unacknowledged, 0);
+    if (one.message_stats) assert.equal(typeof one.message_stats.publish_details.rate, "number");
+    // KEDA with useRegex: the paged shape even with pagination=false; it reads items and
+    // page_count (more than one page is an error for it).
+    const page = await get(
+      `/api/queues/%2F?page=1&use_regex=true&pagination=false&name=${encodeURIComponent(`^${RUN}-keda-`)}&page_size=100`,
+    );
+    assert.equal(page.page_count, 1);
+    assert.equal(page.filtered_count, 2);
+    assert.deepEqual(page.items.map((q) => q.name).sort(), [q1, q2]);
+    assert.equal(page.items.find((q) => q.name === q1).messages, 2);
+    // Flower: GET /api/queues/{vhost} (no paging), filtered by name on its side.
+    const all = await get("/api/queues/%2F");
+    assert.ok(Array.isArray(all));
+    const mine = all.find((q) => q.name === q1);
+    assert.deepEqual([mine.messages, mine.messages_ready, mine.messages_unacknowledged], [2, 2, 0]);
+  } finally {
+    ok("delete", "queue", `name=${q1}`);
+    ok("delete", "queue", `name=${q2}`);
+  }
+});
+
 test("prometheus: /metrics parses and carries RabbitMQ's aggregated metrics", async (t) => {
   if (!metrics) return t.skip("no PROMETHEUS_TARGET_URL");
   const r = await fetch(`${metrics}/metrics`);
