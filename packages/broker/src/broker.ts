@@ -351,6 +351,11 @@ export class Broker implements ConnectionHost {
     return objectTotals(this.vhosts.values(), this.connections);
   }
 
+  /** Resource alarms in effect, by RabbitMQ's resource names ("disk"); empty when none. */
+  activeAlarms(): string[] {
+    return this.alarm ? ["disk"] : [];
+  }
+
   /**
    * Checks a user's password for another front door (the management API), with the same
    * loopback-only rule as AMQP logins; the user, or undefined.

@@ -10,6 +10,7 @@ import { registerBindingRoutes } from "./routes/bindings.js";
 import { registerConnectionRoutes } from "./routes/connections.js";
 import { registerEmptyListRoutes } from "./routes/empty-lists.js";
 import { registerExchangeRoutes } from "./routes/exchanges.js";
+import { registerHealthRoutes } from "./routes/health.js";
 import { registerOverviewRoutes } from "./routes/overview.js";
 import { registerQueueRoutes } from "./routes/queues.js";
 import { registerUserRoutes } from "./routes/users.js";
@@ -116,6 +117,7 @@ export function buildManagementApp(
   registerBindingRoutes(app, ctx);
   registerConnectionRoutes(app, ctx);
   registerEmptyListRoutes(app, ctx);
+  registerHealthRoutes(app, ctx);
   return { app, ctx };
 }
 

@@ -222,3 +222,19 @@ test("counters: AMQP traffic shows in overview, queues, channels and /metrics", 
   await conn.close();
   await call("DELETE", "/api/queues/%2F/counted");
 });
+
+test("health checks: ok without alarms, 503 for a missing listener", async () => {
+  assert.deepEqual(await call("GET", "/api/health/checks/alarms"), [200, { status: "ok" }]);
+  assert.deepEqual(await call("GET", "/api/health/checks/local-alarms"), [200, { status: "ok" }]);
+  assert.deepEqual(await call("GET", `/api/health/checks/port-listener/${amqpPort}`), [
+    200,
+    { status: "ok", port: amqpPort },
+  ]);
+  assert.deepEqual(await call("GET", "/api/health/checks/protocol-listener/amqp"), [
+    200,
+    { status: "ok", protocol: "amqp" },
+  ]);
+  const [status, body] = await call("GET", "/api/health/checks/protocol-listener/mqtt");
+  assert.equal(status, 503);
+  assert.equal(body.reason, "No active listener");
+});
