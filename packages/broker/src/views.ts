@@ -2,8 +2,9 @@ import type { FieldTable } from "@warren/protocol";
 
 /*
  * Read-only snapshots of the broker's objects for management tools (the HTTP API, metrics).
- * They are built when asked for, from the live objects, and hold no reference to them: a
- * caller can keep, sort or serialize them without pinning or changing broker state.
+ * They are built when asked for, from the live objects, and hold no reference to them except
+ * argument tables and client properties, which are shared rather than copied (treat them as
+ * read-only). A caller can keep, sort or serialize the views without pinning broker objects.
  */
 
 /** A virtual host. */
