@@ -140,8 +140,8 @@ export function registerOverviewRoutes(app: FastifyInstance, ctx: ApiContext): v
     return { status: "ok" };
   });
 
+  // rabbit_version comes from the broker's export (Warren's version, as in its saved definitions).
   const exportAll = (): Record<string, unknown> => ({
-    rabbit_version: RABBITMQ_API_VERSION,
     rabbitmq_version: RABBITMQ_API_VERSION,
     product_name: "Warren",
     product_version: VERSION,
