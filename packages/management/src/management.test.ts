@@ -3,6 +3,9 @@
 // each. The real-tool tests (rabbitmqadmin, Prometheus parser) are in
 // interop/management.test.mjs.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { Broker } from "@warren/broker";
 import { connect } from "@warren/client";
@@ -237,4 +240,44 @@ test("health checks: ok without alarms, 503 for a missing listener", async () =>
   const [status, body] = await call("GET", "/api/health/checks/protocol-listener/mqtt");
   assert.equal(status, 503);
   assert.equal(body.reason, "No active listener");
+});
+
+test("users, vhosts and permissions made through the API survive a restart", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "warren-mgmt-persist-"));
+  try {
+    const first = new Broker({ port: 0, dataDir: dir, log: () => {} });
+    await first.start();
+    const api = buildManagementApp(first).app;
+    const put = (url: string, body: unknown) =>
+      api.inject({
+        method: "PUT",
+        url,
+        headers: { authorization: GUEST, "content-type": "application/json" },
+        payload: JSON.stringify(body),
+        remoteAddress: "127.0.0.1",
+      });
+    assert.equal((await put("/api/vhosts/kept", {})).statusCode, 201);
+    assert.equal((await put("/api/users/keeper", { password: "pw", tags: "monitoring" })).statusCode, 201);
+    assert.equal(
+      (await put("/api/permissions/kept/keeper", { configure: "", write: ".*", read: ".*" })).statusCode,
+      201,
+    );
+    assert.equal((await put("/api/queues/kept/kq", { durable: true })).statusCode, 201);
+    await api.close();
+    await first.stop();
+
+    const second = new Broker({ port: 0, dataDir: dir, log: () => {} });
+    await second.start();
+    assert.ok(second.listVhosts().includes("kept"));
+    assert.deepEqual(second.listUsers().find((u) => u.name === "keeper")?.tags, ["monitoring"]);
+    assert.deepEqual(
+      second.listPermissions().find((p) => p.user === "keeper"),
+      { user: "keeper", vhost: "kept", configure: "", write: ".*", read: ".*" },
+    );
+    assert.equal(second.queueInfo("kept", "kq")?.durable, true);
+    assert.ok(second.login("keeper", "pw", "10.0.0.1"), "the password works after the restart");
+    await second.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
