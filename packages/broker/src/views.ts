@@ -88,6 +88,8 @@ export interface ConnectionView {
   frameMax: number;
   heartbeat: number;
   clientProperties: Record<string, unknown>;
+  /** PLAIN or AMQPLAIN; "" before start-ok. */
+  authMechanism: string;
   recvOct: number;
   sendOct: number;
 }

@@ -119,7 +119,7 @@ export function formatConnection(c: ConnectionView, node: string): Json {
     user_who_performed_action: c.user ?? "",
     vhost: c.vhost ?? "",
     protocol: "AMQP 0-9-1",
-    auth_mechanism: "PLAIN",
+    auth_mechanism: c.authMechanism,
     ssl: false,
     host: c.host,
     port: c.port,

@@ -69,6 +69,8 @@ export class Connection {
   user: User | undefined;
   vhost: VHost | undefined;
   clientProperties: Record<string, unknown> = {};
+  /** The SASL mechanism the client logged in with (management views). */
+  authMechanism = "";
   private state: State = "header";
   private readonly reader: FrameReader;
   private readonly channels = new Map<number, Channel>();
@@ -151,6 +153,7 @@ export class Connection {
       frameMax: this.frameMax,
       heartbeat: this.heartbeat,
       clientProperties: this.clientProperties,
+      authMechanism: this.authMechanism,
       recvOct: s.bytesRead,
       sendOct: s.bytesWritten,
     };
@@ -460,6 +463,7 @@ export class Connection {
 
   private onStartOk(clientProperties: Record<string, unknown>, mechanism: string, response: string): void {
     this.clientProperties = clientProperties;
+    this.authMechanism = mechanism;
     const caps = (clientProperties.capabilities ?? {}) as Record<string, unknown>;
     this.capabilities.consumerCancelNotify = caps.consumer_cancel_notify === true;
     this.capabilities.authFailureClose = caps.authentication_failure_close === true;
