@@ -10,6 +10,8 @@ export class BrokerCounters {
   routed = 0;
   /** Published messages that reached no queue (returned or dropped). */
   unroutable = 0;
+  /** Of the unroutable ones, those returned to their publisher (mandatory). */
+  returned = 0;
   /** Messages sent to consumers (basic.deliver). */
   delivered = 0;
   /** Messages sent in answer to basic.get. */

@@ -1,3 +1,4 @@
+import { readdirSync } from "node:fs";
 import { statfs } from "node:fs/promises";
 import { hostname, totalmem } from "node:os";
 import type { Broker } from "@warren/broker";
@@ -21,6 +22,22 @@ export interface PrometheusServer {
 }
 
 type Sample = [labels: string, value: number];
+
+/** Messages published to the live queues (RabbitMQ sums its queues the same way). */
+function queuePublished(broker: Broker): number {
+  let n = 0;
+  for (const q of broker.listQueues()) n += q.published;
+  return n;
+}
+
+/** Open file descriptors of this process where /proc says (Linux), else undefined. */
+function openFds(): number | undefined {
+  try {
+    return readdirSync("/proc/self/fd").length - 1; // less the one readdir itself opened
+  } catch {
+    return undefined;
+  }
+}
 
 /** One metric family in the text exposition format (version 0.0.4). */
 function family(out: string[], name: string, type: string, help: string, samples: Sample[] | number): void {
@@ -141,10 +158,28 @@ export async function renderMetrics(
   );
   family(
     out,
+    "rabbitmq_channel_messages_unroutable_returned_total",
+    "counter",
+    "Total number of messages published as mandatory into an exchange and returned to the publisher as unroutable",
+    c.returned,
+  );
+  family(
+    out,
+    "rabbitmq_queue_messages_published_total",
+    "counter",
+    "Total number of messages published to queues",
+    queuePublished(broker),
+  );
+  const fds = openFds();
+  if (fds !== undefined) {
+    family(out, "rabbitmq_process_open_fds", "gauge", "Open file descriptors", fds);
+  }
+  family(
+    out,
     "rabbitmq_channel_messages_unroutable_dropped_total",
     "counter",
     "Total number of messages published as non-mandatory into an exchange and dropped as unroutable",
-    c.unroutable,
+    c.unroutable - c.returned,
   );
   family(
     out,
@@ -197,7 +232,7 @@ export async function renderMetrics(
     "rabbitmq_global_messages_unroutable_dropped_total",
     "counter",
     "Total number of messages published as non-mandatory into an exchange and dropped as unroutable",
-    [[amqp, c.unroutable]],
+    [[amqp, c.unroutable - c.returned]],
   );
   family(
     out,

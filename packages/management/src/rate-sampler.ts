@@ -1,7 +1,16 @@
 import type { Broker, BrokerCounters, QueueView } from "@warren/broker";
 
 /** The broker counters that overview's message_stats reports with a rate. */
-const FIELDS = ["published", "delivered", "got", "redelivered", "acked", "confirmed", "unroutable"] as const;
+const FIELDS = [
+  "published",
+  "delivered",
+  "got",
+  "redelivered",
+  "acked",
+  "confirmed",
+  "unroutable",
+  "returned",
+] as const;
 type Field = (typeof FIELDS)[number];
 
 /** Per-queue figures sampled for rates: counters and depths. */

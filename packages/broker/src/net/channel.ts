@@ -251,8 +251,13 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
     this.published++;
     this.counters.published++;
     if (result & PublishResult.ROUTED) this.counters.routed++;
-    else this.counters.unroutable++;
-    if (mandatory && !(result & PublishResult.ROUTED)) this.basicReturn(msg, ReplyCode.NO_ROUTE, "NO_ROUTE");
+    else {
+      this.counters.unroutable++;
+      if (mandatory) {
+        this.counters.returned++;
+        this.basicReturn(msg, ReplyCode.NO_ROUTE, "NO_ROUTE");
+      }
+    }
     this.confirms?.published(result);
   }
 
