@@ -16,7 +16,9 @@ for round in $(seq "$ROUNDS"); do
   for build in "$A" "$B"; do
     dir=$(mktemp -d)
     port=$((5800 + RANDOM % 100))
-    (cd "$build" && exec node packages/cli/dist/main.js server --port "$port" --data-dir "$dir") >/dev/null 2>&1 &
+    # No HTTP endpoints (builds with them would take 15672/15692, which may be taken); older
+    # builds ignore these variables.
+    (cd "$build" && WARREN_MANAGEMENT_PORT=0 WARREN_PROMETHEUS_PORT=0 exec node packages/cli/dist/main.js server --port "$port" --data-dir "$dir") >/dev/null 2>&1 &
     pid=$!
     sleep 1.5
     echo "== $build" >>"$OUT"

@@ -713,6 +713,7 @@ test(
         [CLI, "server", "--port", String(port2), "--data-dir", dataDir],
         {
           stdio: ["ignore", "pipe", "pipe"],
+          env: { WARREN_MANAGEMENT_PORT: "0", WARREN_PROMETHEUS_PORT: "0", ...process.env },
         },
       );
       let out = "";

@@ -169,7 +169,9 @@ export async function spawnWarren({
   const dataDir = mkdtempSync(join(tmpdir(), `warren-${label}-`));
   liveDataDirs.add(dataDir);
   const args = [...nodeArgs, cli, "server", "--port", String(port), "--data-dir", dataDir, ...serverArgs];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  // No HTTP endpoints unless the environment asks (through env, which older builds ignore).
+  const env = { WARREN_MANAGEMENT_PORT: "0", WARREN_PROMETHEUS_PORT: "0", ...process.env };
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env });
   liveChildren.add(child);
   let output = "";
   const keep = (d) => {

@@ -71,7 +71,9 @@ export async function startBroker(opts = {}) {
     [CLI, "server", "--port", String(port), "--data-dir", dataDir, ...(opts.args ?? [])],
     {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, ...(opts.env ?? {}) },
+      // The management API and Prometheus endpoint are off unless a test asks for them (their
+      // default ports may belong to a RabbitMQ on this machine, and most tests need neither).
+      env: { WARREN_MANAGEMENT_PORT: "0", WARREN_PROMETHEUS_PORT: "0", ...process.env, ...(opts.env ?? {}) },
     },
   );
   let log = "";

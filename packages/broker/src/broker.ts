@@ -9,6 +9,7 @@ import { DEFAULT_HASHING, hashPassword, isHashingAlgorithm } from "./auth/passwo
 import type { Permission, TopicPermission } from "./auth/permissions.js";
 import type { User } from "./auth/users.js";
 import { UserStore } from "./auth/users.js";
+import { BrokerCounters } from "./stats.js";
 import { type Definitions, exportDefinitions, importDefinitions } from "./definitions.js";
 import { Connection, type ConnectionHost } from "./net/connection.js";
 import { checkTlsOptions, createTlsServer, type TlsOptions } from "./net/tls-listener.js";
@@ -105,6 +106,10 @@ export class Broker implements ConnectionHost {
   readonly users = new UserStore();
   readonly vhosts = new Map<string, VHost>();
   readonly connections = new Set<Connection>();
+  /** Message and connection counters since start (management API, Prometheus). */
+  readonly counters = new BrokerCounters();
+  /** When the broker was created (ms since the epoch). */
+  readonly startedAt = Date.now();
   store: MessageStore;
   readonly limits: ConnectionHost["limits"];
   readonly serverProperties: Record<string, unknown>;
@@ -402,6 +407,35 @@ export class Broker implements ConnectionHost {
   clearTopicPermissions(user: string, vhost: string, exchange?: string): void {
     this.users.clearTopicPermission(user, vhost, exchange);
     this.scheduleSave();
+  }
+
+  /**
+   * Deletes a vhost with everything in it: its connections are closed, its queues (and their
+   * messages) deleted, and permissions in it dropped. False when there was none.
+   */
+  deleteVhost(name: string): boolean {
+    const vh = this.vhosts.get(name);
+    if (!vh) return false;
+    for (const c of [...this.connections])
+      if (c.vhost === vh) c.shutdown(`CONNECTION_FORCED - vhost '${name}' is deleted`);
+    for (const q of [...vh.queues.values()]) vh.removeQueue(q);
+    this.vhosts.delete(name);
+    for (const u of this.users.users.values()) this.users.clearPermission(u.name, name);
+    this.scheduleSave();
+    return true;
+  }
+
+  /** Resource alarms in effect, by RabbitMQ's resource names ("memory", "disk"). */
+  activeAlarms(): string[] {
+    const on: string[] = [];
+    if (this.alarms & MEMORY_ALARM) on.push("memory");
+    if (this.alarms & DISK_ALARM) on.push("disk");
+    return on;
+  }
+
+  /** A password login for another front door (the management API): AMQP's rules, no log. */
+  login(name: string, password: string, remoteAddress: string | undefined): User | undefined {
+    return this.authenticator.login(name, password, remoteAddress);
   }
 
   // ------------------------------------------------------------ connections

@@ -36,3 +36,22 @@ export type { RecoveryReport } from "./store/recovery.js";
 export { MemoryStore } from "./store/memory-store.js";
 /** A published message as a store receives and returns it. */
 export { Message } from "./message.js";
+
+// Management: read-only views and counters for tools such as @warren/management (HTTP API,
+// Prometheus). Built on request; the broker keeps only plain counters for them.
+/** Broker-wide message and connection counters (Broker.counters). */
+export type { BrokerCounters } from "./stats.js";
+/** Operations tools' view of a broker (views, operations); the management API uses it. */
+export { BrokerAdmin, type GotMessage } from "./admin.js";
+/** Snapshots returned by BrokerAdmin.listQueues, listConnections and the other list methods. */
+export type {
+  BindingView,
+  ChannelView,
+  ConnectionView,
+  ConsumerView,
+  ExchangeView,
+  ObjectTotals,
+  PermissionView,
+  QueueView,
+  UserView,
+} from "./views.js";

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { Broker, parseByteSize, type TlsOptions } from "@warren/broker";
+import { startManagement, startPrometheus } from "@warren/management";
 import { CONSUME_USAGE, consume } from "./commands/consume.js";
 import { GET_USAGE, get } from "./commands/get.js";
 import { PUBLISH_USAGE, publish } from "./commands/publish.js";
@@ -12,6 +13,7 @@ const SERVER_USAGE = `usage: warren server [--port N] [--data-dir DIR] [--defini
                      [--tls-verify-peer [--tls-fail-if-no-peer-cert]]]
                      [--memory-high-watermark 0.4|SIZE] [--max-message-size SIZE] [--max-connections N]
                      [--handshake-timeout MS]
+                     [--management-port N] [--management-host ADDR] [--prometheus-port N]
 
   --port         TCP port (env WARREN_PORT, default 5672)
   --data-dir     data directory (env WARREN_DATA_DIR, default ./data)
@@ -35,6 +37,10 @@ const SERVER_USAGE = `usage: warren server [--port N] [--data-dir DIR] [--defini
                  (env WARREN_MAX_CONNECTIONS, default no limit)
   --handshake-timeout  milliseconds a client gets from TCP connect to connection.open-ok,
                  however slowly its bytes arrive (env WARREN_HANDSHAKE_TIMEOUT, default 10000)
+  --management-port  RabbitMQ-compatible management HTTP API (env WARREN_MANAGEMENT_PORT,
+                 default 15672; 0 turns it off)
+  --management-host  address the management API binds (env WARREN_MANAGEMENT_HOST, default all)
+  --prometheus-port  Prometheus /metrics (env WARREN_PROMETHEUS_PORT, default 15692; 0 turns it off)
 `;
 
 /** An environment flag: "true", "1" or "yes" (any case) is set; anything else is not. */
@@ -79,6 +85,14 @@ function tlsOptions(values: Record<string, string | boolean | undefined>): TlsOp
   };
 }
 
+/** A port from a flag or the environment: an integer 0..65535, else a usage error. */
+function portOption(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name}: not a port: ${value}`);
+  return n;
+}
+
 async function server(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -98,6 +112,9 @@ async function server(argv: string[]): Promise<void> {
       "max-message-size": { type: "string" },
       "max-connections": { type: "string" },
       "handshake-timeout": { type: "string" },
+      "management-port": { type: "string" },
+      "management-host": { type: "string" },
+      "prometheus-port": { type: "string" },
     },
   });
   const env = process.env;
@@ -124,8 +141,53 @@ async function server(argv: string[]): Promise<void> {
     ...(values.host ? { host: values.host } : {}),
     ...(tls ? { tls } : {}),
   });
+  const managementPort = portOption(
+    "management-port",
+    values["management-port"] ?? env.WARREN_MANAGEMENT_PORT,
+    15672,
+  );
+  const prometheusPort = portOption(
+    "prometheus-port",
+    values["prometheus-port"] ?? env.WARREN_PROMETHEUS_PORT,
+    15692,
+  );
+  const managementHost = values["management-host"] ?? env.WARREN_MANAGEMENT_HOST;
   await broker.start();
+  // The HTTP endpoints live in @warren/management, outside the broker: they start after the
+  // broker so that they never show a broker that is still recovering.
+  // A taken port stops the start, as in RabbitMQ, with a message that says how to go on.
+  const listening = async <T>(what: string, flag: string, port: number, start: () => Promise<T>) => {
+    try {
+      return await start();
+    } catch (e) {
+      await broker.stop();
+      const inUse = (e as { code?: string }).code === "EADDRINUSE";
+      throw new Error(
+        inUse
+          ? `${what} port ${port} is in use (--${flag} N picks another, 0 turns it off)`
+          : `${what}: ${e instanceof Error ? e.message : String(e)}`,
+        { cause: e },
+      );
+    }
+  };
+  const host = managementHost ? { host: managementHost } : {};
+  const management =
+    managementPort === 0
+      ? undefined
+      : await listening("management", "management-port", managementPort, () =>
+          startManagement(broker, { port: managementPort, ...host }),
+        );
+  if (management) console.log(`warren: management API on port ${management.port}`);
+  const prometheus =
+    prometheusPort === 0
+      ? undefined
+      : await listening("prometheus", "prometheus-port", prometheusPort, () =>
+          startPrometheus(broker, { port: prometheusPort, dataDir, ...host }),
+        );
+  if (prometheus) console.log(`warren: prometheus metrics on port ${prometheus.port}`);
   const stop = async () => {
+    await management?.close();
+    await prometheus?.close();
     await broker.stop();
     process.exit(0);
   };

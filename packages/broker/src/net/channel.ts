@@ -18,6 +18,8 @@ import { type Message, publishedMessage } from "../message.js";
 import { Consumer, type ConsumerOwner, ConsumerRemoval } from "../queue/consumer.js";
 import type { Delivered, Queue } from "../queue/queue.js";
 import { PublishResult, REPLY_TO, type ReplyTarget, type VHost } from "../vhost.js";
+import type { BrokerCounters } from "../stats.js";
+import type { ChannelView, ConsumerView } from "../views.js";
 import type { ChannelOutput } from "./channel-output.js";
 import { PublisherConfirms } from "./confirms.js";
 import type { Connection } from "./connection.js";
@@ -59,6 +61,11 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
   private readonly replyTo: DirectReplyTo;
   private readonly replies: ReplyOrder;
   private readonly access: ChannelAccess;
+  /** Broker-wide counters (shared), and this channel's own for the management API. */
+  private readonly counters: BrokerCounters;
+  published = 0;
+  delivered = 0;
+  acked = 0;
 
   constructor(
     readonly id: number,
@@ -74,6 +81,8 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
     this.deliveries = new Deliveries(id, conn.consumerTimeoutMs, conn.maxUnackedPerChannel, (err) => {
       if (!this.closing) this.fail(err);
     });
+    this.counters = conn.counters;
+    this.counters.channelsOpened++;
   }
 
   // ------------------------------------------------------------------ methods
@@ -160,7 +169,7 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
       case "confirm.select":
         if (this.tx)
           throw new ChannelError(ReplyCode.PRECONDITION_FAILED, "cannot switch from tx to confirm mode");
-        this.confirms ??= new PublisherConfirms(this, this.vhost.store);
+        this.confirms ??= new PublisherConfirms(this, this.vhost.store, this.counters);
         if (!m.nowait) this.send({ name: "confirm.select-ok" });
         return;
       case "tx.select":
@@ -248,7 +257,16 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
   /** Routes msg (see VHost.publish) and answers the publisher: a return, a confirm or a nack. */
   private publish(msg: Message, mandatory: boolean): void {
     const result = this.vhost.publish(msg);
-    if (mandatory && !(result & PublishResult.ROUTED)) this.basicReturn(msg, ReplyCode.NO_ROUTE, "NO_ROUTE");
+    this.published++;
+    this.counters.published++;
+    if (result & PublishResult.ROUTED) this.counters.routed++;
+    else {
+      this.counters.unroutable++;
+      if (mandatory) {
+        this.counters.returned++;
+        this.basicReturn(msg, ReplyCode.NO_ROUTE, "NO_ROUTE");
+      }
+    }
     this.confirms?.published(result);
   }
 
@@ -372,6 +390,9 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
       this.conn.frameMax,
     );
     this.conn.scheduleFlush();
+    this.delivered++;
+    this.counters.delivered++;
+    if (count > 0) this.counters.redelivered++;
     if (c.noAck) return false;
     // An unacked delivery is held until its ack; prefetch bounds how many, so only a consumer
     // without a limit pays for the copy (see Message.compact).
@@ -415,6 +436,9 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
       this.conn.frameMax,
     );
     this.conn.scheduleFlush();
+    this.delivered++;
+    this.counters.got++;
+    if (count > 0) this.counters.redelivered++;
     if (noAck) return;
     msg.compact();
     this.deliveries.addGot(tag, d);
@@ -431,6 +455,8 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
     // Fast path: a single ack of one delivery.
     if (kind === "ack" && !multiple) {
       this.deliveries.ackOne(tag).drain();
+      this.acked++;
+      this.counters.acked++;
       if (this.channelPrefetch > 0 || this.deliveries.capped) this.resume();
       return;
     }
@@ -439,6 +465,10 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
 
   private finish(items: Delivered[], how: Settlement): void {
     Deliveries.settle(items, how);
+    if (how === "ack") {
+      this.acked += items.length;
+      this.counters.acked += items.length;
+    }
     // Consumers on other queues of this channel may have room now (global prefetch, cap).
     if (this.channelPrefetch > 0 || this.deliveries.capped) this.resume();
   }
@@ -457,10 +487,58 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
     this.send({ name: "tx.commit-ok" });
   }
 
+  // ------------------------------------------------------------------ management views
+
+  /** A snapshot of this channel for management tools (built on request only). */
+  view(): ChannelView {
+    const c = this.conn;
+    const connection = c.name;
+    return {
+      name: `${connection} (${this.id})`,
+      connection,
+      number: this.id,
+      user: c.user?.name,
+      vhost: this.vhost.name,
+      peerHost: c.peerHost,
+      peerPort: c.peerPort,
+      consumers: this.consumers.size,
+      unacked: this.deliveries.size,
+      prefetch: this.consumerPrefetch,
+      globalPrefetch: this.channelPrefetch,
+      confirm: this.confirms !== undefined,
+      transactional: this.tx !== undefined,
+      published: this.published,
+      delivered: this.delivered,
+      acked: this.acked,
+    };
+  }
+
+  /** Snapshots of this channel's consumers. */
+  consumerViews(): ConsumerView[] {
+    const c = this.conn;
+    const connection = c.name;
+    return [...this.consumers.values()].map((k) => ({
+      tag: k.tag,
+      queue: k.queue.name,
+      vhost: this.vhost.name,
+      channel: `${connection} (${this.id})`,
+      channelNumber: this.id,
+      connection,
+      peerHost: c.peerHost,
+      peerPort: c.peerPort,
+      user: c.user?.name,
+      ackRequired: !k.noAck,
+      exclusive: k.exclusive,
+      prefetch: k.prefetch,
+      arguments: k.args,
+    }));
+  }
+
   // ------------------------------------------------------------------ lifecycle
 
   /** Connection lost or channel closed: requeue unacked messages, drop consumers. */
   cleanup(): void {
+    if (!this.closed) this.counters.channelsClosed++;
     this.closed = true;
     this.content.reset();
     this.replies.clear();

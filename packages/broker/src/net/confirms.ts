@@ -1,3 +1,4 @@
+import type { BrokerCounters } from "../stats.js";
 import type { MessageStore } from "../store/message-store.js";
 import { PublishResult } from "../vhost.js";
 import type { ChannelOutput } from "./channel-output.js";
@@ -27,6 +28,7 @@ export class PublisherConfirms {
   constructor(
     private readonly out: ChannelOutput,
     private readonly store: MessageStore,
+    private readonly counters: BrokerCounters,
   ) {}
 
   /** A publish was routed with this result. */
@@ -50,6 +52,7 @@ export class PublisherConfirms {
     const upTo = this.confirmedUpTo;
     if (upTo > this.confirmSent && this.out.open) {
       this.out.writeMethod({ name: "basic.ack", deliveryTag: upTo, multiple: upTo - this.confirmSent > 1 });
+      this.counters.confirmed += upTo - this.confirmSent;
       this.confirmSent = upTo;
     }
   }

@@ -18,7 +18,9 @@ import {
   writeMethodFrame,
 } from "@warren/protocol";
 import type { User } from "../auth/users.js";
+import type { BrokerCounters } from "../stats.js";
 import type { VHost } from "../vhost.js";
+import type { ConnectionView } from "../views.js";
 import { ConsumerRemoval } from "../queue/consumer.js";
 import { Channel } from "./channel.js";
 import {
@@ -46,6 +48,7 @@ export interface ConnectionHost {
     /** Unacked deliveries a channel without any prefetch may hold. */
     maxUnackedPerChannel: number;
   };
+  readonly counters: BrokerCounters;
   /** The user a start-ok logs in as; peer: the TLS facts of a TLS connection (for EXTERNAL). */
   authenticate(
     mechanism: string,
@@ -86,6 +89,8 @@ export class Connection implements HeartbeatTarget {
   user: User | undefined;
   vhost: VHost | undefined;
   clientProperties: Record<string, unknown> = {};
+  /** The SASL mechanism the client logged in with (management views). */
+  authMechanism = "";
   private state: State = "header";
   private readonly reader: FrameReader;
   private readonly channels = new Map<number, Channel>();
@@ -95,11 +100,22 @@ export class Connection implements HeartbeatTarget {
   private throttled = false;
   private timers: NodeJS.Timeout[] = [];
   private readonly flushNow = () => this.flush();
+  /** When the socket was accepted (ms since the epoch), for the management API. */
+  readonly connectedAt = Date.now();
+  private closeCounted = false;
+  /** RabbitMQ's connection name, "peer_host:peer_port -> host:port"; fixed at accept. */
+  readonly name: string;
+  readonly peerHost: string;
+  readonly peerPort: number;
 
   constructor(
     readonly socket: Socket,
     private readonly host: ConnectionHost,
   ) {
+    this.peerHost = unmapped(socket.remoteAddress ?? "");
+    this.peerPort = socket.remotePort ?? 0;
+    this.name = `${this.peerHost}:${this.peerPort} -> ${unmapped(socket.localAddress ?? "")}:${socket.localPort ?? 0}`;
+    host.counters.connectionsOpened++;
     this.reader = new FrameReader(host.limits.frameMax);
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
@@ -119,6 +135,10 @@ export class Connection implements HeartbeatTarget {
     return this.socket.remoteAddress;
   }
 
+  get counters(): BrokerCounters {
+    return this.host.counters;
+  }
+
   /** Open: past connection.open-ok (counted by the connection limits). */
   get isOpen(): boolean {
     return this.state === "running";
@@ -135,6 +155,39 @@ export class Connection implements HeartbeatTarget {
 
   get maxMessageSize(): number {
     return this.host.limits.maxMessageSize;
+  }
+
+  /** The open channels (management views). */
+  channelList(): Channel[] {
+    return [...this.channels.values()];
+  }
+
+  /** A snapshot of this connection for management tools. */
+  view(): ConnectionView {
+    const s = this.socket;
+    return {
+      name: this.name,
+      user: this.user?.name,
+      vhost: this.vhost?.name,
+      // RabbitMQ's words: starting (handshake), running, closing, closed.
+      state:
+        this.state === "running" || this.state === "closing" || this.state === "closed"
+          ? this.state
+          : "starting",
+      peerHost: this.peerHost,
+      peerPort: this.peerPort,
+      host: unmapped(s.localAddress ?? ""),
+      port: s.localPort ?? 0,
+      connectedAt: this.connectedAt,
+      channels: this.channels.size,
+      channelMax: this.channelMax,
+      frameMax: this.frameMax,
+      heartbeat: this.heartbeat,
+      clientProperties: this.clientProperties,
+      authMechanism: this.authMechanism,
+      recvOct: s.bytesRead,
+      sendOct: s.bytesWritten,
+    };
   }
 
   get consumerTimeoutMs(): number {
@@ -450,6 +503,7 @@ export class Connection implements HeartbeatTarget {
 
   private onStartOk(clientProperties: Record<string, unknown>, mechanism: string, response: string): void {
     this.clientProperties = clientProperties;
+    this.authMechanism = mechanism;
     const caps = (clientProperties.capabilities ?? {}) as Record<string, unknown>;
     this.capabilities.consumerCancelNotify = caps.consumer_cancel_notify === true;
     this.capabilities.authFailureClose = caps.authentication_failure_close === true;
@@ -541,6 +595,10 @@ export class Connection implements HeartbeatTarget {
    */
   teardown(linger = false): void {
     if (this.state === "closed" && this.timers.length === 0) return;
+    if (!this.closeCounted) {
+      this.closeCounted = true;
+      this.host.counters.connectionsClosed++;
+    }
     this.state = "closed";
     for (const t of this.timers) clearTimeout(t);
     this.timers = [];
@@ -568,4 +626,9 @@ export class Connection implements HeartbeatTarget {
   shutdown(text = "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'"): void {
     this.closeWithError(ReplyCode.CONNECTION_FORCED, text);
   }
+}
+
+/** "::ffff:127.0.0.1" → "127.0.0.1", as RabbitMQ shows IPv4 peers on a dual-stack listener. */
+function unmapped(addr: string): string {
+  return addr.startsWith("::ffff:") ? addr.slice(7) : addr;
 }

@@ -65,6 +65,10 @@ export class Queue implements Destination {
   readyBytes = 0;
   unacked = 0;
   deleted = false;
+  /** Counters for the management API: plain increments, read when someone asks. */
+  publishedCount = 0;
+  deliveredCount = 0;
+  ackedCount = 0;
   private rr = 0;
   private exclusiveConsumers = 0;
   private seq = 0;
@@ -143,6 +147,7 @@ export class Queue implements Destination {
       return false;
     }
     if (this.durable && msg.persistent) this.store.enqueue(this.storeKey, msg);
+    this.publishedCount++;
     const seq = ++this.seq;
     let exp = 0;
     let now = 0;
@@ -367,6 +372,7 @@ export class Queue implements Destination {
 
   /** Hands msg to c's channel; counts it as unacked unless the consumer does not ack. */
   private deliverTo(c: Consumer, msg: Message, count: number, seq: number, exp: number): void {
+    this.deliveredCount++;
     if (c.owner.deliver(c, this, msg, count, seq, exp)) {
       this.unacked++;
       c.unacked++;
@@ -402,6 +408,7 @@ export class Queue implements Destination {
       consumer: undefined,
     };
     this.armTtl();
+    this.deliveredCount++;
     if (noAck) this.settle(d.msg);
     else this.unacked++;
     return d;
@@ -421,6 +428,7 @@ export class Queue implements Destination {
 
   /** basic.ack of a delivery. Call drain() after a batch: its consumer may have room now. */
   ack(d: Delivered): void {
+    this.ackedCount++;
     this.release(d);
     this.settle(d.msg);
   }

@@ -1,0 +1,148 @@
+import type { UserStore } from "./auth/users.js";
+import { Connection } from "./net/connection.js";
+import type { Queue } from "./queue/queue.js";
+import type { VHost } from "./vhost.js";
+import type {
+  BindingView,
+  ChannelView,
+  ConnectionView,
+  ConsumerView,
+  ExchangeView,
+  ObjectTotals,
+  PermissionView,
+  QueueView,
+  UserView,
+} from "./views.js";
+
+/*
+ * Builders of the read-only views in views.ts. They walk the live objects only when a
+ * management tool asks, so the broker keeps no extra state for them beyond plain counters.
+ */
+
+/** The queue as management tools see it. */
+export function queueView(q: Queue): QueueView {
+  const owner = q.exclusiveOwner;
+  return {
+    name: q.name,
+    vhost: q.vhost,
+    durable: q.durable,
+    autoDelete: q.autoDelete,
+    exclusive: owner !== undefined,
+    owner: owner instanceof Connection ? owner.name : undefined,
+    arguments: q.args,
+    type: q.a.queueType,
+    ready: q.messageCount,
+    unacked: q.unacked,
+    readyBytes: q.readyBytes,
+    consumers: q.consumerCount,
+    published: q.publishedCount,
+    delivered: q.deliveredCount,
+    acked: q.ackedCount,
+  };
+}
+
+/** Every exchange of vh, the default one (name "") included. */
+export function exchangeViews(vh: VHost): ExchangeView[] {
+  return [...vh.exchanges.values()].map((ex) => ({
+    name: ex.name,
+    vhost: vh.name,
+    type: ex.type,
+    durable: ex.durable,
+    autoDelete: ex.autoDelete,
+    internal: ex.internal,
+    arguments: ex.args,
+  }));
+}
+
+/**
+ * Every binding of vh, the default exchange's implicit ones first (one per queue, as RabbitMQ
+ * lists them), then the others by source exchange.
+ */
+export function bindingViews(vh: VHost): BindingView[] {
+  const out: BindingView[] = [];
+  for (const q of vh.queues.values()) {
+    out.push({
+      source: "",
+      vhost: vh.name,
+      destination: q.name,
+      destinationType: "queue",
+      routingKey: q.name,
+      arguments: {},
+    });
+  }
+  for (const ex of vh.exchanges.values()) {
+    for (const b of ex.bindings.values()) {
+      out.push({
+        source: ex.name,
+        vhost: vh.name,
+        destination: b.destination.name,
+        destinationType: b.destination.kind,
+        routingKey: b.routingKey,
+        arguments: b.args,
+      });
+    }
+  }
+  return out;
+}
+
+export function userViews(users: UserStore): UserView[] {
+  return [...users.users.values()].map((u) => ({
+    name: u.name,
+    passwordHash: u.passwordHash,
+    hashingAlgorithm: u.hashingAlgorithm,
+    tags: [...u.tags],
+  }));
+}
+
+export function permissionViews(users: UserStore): PermissionView[] {
+  const out: PermissionView[] = [];
+  for (const u of users.users.values()) {
+    for (const [vhost, p] of u.permissions) out.push({ user: u.name, vhost, ...p });
+  }
+  return out;
+}
+
+export function connectionViews(connections: Iterable<Connection>): ConnectionView[] {
+  return [...connections].map((c) => c.view());
+}
+
+export function channelViews(connections: Iterable<Connection>): ChannelView[] {
+  const out: ChannelView[] = [];
+  for (const c of connections) for (const ch of c.channelList()) out.push(ch.view());
+  return out;
+}
+
+export function consumerViews(connections: Iterable<Connection>): ConsumerView[] {
+  const out: ConsumerView[] = [];
+  for (const c of connections) for (const ch of c.channelList()) out.push(...ch.consumerViews());
+  return out;
+}
+
+/** Object counts; walks queues once for the message totals. */
+export function objectTotals(vhosts: Iterable<VHost>, connections: Iterable<Connection>): ObjectTotals {
+  const t: ObjectTotals = {
+    connections: 0,
+    channels: 0,
+    consumers: 0,
+    exchanges: 0,
+    queues: 0,
+    vhosts: 0,
+    messagesReady: 0,
+    messagesUnacked: 0,
+  };
+  for (const vh of vhosts) {
+    t.vhosts++;
+    t.exchanges += vh.exchanges.size;
+    t.queues += vh.queues.size;
+    for (const q of vh.queues.values()) {
+      t.consumers += q.consumerCount;
+      t.messagesReady += q.messageCount;
+      t.messagesUnacked += q.unacked;
+    }
+  }
+  for (const c of connections) {
+    t.connections++;
+    t.channels += c.channelCount;
+  }
+  return t;
+}

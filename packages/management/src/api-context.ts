@@ -1,0 +1,63 @@
+import type { BrokerAdmin, UserView } from "@warren/broker";
+import type { FastifyRequest } from "fastify";
+import { HttpError } from "./http-error.js";
+import type { RateSampler } from "./rate-sampler.js";
+
+/** Tags that let a user into the management API at all (RabbitMQ's meaning). */
+const MANAGEMENT_TAGS = new Set(["administrator", "monitoring", "management", "policymaker"]);
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The user who logged in with HTTP Basic (set by the auth hook before any handler). */
+    mgmtUser: UserView;
+  }
+}
+
+/** What every route needs: the broker, the node name it reports, global message rates. */
+export class ApiContext {
+  constructor(
+    readonly broker: BrokerAdmin,
+    readonly node: string,
+    readonly rates: RateSampler,
+    /** The management listener's port, for /api/overview's listeners. */
+    public httpPort = 0,
+  ) {}
+
+  /** True when the user has a tag that admits it to the management API. */
+  static isManagementUser(u: UserView): boolean {
+    return u.tags.some((t) => MANAGEMENT_TAGS.has(t));
+  }
+
+  /** Only administrators: users, permissions, vhost changes, definitions. */
+  requireAdmin(req: FastifyRequest): void {
+    if (!req.mgmtUser.tags.includes("administrator")) throw HttpError.notAuthorised("Not administrator user");
+  }
+
+  /** Administrators and monitoring users see every vhost and connection. */
+  seesAll(req: FastifyRequest): boolean {
+    const t = req.mgmtUser.tags;
+    return t.includes("administrator") || t.includes("monitoring");
+  }
+
+  /** The vhosts this user may see (all, or those it has permissions in). */
+  visibleVhosts(req: FastifyRequest): Set<string> {
+    if (this.seesAll(req)) return new Set(this.broker.listVhosts());
+    const name = req.mgmtUser.name;
+    return new Set(
+      this.broker
+        .listPermissions()
+        .filter((p) => p.user === name)
+        .map((p) => p.vhost),
+    );
+  }
+
+  /**
+   * A vhost named in a path: 404 when it does not exist, 401 "Access refused." when the user
+   * may not see it (RabbitMQ's answers).
+   */
+  vhost(req: FastifyRequest, name: string): string {
+    if (!this.broker.listVhosts().includes(name)) throw HttpError.notFound();
+    if (!this.visibleVhosts(req).has(name)) throw HttpError.notAuthorised("Access refused.");
+    return name;
+  }
+}

@@ -1,0 +1,99 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { ApiContext } from "../api-context.js";
+import { formatChannel, formatConnection, formatConsumer } from "../format.js";
+import { HttpError } from "../http-error.js";
+import { applyListQuery, type ListQuery } from "../list-query.js";
+
+/**
+ * /api/connections[/{name}[/channels]], /api/channels[/{name}], /api/consumers[/{vh}],
+ * /api/vhosts/{vh}/connections and /api/vhosts/{vh}/channels. Users without the administrator
+ * or monitoring tag see only their own connections and channels.
+ */
+export function registerConnectionRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const b = ctx.broker;
+  const mine = <T extends { user: string | undefined }>(req: FastifyRequest, l: T[]) =>
+    ctx.seesAll(req) ? l : l.filter((x) => x.user === req.mgmtUser.name);
+  const connections = (req: FastifyRequest) => mine(req, b.listConnections());
+  const channels = (req: FastifyRequest) => mine(req, b.listChannels());
+  type NameReq = { Params: { name: string }; Querystring: ListQuery };
+  type VhostReq = { Params: { vhost: string }; Querystring: ListQuery };
+
+  const findConnection = (req: FastifyRequest, name: string) => {
+    const c = connections(req).find((x) => x.name === name);
+    if (!c) throw HttpError.notFound();
+    return c;
+  };
+
+  app.get<{ Querystring: ListQuery }>("/api/connections", async (req) =>
+    applyListQuery(
+      connections(req).map((c) => formatConnection(c, ctx.node)),
+      req.query,
+    ),
+  );
+  app.get<NameReq>("/api/connections/:name", async (req) =>
+    formatConnection(findConnection(req, req.params.name), ctx.node),
+  );
+  // Closes the connection with 320 CONNECTION_FORCED; the reason comes from X-Reason, as in RabbitMQ.
+  app.delete<NameReq>("/api/connections/:name", async (req, reply) => {
+    const c = findConnection(req, req.params.name);
+    const reason = req.headers["x-reason"];
+    b.closeConnection(c.name, typeof reason === "string" && reason !== "" ? reason : undefined);
+    return reply.code(204).send();
+  });
+  app.get<NameReq>("/api/connections/:name/channels", async (req) => {
+    const c = findConnection(req, req.params.name);
+    return applyListQuery(
+      channels(req)
+        .filter((ch) => ch.connection === c.name)
+        .map((ch) => formatChannel(ch, ctx.node)),
+      req.query,
+    );
+  });
+  app.get<VhostReq>("/api/vhosts/:vhost/connections", async (req) => {
+    const vh = ctx.vhost(req, req.params.vhost);
+    return applyListQuery(
+      connections(req)
+        .filter((c) => c.vhost === vh)
+        .map((c) => formatConnection(c, ctx.node)),
+      req.query,
+    );
+  });
+
+  app.get<{ Querystring: ListQuery }>("/api/channels", async (req) =>
+    applyListQuery(
+      channels(req).map((ch) => formatChannel(ch, ctx.node)),
+      req.query,
+    ),
+  );
+  app.get<NameReq>("/api/channels/:name", async (req) => {
+    const ch = channels(req).find((x) => x.name === req.params.name);
+    if (!ch) throw HttpError.notFound();
+    return formatChannel(ch, ctx.node);
+  });
+  app.get<VhostReq>("/api/vhosts/:vhost/channels", async (req) => {
+    const vh = ctx.vhost(req, req.params.vhost);
+    return applyListQuery(
+      channels(req)
+        .filter((ch) => ch.vhost === vh)
+        .map((ch) => formatChannel(ch, ctx.node)),
+      req.query,
+    );
+  });
+
+  app.get<{ Querystring: ListQuery }>("/api/consumers", async (req) => {
+    const visible = ctx.visibleVhosts(req);
+    return applyListQuery(
+      b
+        .listConsumers()
+        .filter((c) => visible.has(c.vhost))
+        .map((c) => formatConsumer(c, ctx.node)),
+      req.query,
+    );
+  });
+  app.get<VhostReq>("/api/consumers/:vhost", async (req) =>
+    applyListQuery(
+      b.listConsumers(ctx.vhost(req, req.params.vhost)).map((c) => formatConsumer(c, ctx.node)),
+      req.query,
+    ),
+  );
+}

@@ -1,0 +1,212 @@
+import { hostname } from "node:os";
+import { VERSION, type Definitions } from "@warren/broker";
+import type { FastifyInstance } from "fastify";
+import type { ApiContext } from "../api-context.js";
+import { HttpError } from "../http-error.js";
+import { jsonValue } from "../json-value.js";
+
+/**
+ * The RabbitMQ version whose management API Warren answers like. Tools read
+ * rabbitmq_version to decide which API features exist, so it names the API, not Warren.
+ */
+export const RABBITMQ_API_VERSION = "3.10.8";
+
+const EXCHANGE_TYPES = ["direct", "fanout", "headers", "topic"].map((name) => ({
+  name,
+  description: `AMQP ${name} exchange, as per the AMQP specification`,
+  enabled: true,
+}));
+
+/** Definitions keys RabbitMQ always exports, which Warren has nothing for yet. */
+const EMPTY_DEFINITIONS = { topic_permissions: [], parameters: [], global_parameters: [], policies: [] };
+
+/**
+ * /api/overview, /api/whoami, /api/nodes, /api/aliveness-test/{vh}, /api/definitions[/{vh}],
+ * /api/cluster-name.
+ */
+export function registerOverviewRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const b = ctx.broker;
+
+  app.get("/api/overview", async (req) => {
+    const t = b.objectTotals();
+    const c = b.counters;
+    const r = ctx.rates;
+    const seesAll = ctx.seesAll(req);
+    return {
+      management_version: RABBITMQ_API_VERSION,
+      rates_mode: "basic",
+      sample_retention_policies: { global: [600, 3600, 28800, 86400], basic: [600, 3600], detailed: [600] },
+      exchange_types: EXCHANGE_TYPES,
+      product_version: VERSION,
+      product_name: "Warren",
+      rabbitmq_version: RABBITMQ_API_VERSION,
+      cluster_name: String(b.serverProperties.cluster_name ?? "warren"),
+      erlang_version: process.version,
+      erlang_full_version: `Node.js ${process.version}`,
+      disable_stats: false,
+      enable_queue_totals: false,
+      message_stats: {
+        publish: c.published,
+        publish_details: { rate: r.rate("published") },
+        confirm: c.confirmed,
+        confirm_details: { rate: r.rate("confirmed") },
+        return_unroutable: c.returned,
+        return_unroutable_details: { rate: r.rate("returned") },
+        drop_unroutable: c.unroutable - c.returned,
+        drop_unroutable_details: { rate: Math.max(0, r.rate("unroutable") - r.rate("returned")) },
+        deliver: c.delivered,
+        deliver_details: { rate: r.rate("delivered") },
+        deliver_get: c.delivered + c.got,
+        deliver_get_details: { rate: r.rate("delivered") + r.rate("got") },
+        get: c.got,
+        get_details: { rate: r.rate("got") },
+        redeliver: c.redelivered,
+        redeliver_details: { rate: r.rate("redelivered") },
+        ack: c.acked,
+        ack_details: { rate: r.rate("acked") },
+      },
+      churn_rates: {
+        channel_closed: c.channelsClosed,
+        channel_closed_details: { rate: 0.0 },
+        channel_created: c.channelsOpened,
+        channel_created_details: { rate: 0.0 },
+        connection_closed: c.connectionsClosed,
+        connection_closed_details: { rate: 0.0 },
+        connection_created: c.connectionsOpened,
+        connection_created_details: { rate: 0.0 },
+      },
+      queue_totals: {
+        messages: t.messagesReady + t.messagesUnacked,
+        messages_details: { rate: 0.0 },
+        messages_ready: t.messagesReady,
+        messages_ready_details: { rate: 0.0 },
+        messages_unacknowledged: t.messagesUnacked,
+        messages_unacknowledged_details: { rate: 0.0 },
+      },
+      object_totals: seesAll
+        ? {
+            channels: t.channels,
+            connections: t.connections,
+            consumers: t.consumers,
+            exchanges: t.exchanges,
+            queues: t.queues,
+          }
+        : {},
+      statistics_db_event_queue: 0,
+      node: ctx.node,
+      listeners: [
+        { node: ctx.node, protocol: "amqp", ip_address: "::", port: b.port },
+        { node: ctx.node, protocol: "http", ip_address: "::", port: ctx.httpPort },
+      ],
+      contexts: [{ node: ctx.node, description: "Warren Management", path: "/", port: String(ctx.httpPort) }],
+    };
+  });
+
+  app.get("/api/cluster-name", async () => ({ name: String(b.serverProperties.cluster_name ?? "warren") }));
+
+  app.get("/api/whoami", async (req) => ({ name: req.mgmtUser.name, tags: req.mgmtUser.tags }));
+
+  const node = () => {
+    const mem = process.memoryUsage();
+    return {
+      name: ctx.node,
+      type: "disc",
+      running: true,
+      os_pid: String(process.pid),
+      mem_used: mem.rss,
+      mem_used_details: { rate: 0.0 },
+      uptime: Date.now() - b.startedAt,
+      rates_mode: "basic",
+      processors:
+        (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1,
+      partitions: [],
+      applications: [],
+      being_drained: false,
+      host: hostname(),
+    };
+  };
+  app.get("/api/nodes", async () => [node()]);
+  app.get<{ Params: { name: string } }>("/api/nodes/:name", async (req) => {
+    if (req.params.name !== ctx.node) throw HttpError.notFound();
+    return node();
+  });
+
+  // RabbitMQ's check: declare "aliveness-test", publish to it and get the message back. The
+  // queue stays, as in RabbitMQ.
+  app.get<{ Params: { vhost: string } }>("/api/aliveness-test/:vhost", async (req) => {
+    const vh = ctx.vhost(req, req.params.vhost);
+    b.declareQueue(vh, "aliveness-test", { durable: false });
+    b.publish(vh, "", "aliveness-test", {}, Buffer.from("test_message"), req.mgmtUser.name);
+    const got = b.getMessages(vh, "aliveness-test", 1, false);
+    if (got.length === 0) return { status: "failed", reason: "message not received" };
+    return { status: "ok" };
+  });
+
+  // rabbit_version comes from the broker's export (Warren's version, as in its saved definitions).
+  const exportAll = (): Record<string, unknown> => ({
+    rabbitmq_version: RABBITMQ_API_VERSION,
+    product_name: "Warren",
+    product_version: VERSION,
+    ...(jsonValue(b.exportDefinitions()) as object),
+    ...EMPTY_DEFINITIONS,
+  });
+
+  app.get("/api/definitions", async (req) => {
+    ctx.requireAdmin(req);
+    return exportAll();
+  });
+  app.post<{ Body: Definitions }>("/api/definitions", async (req, reply) => {
+    ctx.requireAdmin(req);
+    importOrThrow(ctx, req.body);
+    return reply.code(204).send();
+  });
+
+  // One vhost's definitions: no users, vhosts or permissions, and no vhost field on items.
+  app.get<{ Params: { vhost: string } }>("/api/definitions/:vhost", async (req) => {
+    ctx.requireAdmin(req);
+    const vh = ctx.vhost(req, req.params.vhost);
+    const all = exportAll();
+    const strip = (key: string) =>
+      ((all[key] as Record<string, unknown>[] | undefined) ?? [])
+        .filter((i) => i.vhost === vh)
+        .map(({ vhost: _v, ...rest }) => rest);
+    return {
+      rabbit_version: all.rabbit_version,
+      rabbitmq_version: all.rabbitmq_version,
+      product_name: all.product_name,
+      product_version: all.product_version,
+      parameters: [],
+      policies: [],
+      queues: strip("queues"),
+      exchanges: strip("exchanges"),
+      bindings: strip("bindings"),
+    };
+  });
+  app.post<{ Params: { vhost: string }; Body: Definitions }>(
+    "/api/definitions/:vhost",
+    async (req, reply) => {
+      ctx.requireAdmin(req);
+      const vhost = ctx.vhost(req, req.params.vhost);
+      const d = req.body;
+      const inVhost = <T>(l: T[] | undefined) => (l ?? []).map((i) => ({ ...i, vhost }));
+      importOrThrow(ctx, {
+        exchanges: inVhost(d.exchanges),
+        queues: inVhost(d.queues),
+        bindings: inVhost(d.bindings),
+      });
+      return reply.code(204).send();
+    },
+  );
+}
+
+/** Imports definitions; a malformed document or a refused declaration is a 400. */
+function importOrThrow(ctx: ApiContext, defs: unknown): void {
+  if (defs === null || typeof defs !== "object" || Array.isArray(defs))
+    throw HttpError.badRequest("not_json");
+  try {
+    ctx.broker.importDefinitions(defs as Definitions);
+  } catch (e) {
+    if (e instanceof TypeError) throw HttpError.badRequest(e.message);
+    throw HttpError.fromBroker(e);
+  }
+}
