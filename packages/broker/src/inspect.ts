@@ -97,7 +97,8 @@ export function userViews(users: UserStore): UserView[] {
 export function permissionViews(users: UserStore): PermissionView[] {
   const out: PermissionView[] = [];
   for (const u of users.users.values()) {
-    for (const [vhost, p] of u.permissions) out.push({ user: u.name, vhost, ...p });
+    for (const [vhost, p] of u.permissions)
+      out.push({ user: u.name, vhost, configure: p.configure, write: p.write, read: p.read });
   }
   return out;
 }
