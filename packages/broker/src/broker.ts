@@ -7,13 +7,11 @@ import { Authenticator } from "./auth/authenticator.js";
 import { LoginFailureLog } from "./auth/login-failures.js";
 import { DEFAULT_HASHING, hashPassword, isHashingAlgorithm } from "./auth/password.js";
 import type { Permission, TopicPermission } from "./auth/permissions.js";
-import type { User } from "./auth/users.js";
 import { UserStore } from "./auth/users.js";
 import { BrokerCounters } from "./stats.js";
 import { type Definitions, exportDefinitions, importDefinitions } from "./definitions.js";
 import { Connection, type ConnectionHost } from "./net/connection.js";
 import { checkTlsOptions, createTlsServer, type TlsOptions } from "./net/tls-listener.js";
-import type { TlsPeer } from "./net/tls-peer.js";
 import { asDurable, type DurableStore } from "./store/durable-store.js";
 import { logStoreStats } from "./store/stats-log.js";
 import { MemoryStore } from "./store/memory-store.js";
@@ -440,15 +438,9 @@ export class Broker implements ConnectionHost {
 
   // ------------------------------------------------------------ connections
 
-  /** ConnectionHost: see Authenticator. */
-  authenticate(
-    mechanism: string,
-    response: Buffer,
-    remoteAddress: string | undefined,
-    peer?: TlsPeer,
-  ): User | undefined {
-    return this.authenticator.authenticate(mechanism, response, remoteAddress, peer);
-  }
+  /** ConnectionHost: who a connection.start-ok logs in as (see Authenticator). */
+  readonly authenticate: ConnectionHost["authenticate"] = (...login) =>
+    this.authenticator.authenticate(...login);
 
   /** ConnectionHost: node, vhost and user connection limits at connection.open. */
   admitConnection(c: Connection, vh: VHost): void {

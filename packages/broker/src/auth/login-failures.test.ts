@@ -3,24 +3,31 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { LoginFailureLog } from "./login-failures.js";
 
-test("failed logins: one line per peer per interval, then the count of suppressed lines", () => {
+/** A log on a clock the test moves (`clock.now`), collecting its lines. */
+function logWithClock(maxPeers?: number) {
   const lines: string[] = [];
-  let now = 0;
+  const clock = { now: 0 };
   const log = new LoginFailureLog(
     (l) => lines.push(l),
     1000,
-    () => now,
+    () => clock.now,
+    maxPeers,
   );
+  return { lines, clock, log };
+}
+
+test("failed logins: one line per peer per interval, then the count of suppressed lines", () => {
+  const { lines, clock, log } = logWithClock();
   for (let i = 0; i < 5; i++) log.failed("10.0.0.1", "bob", "PLAIN", "invalid credentials");
   log.failed("10.0.0.2", "eve", "AMQPLAIN", "no such user");
   assert.deepEqual(lines, [
     "warren: login failed for user 'bob' from 10.0.0.1 with mechanism PLAIN: invalid credentials",
     "warren: login failed for user 'eve' from 10.0.0.2 with mechanism AMQPLAIN: no such user",
   ]);
-  now = 999;
+  clock.now = 999;
   log.failed("10.0.0.1", "bob", "PLAIN", "invalid credentials");
   assert.equal(lines.length, 2);
-  now = 1000;
+  clock.now = 1000;
   log.failed("10.0.0.1", "bob", "PLAIN", "invalid credentials");
   assert.equal(
     lines[2],
@@ -29,17 +36,10 @@ test("failed logins: one line per peer per interval, then the count of suppresse
 });
 
 test("the peers remembered are bounded: quiet ones are forgotten first", () => {
-  const lines: string[] = [];
-  let now = 0;
-  const log = new LoginFailureLog(
-    (l) => lines.push(l),
-    1000,
-    () => now,
-    2,
-  );
+  const { lines, clock, log } = logWithClock(2);
   log.failed("a", undefined, "PLAIN", "x");
   log.failed("b", undefined, "PLAIN", "x");
-  now = 5000;
+  clock.now = 5000;
   log.failed("c", undefined, "PLAIN", "x");
   log.failed("c", undefined, "PLAIN", "x");
   assert.equal(lines.length, 3);
