@@ -7,7 +7,7 @@ import { Authenticator } from "./auth/authenticator.js";
 import { LoginFailureLog } from "./auth/login-failures.js";
 import { DEFAULT_HASHING, hashPassword, isHashingAlgorithm } from "./auth/password.js";
 import type { Permission, TopicPermission } from "./auth/permissions.js";
-import { UserStore } from "./auth/users.js";
+import { type User, UserStore } from "./auth/users.js";
 import { BrokerCounters } from "./stats.js";
 import { type Definitions, exportDefinitions, importDefinitions } from "./definitions.js";
 import { Connection, type ConnectionHost } from "./net/connection.js";

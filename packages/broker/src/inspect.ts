@@ -109,13 +109,56 @@ export function connectionViews(connections: Iterable<Connection>): ConnectionVi
 
 export function channelViews(connections: Iterable<Connection>): ChannelView[] {
   const out: ChannelView[] = [];
-  for (const c of connections) for (const ch of c.channelList()) out.push(ch.view());
+  for (const c of connections) {
+    for (const ch of c.channelList()) {
+      const f = ch.describe();
+      out.push({
+        name: `${c.name} (${ch.id})`,
+        connection: c.name,
+        number: ch.id,
+        user: c.user?.name,
+        vhost: f.vhost,
+        peerHost: c.peerHost,
+        peerPort: c.peerPort,
+        consumers: f.consumers.length,
+        unacked: f.unacked,
+        prefetch: f.prefetch,
+        globalPrefetch: f.globalPrefetch,
+        confirm: f.confirm,
+        transactional: f.transactional,
+        published: f.published,
+        delivered: f.delivered,
+        acked: f.acked,
+      });
+    }
+  }
   return out;
 }
 
 export function consumerViews(connections: Iterable<Connection>): ConsumerView[] {
   const out: ConsumerView[] = [];
-  for (const c of connections) for (const ch of c.channelList()) out.push(...ch.consumerViews());
+  for (const c of connections) {
+    for (const ch of c.channelList()) {
+      const f = ch.describe();
+      for (const k of f.consumers) {
+        out.push({
+          tag: k.tag,
+          queue: k.queue.name,
+          vhost: f.vhost,
+          channel: `${c.name} (${ch.id})`,
+          channelNumber: ch.id,
+          connection: c.name,
+          peerHost: c.peerHost,
+          peerPort: c.peerPort,
+          user: c.user?.name,
+          ackRequired: !k.noAck,
+          exclusive: k.exclusive,
+          prefetch: k.prefetch,
+          arguments: k.args,
+        });
+      }
+    }
+  }
   return out;
 }
 

@@ -1,3 +1,4 @@
+import type { Consumer } from "./queue/consumer.js";
 import type { FieldTable } from "@warren/protocol";
 
 /*
@@ -142,4 +143,18 @@ export interface ObjectTotals {
   vhosts: number;
   messagesReady: number;
   messagesUnacked: number;
+}
+
+/** What a channel tells management views about itself (Channel.describe). */
+export interface ChannelFacts {
+  vhost: string;
+  consumers: Consumer[];
+  unacked: number;
+  prefetch: number;
+  globalPrefetch: number;
+  confirm: boolean;
+  transactional: boolean;
+  published: number;
+  delivered: number;
+  acked: number;
 }

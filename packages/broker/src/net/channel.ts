@@ -19,7 +19,7 @@ import { Consumer, type ConsumerOwner, ConsumerRemoval } from "../queue/consumer
 import type { Delivered, Queue } from "../queue/queue.js";
 import { PublishResult, REPLY_TO, type ReplyTarget, type VHost } from "../vhost.js";
 import type { BrokerCounters } from "../stats.js";
-import type { ChannelView, ConsumerView } from "../views.js";
+import type { ChannelFacts } from "../views.js";
 import type { ChannelOutput } from "./channel-output.js";
 import { PublisherConfirms } from "./confirms.js";
 import type { Connection } from "./connection.js";
@@ -489,19 +489,11 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
 
   // ------------------------------------------------------------------ management views
 
-  /** A snapshot of this channel for management tools (built on request only). */
-  view(): ChannelView {
-    const c = this.conn;
-    const connection = c.name;
+  /** What management views show of this channel (see inspect.ts); built on request only. */
+  describe(): ChannelFacts {
     return {
-      name: `${connection} (${this.id})`,
-      connection,
-      number: this.id,
-      user: c.user?.name,
       vhost: this.vhost.name,
-      peerHost: c.peerHost,
-      peerPort: c.peerPort,
-      consumers: this.consumers.size,
+      consumers: [...this.consumers.values()],
       unacked: this.deliveries.size,
       prefetch: this.consumerPrefetch,
       globalPrefetch: this.channelPrefetch,
@@ -511,27 +503,6 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
       delivered: this.delivered,
       acked: this.acked,
     };
-  }
-
-  /** Snapshots of this channel's consumers. */
-  consumerViews(): ConsumerView[] {
-    const c = this.conn;
-    const connection = c.name;
-    return [...this.consumers.values()].map((k) => ({
-      tag: k.tag,
-      queue: k.queue.name,
-      vhost: this.vhost.name,
-      channel: `${connection} (${this.id})`,
-      channelNumber: this.id,
-      connection,
-      peerHost: c.peerHost,
-      peerPort: c.peerPort,
-      user: c.user?.name,
-      ackRequired: !k.noAck,
-      exclusive: k.exclusive,
-      prefetch: k.prefetch,
-      arguments: k.args,
-    }));
   }
 
   // ------------------------------------------------------------------ lifecycle
