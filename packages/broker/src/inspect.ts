@@ -1,5 +1,6 @@
 import type { UserStore } from "./auth/users.js";
 import { Connection } from "./net/connection.js";
+import { unmapped } from "./net/handshake.js";
 import type { Queue } from "./queue/queue.js";
 import type { VHost } from "./vhost.js";
 import type {
@@ -104,13 +105,34 @@ export function permissionViews(users: UserStore): PermissionView[] {
 }
 
 export function connectionViews(connections: Iterable<Connection>): ConnectionView[] {
-  return [...connections].map((c) => c.view());
+  return [...connections].map((c) => {
+    const s = c.socket;
+    return {
+      name: c.name,
+      user: c.user?.name,
+      vhost: c.vhost?.name,
+      state: c.stateName,
+      peerHost: c.peerHost,
+      peerPort: c.peerPort,
+      host: unmapped(s.localAddress ?? ""),
+      port: s.localPort ?? 0,
+      connectedAt: c.connectedAt,
+      channels: c.channels.size,
+      channelMax: c.channelMax,
+      frameMax: c.frameMax,
+      heartbeat: c.heartbeat,
+      clientProperties: c.clientProperties,
+      authMechanism: c.authMechanism,
+      recvOct: s.bytesRead,
+      sendOct: s.bytesWritten,
+    };
+  });
 }
 
 export function channelViews(connections: Iterable<Connection>): ChannelView[] {
   const out: ChannelView[] = [];
   for (const c of connections) {
-    for (const ch of c.channelList()) {
+    for (const ch of c.channels.values()) {
       const f = ch.describe();
       out.push({
         name: `${c.name} (${ch.id})`,
@@ -138,7 +160,7 @@ export function channelViews(connections: Iterable<Connection>): ChannelView[] {
 export function consumerViews(connections: Iterable<Connection>): ConsumerView[] {
   const out: ConsumerView[] = [];
   for (const c of connections) {
-    for (const ch of c.channelList()) {
+    for (const ch of c.channels.values()) {
       const f = ch.describe();
       for (const k of f.consumers) {
         out.push({
@@ -186,7 +208,7 @@ export function objectTotals(vhosts: Iterable<VHost>, connections: Iterable<Conn
   }
   for (const c of connections) {
     t.connections++;
-    t.channels += c.channelCount;
+    t.channels += c.channels.size;
   }
   return t;
 }

@@ -26,4 +26,14 @@ export class BrokerCounters {
   connectionsClosed = 0;
   channelsOpened = 0;
   channelsClosed = 0;
+
+  /** A client's publish was routed with this result (a PublishResult bit set). */
+  countPublish(routed: boolean, mandatory: boolean): void {
+    this.published++;
+    if (routed) this.routed++;
+    else {
+      this.unroutable++;
+      if (mandatory) this.returned++;
+    }
+  }
 }

@@ -3,7 +3,6 @@ import {
   ChannelError,
   ConnectionError,
   ContentAssembler,
-  type FieldTable,
   type Method,
   type MethodInit,
   PropertyFlag,
@@ -13,7 +12,6 @@ import {
   writeMethodWithContent,
 } from "@warren/protocol";
 import { ChannelAccess } from "../auth/channel-access.js";
-import { Access } from "../auth/permissions.js";
 import { type Message, publishedMessage } from "../message.js";
 import { Consumer, type ConsumerOwner, ConsumerRemoval } from "../queue/consumer.js";
 import type { Delivered, Queue } from "../queue/queue.js";
@@ -60,20 +58,16 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
   private readonly topology: Topology;
   private readonly replyTo: DirectReplyTo;
   private readonly replies: ReplyOrder;
-  private readonly access: ChannelAccess;
   /** Broker-wide counters (shared), and this channel's own for the management API. */
   private readonly counters: BrokerCounters;
-  published = 0;
-  delivered = 0;
-  acked = 0;
+  private readonly stats = { published: 0, delivered: 0, acked: 0 };
 
   constructor(
     readonly id: number,
     readonly conn: Connection,
     private readonly vhost: VHost,
   ) {
-    this.access = new ChannelAccess(conn.user!, vhost.name);
-    this.topology = new Topology(vhost, conn, this.access);
+    this.topology = new Topology(vhost, conn, new ChannelAccess(conn.user!, vhost.name));
     // max_message_size is checked on the content header, before any body is buffered.
     this.content = new ContentAssembler("view", conn.maxMessageSize);
     this.replyTo = new DirectReplyTo(vhost, this);
@@ -87,32 +81,17 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
 
   // ------------------------------------------------------------------ methods
 
-  /**
-   * One method from the client. A basic.cancel it causes for this channel's own consumers
-   * (queue.delete of the queue they consume) goes out after the method's reply, as RabbitMQ
-   * orders them: a client that closes its channel when its consumer is cancelled would
-   * otherwise never see the reply.
-   */
+  /** One method from the client; server methods it causes follow its reply (see ReplyOrder). */
   handleMethod(m: Method): void {
-    this.inMethod = true;
+    this.replies.beginMethod();
     try {
       this.dispatch(m);
     } catch (e) {
-      this.deferredCancels = undefined; // the channel is closing
+      this.replies.endMethod(true); // the channel is closing: nothing deferred goes out
       throw e;
-    } finally {
-      this.inMethod = false;
     }
-    const cancels = this.deferredCancels;
-    if (cancels) {
-      this.deferredCancels = undefined;
-      for (const c of cancels) this.send(c);
-    }
+    this.replies.endMethod(false);
   }
-
-  private inMethod = false;
-  /** basic.cancel caused by the method being handled, sent after its reply. */
-  private deferredCancels: MethodInit[] | undefined;
 
   /** Errors thrown here get the class and method ids of m from the connection. */
   private dispatch(m: Method): void {
@@ -131,7 +110,7 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
       case "basic.qos":
         return this.qos(m.prefetchSize, m.prefetchCount, m.global);
       case "basic.consume":
-        return this.consume(m.queue, m.consumerTag, m.noAck, m.exclusive, m.nowait, m.arguments);
+        return this.consume(m);
       case "basic.cancel":
         return this.cancel(m.consumerTag, m.nowait);
       case "basic.get":
@@ -242,11 +221,7 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
   private completePublish(body: Buffer): void {
     const props = this.content.takeProperties();
     if (this.closing) return;
-    // As RabbitMQ: write permission before the exchange is looked up, the topic permission
-    // after (it needs the exchange's type).
-    this.access.publish(this.pubExchange);
-    const ex = this.vhost.publishTarget(this.pubExchange);
-    if (ex.type === "topic") this.access.topic(Access.WRITE, ex.name, this.pubKey);
+    this.topology.checkPublish(this.pubExchange, this.pubKey);
     const user = this.conn.user?.name ?? "";
     let msg = publishedMessage(this.pubExchange, this.pubKey, props, body, user);
     if (props.length >= 2 && props.readUInt16BE(0) & PropertyFlag.replyTo) msg = this.replyTo.rewrite(msg);
@@ -257,16 +232,10 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
   /** Routes msg (see VHost.publish) and answers the publisher: a return, a confirm or a nack. */
   private publish(msg: Message, mandatory: boolean): void {
     const result = this.vhost.publish(msg);
-    this.published++;
-    this.counters.published++;
-    if (result & PublishResult.ROUTED) this.counters.routed++;
-    else {
-      this.counters.unroutable++;
-      if (mandatory) {
-        this.counters.returned++;
-        this.basicReturn(msg, ReplyCode.NO_ROUTE, "NO_ROUTE");
-      }
-    }
+    const routed = (result & PublishResult.ROUTED) !== 0;
+    this.stats.published++;
+    this.counters.countPublish(routed, mandatory);
+    if (mandatory && !routed) this.basicReturn(msg, ReplyCode.NO_ROUTE, "NO_ROUTE");
     this.confirms?.published(result);
   }
 
@@ -304,20 +273,15 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
     if (global) this.resume();
   }
 
-  private consume(
-    queueName: string,
-    tag: string,
-    noAck: boolean,
-    exclusive: boolean,
-    nowait: boolean,
-    args: FieldTable,
-  ): void {
-    if (queueName === REPLY_TO) {
+  private consume(m: Extract<Method, { name: "basic.consume" }>): void {
+    const { noAck, exclusive, nowait, arguments: args } = m;
+    let tag = m.consumerTag;
+    if (m.queue === REPLY_TO) {
       const replyTag = this.replyTo.consume(tag, noAck);
       if (!nowait) this.send({ name: "basic.consume-ok", consumerTag: replyTag });
       return;
     }
-    const q = this.topology.queueToRead(queueName);
+    const q = this.topology.queueToRead(m.queue);
     if (tag === "") tag = generateConsumerTag();
     else if (this.consumers.has(tag)) {
       throw new ConnectionError(ReplyCode.NOT_ALLOWED, `attempt to reuse consumer tag '${tag}'`);
@@ -333,20 +297,31 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
   deliverReply(msg: Message): void {
     const tag = this.replyTo.tag;
     if (this.closing || tag === undefined) return;
-    const out = this.conn.out;
+    this.writeDelivery(tag, this.deliveries.next(), false, msg, msg.rawProps);
+  }
+
+  /** basic.deliver with header and body, straight into the connection's output buffer. */
+  private writeDelivery(
+    consumerTag: string,
+    tag: number,
+    redelivered: boolean,
+    msg: Message,
+    props: Buffer,
+  ): void {
+    const c = this.conn;
     writeDeliver(
-      out,
+      c.out,
       this.id,
+      consumerTag,
       tag,
-      this.deliveries.next(),
-      false,
+      redelivered,
       msg.exchange,
       msg.routingKey,
-      msg.rawProps,
+      props,
       msg.body,
-      this.conn.frameMax,
+      c.frameMax,
     );
-    this.conn.scheduleFlush();
+    c.scheduleFlush();
   }
 
   private cancel(tag: string, nowait: boolean): void {
@@ -375,22 +350,8 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
   /** ConsumerOwner: writes basic.deliver; true when it waits for an ack. */
   deliver(c: Consumer, q: Queue, msg: Message, count: number, seq: number, exp: number): boolean {
     const tag = this.deliveries.next();
-    const props = q.deliveryProperties(msg, count, false);
-    const out = this.conn.out;
-    writeDeliver(
-      out,
-      this.id,
-      c.tag,
-      tag,
-      count > 0,
-      msg.exchange,
-      msg.routingKey,
-      props,
-      msg.body,
-      this.conn.frameMax,
-    );
-    this.conn.scheduleFlush();
-    this.delivered++;
+    this.writeDelivery(c.tag, tag, count > 0, msg, q.deliveryProperties(msg, count, false));
+    this.stats.delivered++;
     this.counters.delivered++;
     if (count > 0) this.counters.redelivered++;
     if (c.noAck) return false;
@@ -405,9 +366,7 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
   cancelledByServer(c: Consumer): void {
     this.consumers.delete(c.tag);
     if (this.conn.capabilities.consumerCancelNotify && !this.closing) {
-      const m: MethodInit = { name: "basic.cancel", consumerTag: c.tag, nowait: true };
-      if (this.inMethod) (this.deferredCancels ??= []).push(m);
-      else this.send(m);
+      this.replies.sendServerMethod({ name: "basic.cancel", consumerTag: c.tag, nowait: true });
     }
   }
 
@@ -436,7 +395,7 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
       this.conn.frameMax,
     );
     this.conn.scheduleFlush();
-    this.delivered++;
+    this.stats.delivered++;
     this.counters.got++;
     if (count > 0) this.counters.redelivered++;
     if (noAck) return;
@@ -455,7 +414,7 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
     // Fast path: a single ack of one delivery.
     if (kind === "ack" && !multiple) {
       this.deliveries.ackOne(tag).drain();
-      this.acked++;
+      this.stats.acked++;
       this.counters.acked++;
       if (this.channelPrefetch > 0 || this.deliveries.capped) this.resume();
       return;
@@ -466,7 +425,7 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
   private finish(items: Delivered[], how: Settlement): void {
     Deliveries.settle(items, how);
     if (how === "ack") {
-      this.acked += items.length;
+      this.stats.acked += items.length;
       this.counters.acked += items.length;
     }
     // Consumers on other queues of this channel may have room now (global prefetch, cap).
@@ -499,9 +458,7 @@ export class Channel implements ConsumerOwner, ReplyTarget, ChannelOutput {
       globalPrefetch: this.channelPrefetch,
       confirm: this.confirms !== undefined,
       transactional: this.tx !== undefined,
-      published: this.published,
-      delivered: this.delivered,
-      acked: this.acked,
+      ...this.stats,
     };
   }
 

@@ -20,10 +20,10 @@ import {
 import type { User } from "../auth/users.js";
 import type { BrokerCounters } from "../stats.js";
 import type { VHost } from "../vhost.js";
-import type { ConnectionView } from "../views.js";
 import { ConsumerRemoval } from "../queue/consumer.js";
 import { Channel } from "./channel.js";
 import {
+  unmapped,
   checkTuneOk,
   decodeConnectionMethod,
   type HeartbeatTarget,
@@ -93,7 +93,8 @@ export class Connection implements HeartbeatTarget {
   authMechanism = "";
   private state: State = "header";
   private readonly reader: FrameReader;
-  private readonly channels = new Map<number, Channel>();
+  /** Open channels by number (read by management views). */
+  readonly channels = new Map<number, Channel>();
   private header = Buffer.alloc(0);
   private flushScheduled = false;
   private socketBlocked = false;
@@ -144,11 +145,6 @@ export class Connection implements HeartbeatTarget {
     return this.state === "running";
   }
 
-  /** Channels open on this connection (counted by the user's max-channels). */
-  get channelCount(): number {
-    return this.channels.size;
-  }
-
   get maxUnackedPerChannel(): number {
     return this.host.limits.maxUnackedPerChannel;
   }
@@ -157,37 +153,10 @@ export class Connection implements HeartbeatTarget {
     return this.host.limits.maxMessageSize;
   }
 
-  /** The open channels (management views). */
-  channelList(): Channel[] {
-    return [...this.channels.values()];
-  }
-
-  /** A snapshot of this connection for management tools. */
-  view(): ConnectionView {
-    const s = this.socket;
-    return {
-      name: this.name,
-      user: this.user?.name,
-      vhost: this.vhost?.name,
-      // RabbitMQ's words: starting (handshake), running, closing, closed.
-      state:
-        this.state === "running" || this.state === "closing" || this.state === "closed"
-          ? this.state
-          : "starting",
-      peerHost: this.peerHost,
-      peerPort: this.peerPort,
-      host: unmapped(s.localAddress ?? ""),
-      port: s.localPort ?? 0,
-      connectedAt: this.connectedAt,
-      channels: this.channels.size,
-      channelMax: this.channelMax,
-      frameMax: this.frameMax,
-      heartbeat: this.heartbeat,
-      clientProperties: this.clientProperties,
-      authMechanism: this.authMechanism,
-      recvOct: s.bytesRead,
-      sendOct: s.bytesWritten,
-    };
+  /** RabbitMQ's words for the state: starting (handshake), running, closing, closed. */
+  get stateName(): "starting" | "running" | "closing" | "closed" {
+    const st = this.state;
+    return st === "running" || st === "closing" || st === "closed" ? st : "starting";
   }
 
   get consumerTimeoutMs(): number {
@@ -626,9 +595,4 @@ export class Connection implements HeartbeatTarget {
   shutdown(text = "CONNECTION_FORCED - broker forced connection closure with reason 'shutdown'"): void {
     this.closeWithError(ReplyCode.CONNECTION_FORCED, text);
   }
-}
-
-/** "::ffff:127.0.0.1" → "127.0.0.1", as RabbitMQ shows IPv4 peers on a dual-stack listener. */
-function unmapped(addr: string): string {
-  return addr.startsWith("::ffff:") ? addr.slice(7) : addr;
 }

@@ -122,3 +122,8 @@ export function watchHeartbeats(c: HeartbeatTarget, seconds: number): NodeJS.Tim
   t.unref();
   return t;
 }
+
+/** "::ffff:127.0.0.1" → "127.0.0.1", as RabbitMQ shows IPv4 peers on a dual-stack listener. */
+export function unmapped(addr: string): string {
+  return addr.startsWith("::ffff:") ? addr.slice(7) : addr;
+}

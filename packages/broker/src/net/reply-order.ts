@@ -12,6 +12,10 @@ import type { ChannelOutput } from "./channel-output.js";
 export class ReplyOrder {
   /** Replies (and methods after them) waiting for a durable reply ahead of them. */
   private readonly held: { m: MethodInit; ready: boolean }[] = [];
+  /** Set while a client method is handled (beginMethod .. endMethod). */
+  private inMethod = false;
+  /** Server methods caused by the method being handled, sent after its reply. */
+  private deferred: MethodInit[] | undefined;
 
   constructor(
     private readonly out: ChannelOutput,
@@ -53,6 +57,30 @@ export class ReplyOrder {
         this.out.scheduleFlush();
       }),
     );
+  }
+
+  /** A client method is being handled: server methods it causes wait for its reply. */
+  beginMethod(): void {
+    this.inMethod = true;
+  }
+
+  /** The method was handled; failed: the channel is closing, and nothing deferred goes out. */
+  endMethod(failed: boolean): void {
+    this.inMethod = false;
+    const deferred = this.deferred;
+    this.deferred = undefined;
+    if (deferred && !failed) for (const m of deferred) this.send(m);
+  }
+
+  /**
+   * A server-initiated method (the basic.cancel of a consumer whose queue a queue.delete
+   * removed): after the reply of the method being handled, as RabbitMQ orders them, for a
+   * client that closes its channel when its consumer is cancelled would otherwise never see
+   * the reply.
+   */
+  sendServerMethod(m: MethodInit): void {
+    if (this.inMethod) (this.deferred ??= []).push(m);
+    else this.send(m);
   }
 
   /** The channel closed: nothing held goes out. */

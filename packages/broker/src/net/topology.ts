@@ -173,6 +173,17 @@ export class Topology {
   }
 
   /**
+   * May this user publish to exchange with routingKey? As RabbitMQ: write permission before the
+   * exchange is looked up (403 even for a missing one), then 404 or internal (403), then the
+   * topic permission (it needs the exchange's type).
+   */
+  checkPublish(exchange: string, routingKey: string): void {
+    this.access.publish(exchange);
+    const ex = this.vhost.publishTarget(exchange);
+    if (ex.type === "topic") this.access.topic(Access.WRITE, ex.name, routingKey);
+  }
+
+  /**
    * The queue basic.consume or basic.get reads (an empty name: the current queue), once the
    * user may read it (403) and this connection may use it (404, 405 exclusive).
    */

@@ -7,6 +7,9 @@ import type { Consumer } from "./consumer.js";
 import { withDeliveryCount } from "./delivery-count.js";
 import { ExpiresTimer, MAX_TIMER_MS } from "./expires-timer.js";
 import { amqpTypeName, integerOf, type QueueArgs } from "./queue-args.js";
+import type { DeadLetterReason, Delivered, QueueHooks, QueueOwner } from "./queue-types.js";
+
+export type { DeadLetterReason, Delivered, QueueHooks, QueueOwner };
 
 /** How long a ready message may pin its socket chunk before it is compacted (a tenth of a second of input at most stays pinned). */
 const COMPACT_AFTER_MS = 100;
@@ -20,32 +23,6 @@ const PAGE_AFTER = 10_000;
  * most machines before paging ever started.
  */
 const PAGE_AFTER_BYTES = 32 << 20;
-
-/** A delivered message waiting for its ack, as the queue needs it back on requeue. */
-export interface Delivered {
-  readonly queue: Queue;
-  readonly msg: Message;
-  /** Deliveries before this one. */
-  readonly count: number;
-  readonly seq: number;
-  /** Expiry time in ms since the epoch, 0 = never. */
-  readonly exp: number;
-  /** The consumer it went to; undefined for basic.get. */
-  readonly consumer: Consumer | undefined;
-}
-
-/** Who owns an exclusive queue (a connection); only identity matters here. */
-export type QueueOwner = object;
-
-export type DeadLetterReason = "rejected" | "expired" | "maxlen" | "delivery_limit";
-
-/** What a queue asks of its vhost. */
-export interface QueueHooks {
-  /** Auto-delete queue lost its last consumer, or x-expires ran out. */
-  remove(q: Queue): void;
-  /** A message leaves the queue for reason; the vhost dead-letters it if configured. */
-  deadLetter(q: Queue, msg: Message, reason: DeadLetterReason): void;
-}
 
 /**
  * A classic (or single-node quorum) queue: a list of message references, consumers served
@@ -491,7 +468,7 @@ export class Queue implements Destination {
     // Single active consumer: the first to arrive stays active whatever its priority.
     this.active ??= c;
     this.hadConsumers = true;
-    this.clearExpires();
+    this.expires?.clear();
     this.drain();
   }
 
@@ -570,10 +547,6 @@ export class Queue implements Destination {
     if (!this.deleted) this.expires?.arm();
   }
 
-  private clearExpires(): void {
-    this.expires?.clear();
-  }
-
   /** Drops every ready message; returns how many. */
   purge(): number {
     const n = this.ready.length;
@@ -591,7 +564,7 @@ export class Queue implements Destination {
   /** Marks the queue deleted, cancels its consumers, drops its messages; returns the ready count. */
   destroy(): number {
     this.deleted = true;
-    this.clearExpires();
+    this.expires?.clear();
     if (this.ttlTimer) clearTimeout(this.ttlTimer);
     if (this.compactTimer) clearTimeout(this.compactTimer);
     const consumers = this.consumers.splice(0);

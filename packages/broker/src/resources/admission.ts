@@ -53,7 +53,7 @@ export function admitChannel(connections: Iterable<Connection>, c: Connection): 
   const max = user.limits?.["max-channels"];
   if (max === undefined || max < 0) return;
   let n = 0;
-  for (const o of connections) if (o.user === user) n += o.channelCount;
+  for (const o of connections) if (o.user === user) n += o.channels.size;
   if (n >= max)
     throw new ConnectionError(
       ReplyCode.NOT_ALLOWED,
