@@ -22,17 +22,7 @@ import { publishedMessage } from "./message.js";
 import type { Delivered } from "./queue/queue.js";
 import type { BrokerCounters } from "./stats.js";
 import { PublishResult, type VHost } from "./vhost.js";
-import type {
-  BindingView,
-  ChannelView,
-  ConnectionView,
-  ConsumerView,
-  ExchangeView,
-  ObjectTotals,
-  PermissionView,
-  QueueView,
-  UserView,
-} from "./views.js";
+import type * as views from "./views.js";
 
 /** The owner of queues declared through the management API: no connection. */
 const MANAGEMENT_OWNER = {};
@@ -95,48 +85,48 @@ export class BrokerAdmin {
     return [...this.broker.vhosts.keys()];
   }
 
-  listUsers(): UserView[] {
+  listUsers(): views.UserView[] {
     return userViews(this.broker.users);
   }
 
-  listPermissions(): PermissionView[] {
+  listPermissions(): views.PermissionView[] {
     return permissionViews(this.broker.users);
   }
 
   /** Exchanges of one vhost, or of all; the default exchange has name "". */
-  listExchanges(vhost?: string): ExchangeView[] {
+  listExchanges(vhost?: string): views.ExchangeView[] {
     return [...this.vhostsOf(vhost)].flatMap(exchangeViews);
   }
 
-  listQueues(vhost?: string): QueueView[] {
+  listQueues(vhost?: string): views.QueueView[] {
     return [...this.vhostsOf(vhost)].flatMap((vh) => [...vh.queues.values()].map(queueView));
   }
 
   /** One queue, or undefined when the vhost or the queue does not exist. */
-  queueInfo(vhost: string, name: string): QueueView | undefined {
+  queueInfo(vhost: string, name: string): views.QueueView | undefined {
     const q = this.broker.vhosts.get(vhost)?.queues.get(name);
     return q ? queueView(q) : undefined;
   }
 
   /** Bindings of one vhost, or of all, the default exchange's implicit ones included. */
-  listBindings(vhost?: string): BindingView[] {
+  listBindings(vhost?: string): views.BindingView[] {
     return [...this.vhostsOf(vhost)].flatMap(bindingViews);
   }
 
-  listConnections(): ConnectionView[] {
+  listConnections(): views.ConnectionView[] {
     return connectionViews(this.broker.connections);
   }
 
-  listChannels(): ChannelView[] {
+  listChannels(): views.ChannelView[] {
     return channelViews(this.broker.connections);
   }
 
-  listConsumers(vhost?: string): ConsumerView[] {
+  listConsumers(vhost?: string): views.ConsumerView[] {
     const all = consumerViews(this.broker.connections);
     return vhost === undefined ? all : all.filter((c) => c.vhost === vhost);
   }
 
-  objectTotals(): ObjectTotals {
+  objectTotals(): views.ObjectTotals {
     return objectTotals(this.broker.vhosts.values(), this.broker.connections);
   }
 
@@ -149,7 +139,7 @@ export class BrokerAdmin {
    * Checks a user's password for another front door (the management API), with the same
    * loopback-only rule as AMQP logins; the user, or undefined.
    */
-  login(name: string, password: string, remoteAddress: string | undefined): UserView | undefined {
+  login(name: string, password: string, remoteAddress: string | undefined): views.UserView | undefined {
     const u = this.broker.login(name, password, remoteAddress);
     return (
       u && {
@@ -189,7 +179,7 @@ export class BrokerAdmin {
     vhost: string,
     name: string,
     o: { durable?: boolean; autoDelete?: boolean; args?: FieldTable },
-  ): QueueView {
+  ): views.QueueView {
     return queueView(this.vhostOrThrow(vhost).declareQueue(name, o, MANAGEMENT_OWNER));
   }
 
@@ -207,37 +197,20 @@ export class BrokerAdmin {
     return this.vhostOrThrow(vhost).getQueue(name, undefined, false).purge();
   }
 
-  bind(
-    vhost: string,
-    source: string,
-    destinationType: "queue" | "exchange",
-    destination: string,
-    routingKey: string,
-    args: FieldTable = {},
-  ): void {
-    const vh = this.vhostOrThrow(vhost);
-    if (destinationType === "exchange") vh.bindExchange(destination, source, routingKey, args);
-    else
-      vh.bindQueue(
-        destination,
-        source,
-        routingKey,
-        args,
-        vh.getQueue(destination, undefined, false).exclusiveOwner ?? {},
-      );
+  /** Binds as queue.bind or exchange.bind would. */
+  bind(b: views.BindingView): void {
+    const vh = this.vhostOrThrow(b.vhost);
+    const { source, destination: dest, routingKey: key, arguments: args } = b;
+    if (b.destinationType === "exchange") vh.bindExchange(dest, source, key, args);
+    else vh.bindQueue(dest, source, key, args, vh.getQueue(dest, undefined, false).exclusiveOwner ?? {});
   }
 
-  unbind(
-    vhost: string,
-    source: string,
-    destinationType: "queue" | "exchange",
-    destination: string,
-    routingKey: string,
-    args: FieldTable = {},
-  ): void {
-    const vh = this.vhostOrThrow(vhost);
-    if (destinationType === "exchange") vh.unbindExchange(destination, source, routingKey, args);
-    else vh.unbindQueue(destination, source, routingKey, args);
+  /** Unbinds as queue.unbind or exchange.unbind would. */
+  unbind(b: views.BindingView): void {
+    const vh = this.vhostOrThrow(b.vhost);
+    const { source, destination: dest, routingKey: key, arguments: args } = b;
+    if (b.destinationType === "exchange") vh.unbindExchange(dest, source, key, args);
+    else vh.unbindQueue(dest, source, key, args);
   }
 
   /**

@@ -3,17 +3,7 @@ import { Connection } from "./net/connection.js";
 import { unmapped } from "./net/handshake.js";
 import type { Queue } from "./queue/queue.js";
 import type { VHost } from "./vhost.js";
-import type {
-  BindingView,
-  ChannelView,
-  ConnectionView,
-  ConsumerView,
-  ExchangeView,
-  ObjectTotals,
-  PermissionView,
-  QueueView,
-  UserView,
-} from "./views.js";
+import type * as views from "./views.js";
 
 /*
  * Builders of the read-only views in views.ts. They walk the live objects only when a
@@ -21,7 +11,7 @@ import type {
  */
 
 /** The queue as management tools see it. */
-export function queueView(q: Queue): QueueView {
+export function queueView(q: Queue): views.QueueView {
   const owner = q.exclusiveOwner;
   return {
     name: q.name,
@@ -43,7 +33,7 @@ export function queueView(q: Queue): QueueView {
 }
 
 /** Every exchange of vh, the default one (name "") included. */
-export function exchangeViews(vh: VHost): ExchangeView[] {
+export function exchangeViews(vh: VHost): views.ExchangeView[] {
   return [...vh.exchanges.values()].map((ex) => ({
     name: ex.name,
     vhost: vh.name,
@@ -59,8 +49,8 @@ export function exchangeViews(vh: VHost): ExchangeView[] {
  * Every binding of vh, the default exchange's implicit ones first (one per queue, as RabbitMQ
  * lists them), then the others by source exchange.
  */
-export function bindingViews(vh: VHost): BindingView[] {
-  const out: BindingView[] = [];
+export function bindingViews(vh: VHost): views.BindingView[] {
+  const out: views.BindingView[] = [];
   for (const q of vh.queues.values()) {
     out.push({
       source: "",
@@ -86,7 +76,7 @@ export function bindingViews(vh: VHost): BindingView[] {
   return out;
 }
 
-export function userViews(users: UserStore): UserView[] {
+export function userViews(users: UserStore): views.UserView[] {
   return [...users.users.values()].map((u) => ({
     name: u.name,
     passwordHash: u.passwordHash,
@@ -95,8 +85,8 @@ export function userViews(users: UserStore): UserView[] {
   }));
 }
 
-export function permissionViews(users: UserStore): PermissionView[] {
-  const out: PermissionView[] = [];
+export function permissionViews(users: UserStore): views.PermissionView[] {
+  const out: views.PermissionView[] = [];
   for (const u of users.users.values()) {
     for (const [vhost, p] of u.permissions)
       out.push({ user: u.name, vhost, configure: p.configure, write: p.write, read: p.read });
@@ -104,7 +94,7 @@ export function permissionViews(users: UserStore): PermissionView[] {
   return out;
 }
 
-export function connectionViews(connections: Iterable<Connection>): ConnectionView[] {
+export function connectionViews(connections: Iterable<Connection>): views.ConnectionView[] {
   return [...connections].map((c) => {
     const s = c.socket;
     return {
@@ -129,8 +119,8 @@ export function connectionViews(connections: Iterable<Connection>): ConnectionVi
   });
 }
 
-export function channelViews(connections: Iterable<Connection>): ChannelView[] {
-  const out: ChannelView[] = [];
+export function channelViews(connections: Iterable<Connection>): views.ChannelView[] {
+  const out: views.ChannelView[] = [];
   for (const c of connections) {
     for (const ch of c.channels.values()) {
       const f = ch.describe();
@@ -157,8 +147,8 @@ export function channelViews(connections: Iterable<Connection>): ChannelView[] {
   return out;
 }
 
-export function consumerViews(connections: Iterable<Connection>): ConsumerView[] {
-  const out: ConsumerView[] = [];
+export function consumerViews(connections: Iterable<Connection>): views.ConsumerView[] {
+  const out: views.ConsumerView[] = [];
   for (const c of connections) {
     for (const ch of c.channels.values()) {
       const f = ch.describe();
@@ -185,8 +175,8 @@ export function consumerViews(connections: Iterable<Connection>): ConsumerView[]
 }
 
 /** Object counts; walks queues once for the message totals. */
-export function objectTotals(vhosts: Iterable<VHost>, connections: Iterable<Connection>): ObjectTotals {
-  const t: ObjectTotals = {
+export function objectTotals(vhosts: Iterable<VHost>, connections: Iterable<Connection>): views.ObjectTotals {
+  const t: views.ObjectTotals = {
     connections: 0,
     channels: 0,
     consumers: 0,

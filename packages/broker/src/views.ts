@@ -95,25 +95,16 @@ export interface ConnectionView {
   sendOct: number;
 }
 
-/** A channel of a connection, with its counters. */
-export interface ChannelView {
+/** A channel of a connection, with its counters (ChannelFacts but for the consumer count). */
+export interface ChannelView extends Omit<ChannelFacts, "consumers"> {
   /** RabbitMQ's form: "<connection name> (<number>)". */
   name: string;
   connection: string;
   number: number;
   user: string | undefined;
-  vhost: string;
   peerHost: string;
   peerPort: number;
   consumers: number;
-  unacked: number;
-  prefetch: number;
-  globalPrefetch: number;
-  confirm: boolean;
-  transactional: boolean;
-  published: number;
-  delivered: number;
-  acked: number;
 }
 
 /** A consumer on a queue. */

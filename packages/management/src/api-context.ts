@@ -51,6 +51,13 @@ export class ApiContext {
     );
   }
 
+  /** The items in vhosts this user may see. */
+  visible<T extends { vhost: string }>(req: FastifyRequest, items: T[]): T[] {
+    if (this.seesAll(req)) return items;
+    const visible = this.visibleVhosts(req);
+    return items.filter((x) => visible.has(x.vhost));
+  }
+
   /**
    * A vhost named in a path: 404 when it does not exist, 401 "Access refused." when the user
    * may not see it (RabbitMQ's answers).

@@ -20,6 +20,19 @@ type Json = Record<string, unknown>;
 
 const rate = (r = 0) => ({ rate: r });
 
+/**
+ * Counters in RabbitMQ's shape: each name with its count and a "<name>_details": {"rate"}
+ * companion. For overview-sized objects; long lists build their objects literally (faster).
+ */
+export function withRates(counts: Record<string, readonly [count: number, rate?: number]>): Json {
+  const out: Json = {};
+  for (const [name, [count, r]] of Object.entries(counts)) {
+    out[name] = count;
+    out[`${name}_details`] = rate(r);
+  }
+  return out;
+}
+
 /** The path segment and JSON name of the default exchange. */
 export const DEFAULT_EXCHANGE = "amq.default";
 
@@ -206,11 +219,10 @@ export function formatVhost(name: string, queues: QueueView[], node: string): Js
     metadata: { description: name === "/" ? "Default virtual host" : "", tags: [] },
     tracing: false,
     cluster_state: { [node]: "running" },
-    messages: ready + unacked,
-    messages_details: rate(),
-    messages_ready: ready,
-    messages_ready_details: rate(),
-    messages_unacknowledged: unacked,
-    messages_unacknowledged_details: rate(),
+    ...withRates({
+      messages: [ready + unacked],
+      messages_ready: [ready],
+      messages_unacknowledged: [unacked],
+    }),
   };
 }

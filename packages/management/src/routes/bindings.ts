@@ -1,5 +1,7 @@
+import type { BindingView } from "@warren/broker";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ApiContext } from "../api-context.js";
+import { bodySchema, FIELD } from "../body-schema.js";
 import { formatBinding, propertiesKey } from "../format.js";
 import { HttpError } from "../http-error.js";
 import { applyListQuery, type ListQuery } from "../list-query.js";
@@ -10,12 +12,7 @@ interface BindingBody {
   arguments?: Record<string, unknown>;
 }
 
-const bindingSchema = {
-  body: {
-    type: "object",
-    properties: { routing_key: { type: "string" }, arguments: { type: "object" } },
-  },
-};
+const bindingSchema = bodySchema({ routing_key: FIELD.string, arguments: FIELD.object });
 
 /** The destination-type letter of a binding path: q or e. */
 const KINDS = { q: "queue", e: "exchange" } as const;
@@ -32,16 +29,9 @@ export function registerBindingRoutes(app: FastifyInstance, ctx: ApiContext): vo
     Querystring: ListQuery;
   };
 
-  app.get<{ Querystring: ListQuery }>("/api/bindings", async (req) => {
-    const visible = ctx.visibleVhosts(req);
-    return applyListQuery(
-      b
-        .listBindings()
-        .filter((x) => visible.has(x.vhost))
-        .map(formatBinding),
-      req.query,
-    );
-  });
+  app.get<{ Querystring: ListQuery }>("/api/bindings", async (req) =>
+    applyListQuery(ctx.visible(req, b.listBindings()).map(formatBinding), req.query),
+  );
   app.get<{ Params: { vhost: string }; Querystring: ListQuery }>("/api/bindings/:vhost", async (req) =>
     applyListQuery(b.listBindings(ctx.vhost(req, req.params.vhost)).map(formatBinding), req.query),
   );
@@ -81,21 +71,16 @@ export function registerBindingRoutes(app: FastifyInstance, ctx: ApiContext): vo
     { schema: bindingSchema },
     async (req, reply) => {
       const t = pair(req, true);
-      const key = req.body.routing_key ?? "";
-      const args = req.body.arguments ?? {};
-      try {
-        b.bind(t.vhost, t.source, t.kind, t.destination, key, args as never);
-      } catch (e) {
-        throw HttpError.fromBroker(e);
-      }
-      const made = between(t).find((x) => x.routingKey === key) ?? {
+      const wanted = {
         source: t.source,
         vhost: t.vhost,
         destination: t.destination,
         destinationType: t.kind,
-        routingKey: key,
-        arguments: {},
+        routingKey: req.body.routing_key ?? "",
+        arguments: (req.body.arguments ?? {}) as BindingView["arguments"],
       };
+      b.bind(wanted);
+      const made = between(t).find((x) => x.routingKey === wanted.routingKey) ?? wanted;
       const seg = encodeURIComponent;
       return reply
         .code(201)
@@ -117,11 +102,7 @@ export function registerBindingRoutes(app: FastifyInstance, ctx: ApiContext): vo
   );
   app.delete<PairReq>("/api/bindings/:vhost/e/:source/:kind/:destination/:props", async (req, reply) => {
     const x = one(req);
-    try {
-      b.unbind(x.vhost, x.source, x.destinationType, x.destination, x.routingKey, x.arguments);
-    } catch (e) {
-      throw HttpError.fromBroker(e);
-    }
+    b.unbind(x);
     return reply.code(204).send();
   });
 }

@@ -11,12 +11,29 @@ import { applyListQuery, type ListQuery } from "../list-query.js";
  */
 export function registerConnectionRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const b = ctx.broker;
+  type VhostReq = { Params: { vhost: string }; Querystring: ListQuery };
   const mine = <T extends { user: string | undefined }>(req: FastifyRequest, l: T[]) =>
     ctx.seesAll(req) ? l : l.filter((x) => x.user === req.mgmtUser.name);
   const connections = (req: FastifyRequest) => mine(req, b.listConnections());
   const channels = (req: FastifyRequest) => mine(req, b.listChannels());
+  /** The items in the vhost named by the path (404 or 401 as ctx.vhost decides). */
+  const inVhost = <T extends { vhost: string | undefined }>(req: FastifyRequest<VhostReq>, l: T[]) => {
+    const vh = ctx.vhost(req, req.params.vhost);
+    return l.filter((x) => x.vhost === vh);
+  };
+  /** GET /api/vhosts/{vh}/<path>: the items of list in that vhost. */
+  const vhostRoute = <T extends { vhost: string | undefined }>(
+    path: string,
+    list: (req: FastifyRequest) => T[],
+    format: (x: T, node: string) => object,
+  ) =>
+    app.get<VhostReq>(`/api/vhosts/:vhost/${path}`, async (req) =>
+      applyListQuery(
+        inVhost(req, list(req)).map((x) => format(x, ctx.node)),
+        req.query,
+      ),
+    );
   type NameReq = { Params: { name: string }; Querystring: ListQuery };
-  type VhostReq = { Params: { vhost: string }; Querystring: ListQuery };
 
   const findConnection = (req: FastifyRequest, name: string) => {
     const c = connections(req).find((x) => x.name === name);
@@ -49,15 +66,7 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: ApiContext):
       req.query,
     );
   });
-  app.get<VhostReq>("/api/vhosts/:vhost/connections", async (req) => {
-    const vh = ctx.vhost(req, req.params.vhost);
-    return applyListQuery(
-      connections(req)
-        .filter((c) => c.vhost === vh)
-        .map((c) => formatConnection(c, ctx.node)),
-      req.query,
-    );
-  });
+  vhostRoute("connections", connections, formatConnection);
 
   app.get<{ Querystring: ListQuery }>("/api/channels", async (req) =>
     applyListQuery(
@@ -70,26 +79,14 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: ApiContext):
     if (!ch) throw HttpError.notFound();
     return formatChannel(ch, ctx.node);
   });
-  app.get<VhostReq>("/api/vhosts/:vhost/channels", async (req) => {
-    const vh = ctx.vhost(req, req.params.vhost);
-    return applyListQuery(
-      channels(req)
-        .filter((ch) => ch.vhost === vh)
-        .map((ch) => formatChannel(ch, ctx.node)),
-      req.query,
-    );
-  });
+  vhostRoute("channels", channels, formatChannel);
 
-  app.get<{ Querystring: ListQuery }>("/api/consumers", async (req) => {
-    const visible = ctx.visibleVhosts(req);
-    return applyListQuery(
-      b
-        .listConsumers()
-        .filter((c) => visible.has(c.vhost))
-        .map((c) => formatConsumer(c, ctx.node)),
+  app.get<{ Querystring: ListQuery }>("/api/consumers", async (req) =>
+    applyListQuery(
+      ctx.visible(req, b.listConsumers()).map((c) => formatConsumer(c, ctx.node)),
       req.query,
-    );
-  });
+    ),
+  );
   app.get<VhostReq>("/api/consumers/:vhost", async (req) =>
     applyListQuery(
       b.listConsumers(ctx.vhost(req, req.params.vhost)).map((c) => formatConsumer(c, ctx.node)),

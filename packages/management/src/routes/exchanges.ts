@@ -1,6 +1,7 @@
 import { AmqpError } from "@warren/protocol";
 import type { FastifyInstance } from "fastify";
 import type { ApiContext } from "../api-context.js";
+import { bodySchema, FIELD } from "../body-schema.js";
 import { DEFAULT_EXCHANGE, formatBinding, formatExchange } from "../format.js";
 import { HttpError } from "../http-error.js";
 import { applyListQuery, type ListQuery } from "../list-query.js";
@@ -21,33 +22,23 @@ interface PublishBody {
   properties?: Record<string, unknown>;
 }
 
-// Booleans arrive as JSON booleans or as the strings "true"/"false" (rabbitmqadmin): Ajv's
-// type coercion, which fastify turns on, accepts both and refuses anything else.
-const exchangeSchema = {
-  body: {
-    type: "object",
-    properties: {
-      type: { type: "string" },
-      durable: { type: "boolean" },
-      auto_delete: { type: "boolean" },
-      internal: { type: "boolean" },
-      arguments: { type: "object" },
-    },
-  },
-};
+const exchangeSchema = bodySchema({
+  type: FIELD.string,
+  durable: FIELD.boolean,
+  auto_delete: FIELD.boolean,
+  internal: FIELD.boolean,
+  arguments: FIELD.object,
+});
 
-const publishSchema = {
-  body: {
-    type: "object",
-    required: ["routing_key", "payload"],
-    properties: {
-      routing_key: { type: "string" },
-      payload: { type: "string" },
-      payload_encoding: { type: "string", enum: ["string", "base64"] },
-      properties: { type: "object" },
-    },
+const publishSchema = bodySchema(
+  {
+    routing_key: FIELD.string,
+    payload: FIELD.string,
+    payload_encoding: { type: "string", enum: ["string", "base64"] },
+    properties: FIELD.object,
   },
-};
+  ["routing_key", "payload"],
+);
 
 /** "amq.default" in a path is the default exchange, "". */
 export const exchangeName = (segment: string): string => (segment === DEFAULT_EXCHANGE ? "" : segment);
@@ -64,16 +55,9 @@ export function registerExchangeRoutes(app: FastifyInstance, ctx: ApiContext): v
     return x;
   };
 
-  app.get<{ Querystring: ListQuery }>("/api/exchanges", async (req) => {
-    const visible = ctx.visibleVhosts(req);
-    return applyListQuery(
-      b
-        .listExchanges()
-        .filter((x) => visible.has(x.vhost))
-        .map(formatExchange),
-      req.query,
-    );
-  });
+  app.get<{ Querystring: ListQuery }>("/api/exchanges", async (req) =>
+    applyListQuery(ctx.visible(req, b.listExchanges()).map(formatExchange), req.query),
+  );
   app.get<VhostReq>("/api/exchanges/:vhost", async (req) =>
     applyListQuery(b.listExchanges(ctx.vhost(req, req.params.vhost)).map(formatExchange), req.query),
   );
@@ -89,16 +73,12 @@ export function registerExchangeRoutes(app: FastifyInstance, ctx: ApiContext): v
       const body = req.body;
       const type = body.type ?? "direct";
       const existed = b.listExchanges(vhost).some((e) => e.name === name);
-      try {
-        b.declareExchange(vhost, name, type, {
-          durable: body.durable ?? false, // the API's default, unlike rabbitmqadmin's
-          autoDelete: body.auto_delete ?? false,
-          internal: body.internal ?? false,
-          args: (body.arguments ?? {}) as never,
-        });
-      } catch (e) {
-        throw HttpError.fromBroker(e);
-      }
+      b.declareExchange(vhost, name, type, {
+        durable: body.durable ?? false, // the API's default, unlike rabbitmqadmin's
+        autoDelete: body.auto_delete ?? false,
+        internal: body.internal ?? false,
+        args: (body.arguments ?? {}) as never,
+      });
       return reply.code(existed ? 204 : 201).send();
     },
   );
@@ -106,11 +86,7 @@ export function registerExchangeRoutes(app: FastifyInstance, ctx: ApiContext): v
     const vhost = ctx.vhost(req, req.params.vhost);
     const name = exchangeName(req.params.name);
     find(vhost, name);
-    try {
-      b.deleteExchange(vhost, name, req.query["if-unused"] === "true");
-    } catch (e) {
-      throw HttpError.fromBroker(e);
-    }
+    b.deleteExchange(vhost, name, req.query["if-unused"] === "true");
     return reply.code(204).send();
   });
 

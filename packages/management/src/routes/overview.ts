@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { VERSION, type Definitions } from "@warren/broker";
 import type { FastifyInstance } from "fastify";
 import type { ApiContext } from "../api-context.js";
+import { withRates } from "../format.js";
 import { HttpError } from "../http-error.js";
 import { jsonValue } from "../json-value.js";
 
@@ -45,44 +46,28 @@ export function registerOverviewRoutes(app: FastifyInstance, ctx: ApiContext): v
       erlang_full_version: `Node.js ${process.version}`,
       disable_stats: false,
       enable_queue_totals: false,
-      message_stats: {
-        publish: c.published,
-        publish_details: { rate: r.rate("published") },
-        confirm: c.confirmed,
-        confirm_details: { rate: r.rate("confirmed") },
-        return_unroutable: c.returned,
-        return_unroutable_details: { rate: r.rate("returned") },
-        drop_unroutable: c.unroutable - c.returned,
-        drop_unroutable_details: { rate: Math.max(0, r.rate("unroutable") - r.rate("returned")) },
-        deliver: c.delivered,
-        deliver_details: { rate: r.rate("delivered") },
-        deliver_get: c.delivered + c.got,
-        deliver_get_details: { rate: r.rate("delivered") + r.rate("got") },
-        get: c.got,
-        get_details: { rate: r.rate("got") },
-        redeliver: c.redelivered,
-        redeliver_details: { rate: r.rate("redelivered") },
-        ack: c.acked,
-        ack_details: { rate: r.rate("acked") },
-      },
-      churn_rates: {
-        channel_closed: c.channelsClosed,
-        channel_closed_details: { rate: 0.0 },
-        channel_created: c.channelsOpened,
-        channel_created_details: { rate: 0.0 },
-        connection_closed: c.connectionsClosed,
-        connection_closed_details: { rate: 0.0 },
-        connection_created: c.connectionsOpened,
-        connection_created_details: { rate: 0.0 },
-      },
-      queue_totals: {
-        messages: t.messagesReady + t.messagesUnacked,
-        messages_details: { rate: 0.0 },
-        messages_ready: t.messagesReady,
-        messages_ready_details: { rate: 0.0 },
-        messages_unacknowledged: t.messagesUnacked,
-        messages_unacknowledged_details: { rate: 0.0 },
-      },
+      message_stats: withRates({
+        publish: [c.published, r.rate("published")],
+        confirm: [c.confirmed, r.rate("confirmed")],
+        return_unroutable: [c.returned, r.rate("returned")],
+        drop_unroutable: [c.unroutable - c.returned, Math.max(0, r.rate("unroutable") - r.rate("returned"))],
+        deliver: [c.delivered, r.rate("delivered")],
+        deliver_get: [c.delivered + c.got, r.rate("delivered") + r.rate("got")],
+        get: [c.got, r.rate("got")],
+        redeliver: [c.redelivered, r.rate("redelivered")],
+        ack: [c.acked, r.rate("acked")],
+      }),
+      churn_rates: withRates({
+        channel_closed: [c.channelsClosed],
+        channel_created: [c.channelsOpened],
+        connection_closed: [c.connectionsClosed],
+        connection_created: [c.connectionsOpened],
+      }),
+      queue_totals: withRates({
+        messages: [t.messagesReady + t.messagesUnacked],
+        messages_ready: [t.messagesReady],
+        messages_unacknowledged: [t.messagesUnacked],
+      }),
       object_totals: seesAll
         ? {
             channels: t.channels,

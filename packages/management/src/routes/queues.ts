@@ -1,6 +1,7 @@
 import { decodeRawProperties } from "@warren/protocol";
 import type { FastifyInstance } from "fastify";
 import type { ApiContext } from "../api-context.js";
+import { bodySchema, FIELD } from "../body-schema.js";
 import { formatBinding, formatQueue } from "../format.js";
 import { HttpError } from "../http-error.js";
 import { applyListQuery, type ListQuery } from "../list-query.js";
@@ -19,31 +20,23 @@ interface GetBody {
   truncate?: number;
 }
 
-const queueSchema = {
-  body: {
-    type: "object",
-    properties: {
-      durable: { type: "boolean" },
-      auto_delete: { type: "boolean" },
-      arguments: { type: "object" },
-    },
-  },
-};
+const queueSchema = bodySchema({
+  durable: FIELD.boolean,
+  auto_delete: FIELD.boolean,
+  arguments: FIELD.object,
+});
 
 const ACKMODES = ["ack_requeue_true", "ack_requeue_false", "reject_requeue_true", "reject_requeue_false"];
 
-const getSchema = {
-  body: {
-    type: "object",
-    required: ["count", "ackmode", "encoding"],
-    properties: {
-      count: { type: "integer", minimum: 1 },
-      ackmode: { type: "string", enum: ACKMODES },
-      encoding: { type: "string", enum: ["auto", "base64"] },
-      truncate: { type: "integer", minimum: 0 },
-    },
+const getSchema = bodySchema(
+  {
+    count: { type: "integer", minimum: 1 },
+    ackmode: { type: "string", enum: ACKMODES },
+    encoding: { type: "string", enum: ["auto", "base64"] },
+    truncate: { type: "integer", minimum: 0 },
   },
-};
+  ["count", "ackmode", "encoding"],
+);
 
 /** A body as /get shows it: text when it is valid UTF-8 and encoding is "auto", else base64. */
 function payloadJson(body: Buffer, encoding: string): { payload: string; payload_encoding: string } {
@@ -71,16 +64,12 @@ export function registerQueueRoutes(app: FastifyInstance, ctx: ApiContext): void
     return q;
   };
 
-  app.get<{ Querystring: ListQuery }>("/api/queues", async (req) => {
-    const visible = ctx.visibleVhosts(req);
-    return applyListQuery(
-      b
-        .listQueues()
-        .filter((q) => visible.has(q.vhost))
-        .map((q) => formatQueue(q, ctx.node, ctx.rates.queue(q.vhost, q.name))),
+  app.get<{ Querystring: ListQuery }>("/api/queues", async (req) =>
+    applyListQuery(
+      ctx.visible(req, b.listQueues()).map((q) => formatQueue(q, ctx.node, ctx.rates.queue(q.vhost, q.name))),
       req.query,
-    );
-  });
+    ),
+  );
   app.get<VhostReq>("/api/queues/:vhost", async (req) =>
     applyListQuery(
       b
@@ -116,29 +105,21 @@ export function registerQueueRoutes(app: FastifyInstance, ctx: ApiContext): void
       const name = req.params.name;
       const existed = b.queueInfo(vhost, name) !== undefined;
       const body = req.body;
-      try {
-        b.declareQueue(vhost, name, {
-          durable: body.durable ?? false, // the API's default, unlike rabbitmqadmin's
-          autoDelete: body.auto_delete ?? false,
-          args: (body.arguments ?? {}) as never,
-        });
-      } catch (e) {
-        throw HttpError.fromBroker(e);
-      }
+      b.declareQueue(vhost, name, {
+        durable: body.durable ?? false, // the API's default, unlike rabbitmqadmin's
+        autoDelete: body.auto_delete ?? false,
+        args: (body.arguments ?? {}) as never,
+      });
       return reply.code(existed ? 204 : 201).send();
     },
   );
   app.delete<QReq>("/api/queues/:vhost/:name", async (req, reply) => {
     const vhost = ctx.vhost(req, req.params.vhost);
     find(vhost, req.params.name);
-    try {
-      b.deleteQueue(vhost, req.params.name, {
-        ifUnused: req.query["if-unused"] === "true",
-        ifEmpty: req.query["if-empty"] === "true",
-      });
-    } catch (e) {
-      throw HttpError.fromBroker(e);
-    }
+    b.deleteQueue(vhost, req.params.name, {
+      ifUnused: req.query["if-unused"] === "true",
+      ifEmpty: req.query["if-empty"] === "true",
+    });
     return reply.code(204).send();
   });
   app.delete<QReq>("/api/queues/:vhost/:name/contents", async (req, reply) => {

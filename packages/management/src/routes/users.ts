@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { ApiContext } from "../api-context.js";
+import { bodySchema, FIELD } from "../body-schema.js";
 import { formatUser, formatVhost } from "../format.js";
 import { HttpError } from "../http-error.js";
 import { applyListQuery, type ListQuery } from "../list-query.js";
@@ -18,25 +19,18 @@ interface PermissionBody {
   read: string;
 }
 
-const userSchema = {
-  body: {
-    type: "object",
-    properties: {
-      password: { type: "string" },
-      password_hash: { type: "string" },
-      hashing_algorithm: { type: "string" },
-      tags: { anyOf: [{ type: "string" }, { type: "array", items: { type: "string" } }] },
-    },
-  },
-};
+const userSchema = bodySchema({
+  password: FIELD.string,
+  password_hash: FIELD.string,
+  hashing_algorithm: FIELD.string,
+  tags: { anyOf: [FIELD.string, { type: "array", items: FIELD.string }] },
+});
 
-const permissionSchema = {
-  body: {
-    type: "object",
-    required: ["configure", "write", "read"],
-    properties: { configure: { type: "string" }, write: { type: "string" }, read: { type: "string" } },
-  },
-};
+const permissionSchema = bodySchema({ configure: FIELD.string, write: FIELD.string, read: FIELD.string }, [
+  "configure",
+  "write",
+  "read",
+]);
 
 const tagList = (t: string | string[] | undefined): string[] =>
   (Array.isArray(t) ? t : (t ?? "").split(",")).map((x) => x.trim()).filter((x) => x.length > 0);
@@ -49,6 +43,14 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void 
   type PermParams = { Params: { vhost: string; user: string } };
 
   const vhostJson = (name: string) => formatVhost(name, b.listQueues(name), ctx.node);
+
+  /** An administrator's DELETE: 204, or 404 when remove finds nothing to remove. */
+  const adminDelete = (path: string, remove: (params: { vhost?: string; user?: string }) => boolean) =>
+    app.delete<{ Params: { vhost?: string; user?: string } }>(path, async (req, reply) => {
+      ctx.requireAdmin(req);
+      if (!remove(req.params)) throw HttpError.notFound();
+      return reply.code(204).send();
+    });
 
   app.get<{ Querystring: ListQuery }>("/api/vhosts", async (req) => {
     const visible = ctx.visibleVhosts(req);
@@ -68,11 +70,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void 
     b.addVhost(name);
     return reply.code(existed ? 204 : 201).send();
   });
-  app.delete<VhostParams>("/api/vhosts/:vhost", async (req, reply) => {
-    ctx.requireAdmin(req);
-    if (!b.deleteVhost(req.params.vhost)) throw HttpError.notFound();
-    return reply.code(204).send();
-  });
+  adminDelete("/api/vhosts/:vhost", (p) => b.deleteVhost(p.vhost ?? ""));
   app.get<VhostParams>("/api/vhosts/:vhost/permissions", async (req) => {
     ctx.requireAdmin(req);
     const vh = ctx.vhost(req, req.params.vhost);
@@ -124,11 +122,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void 
     });
     return reply.code(existed ? 204 : 201).send();
   });
-  app.delete<UserParams>("/api/users/:user", async (req, reply) => {
-    ctx.requireAdmin(req);
-    if (!b.deleteUser(req.params.user)) throw HttpError.notFound();
-    return reply.code(204).send();
-  });
+  adminDelete("/api/users/:user", (p) => b.deleteUser(p.user ?? ""));
   app.get<UserParams>("/api/users/:user/permissions", async (req) => {
     ctx.requireAdmin(req);
     const name = findUser(req.params.user).name;
