@@ -424,3 +424,89 @@ test("prometheus: /metrics parses and carries RabbitMQ's aggregated metrics", as
   assert.ok(families.get("rabbitmq_identity_info").metrics[0].labels.rabbitmq_node);
   assert.ok(Number(families.get("rabbitmq_connections_opened_total").metrics[0].value) >= 1);
 });
+
+/** The families of one scrape of path, by name. */
+async function scrape(path) {
+  const r = await fetch(`${metrics}${path}`);
+  assert.equal(r.status, 200, path);
+  assert.match(r.headers.get("content-type") ?? "", /^text\/plain/);
+  return new Map(parsePrometheusTextFormat(await r.text()).map((f) => [f.name, f]));
+}
+
+/** The samples of a family whose labels include all of labels. */
+const samples = (families, name, labels = {}) =>
+  (families.get(name)?.metrics ?? []).filter((m) =>
+    Object.entries(labels).every(([k, v]) => m.labels?.[k] === v),
+  );
+
+test("prometheus: /metrics/per-object and /metrics/detailed label queues, channels, connections", async (t) => {
+  if (!metrics) return t.skip("no PROMETHEUS_TARGET_URL");
+  const q = `${RUN}-pq`;
+  const x = `${RUN}-px`;
+  const conn = await amqplib.connect(broker.url);
+  try {
+    const ch = await conn.createChannel();
+    await ch.assertExchange(x, "topic", { durable: false });
+    await ch.assertQueue(q, { durable: false });
+    await ch.bindQueue(q, x, "#");
+    for (let i = 0; i < 2; i++) ch.publish(x, "k", Buffer.from("abc"));
+    const ch2 = await conn.createChannel();
+    await ch2.assertQueue(`${RUN}-pq-idle`, { durable: false, exclusive: true });
+    await ch2.consume(`${RUN}-pq-idle`, () => {});
+    const mine = { vhost: "/", queue: q };
+    // RabbitMQ updates queue metrics every 5 s (collect_statistics_interval).
+    const perObject = await eventually(async () => {
+      const f = await scrape("/metrics/per-object");
+      return Number(samples(f, "rabbitmq_queue_messages_ready", mine)[0]?.value) === 2 ? f : undefined;
+    }, "per-object ready count");
+    assert.equal(Number(samples(perObject, "rabbitmq_queue_messages", mine)[0].value), 2);
+    assert.equal(perObject.get("rabbitmq_queue_messages_ready").type, "GAUGE");
+    // Channels and connections carry a "channel" label (RabbitMQ: a pid; Warren: the name).
+    for (const name of ["rabbitmq_channel_consumers", "rabbitmq_connection_incoming_bytes_total"]) {
+      const s = samples(perObject, name);
+      assert.ok(s.length >= 1, name);
+      assert.ok(
+        s.every((m) => typeof m.labels.channel === "string" && m.labels.channel !== ""),
+        name,
+      );
+    }
+    assert.ok(samples(perObject, "rabbitmq_channel_consumers").some((m) => Number(m.value) === 1));
+
+    const detailed = await scrape("/metrics/detailed?family=queue_coarse_metrics&vhost=%2F");
+    assert.equal(Number(samples(detailed, "rabbitmq_detailed_queue_messages_ready", mine)[0].value), 2);
+    assert.equal(
+      detailed.has("rabbitmq_queue_messages_ready"),
+      false,
+      "detailed has only rabbitmq_detailed_*",
+    );
+    assert.equal(
+      detailed.has("rabbitmq_detailed_connection_incoming_bytes_total"),
+      false,
+      "family not asked for",
+    );
+    assert.ok(detailed.has("rabbitmq_identity_info"));
+
+    const elsewhere = await scrape(`/metrics/detailed?family=queue_coarse_metrics&vhost=${RUN}-nosuch`);
+    assert.equal(
+      samples(elsewhere, "rabbitmq_detailed_queue_messages_ready", mine).length,
+      0,
+      "vhost filter",
+    );
+
+    const names = await scrape("/metrics/detailed?family=exchange_names&family=connection_churn_metrics");
+    assert.deepEqual(
+      samples(names, "rabbitmq_cluster_exchange_name", { vhost: "/", exchange: x }).map((m) => m.labels.type),
+      ["topic"],
+    );
+    assert.equal(
+      samples(names, "rabbitmq_cluster_exchange_name", { exchange: "" }).length,
+      0,
+      "no default exchange",
+    );
+    assert.ok(Number(samples(names, "rabbitmq_detailed_connections_opened_total")[0].value) >= 1);
+  } finally {
+    await conn.close().catch(() => {});
+    admin("delete", "queue", `name=${q}`);
+    admin("delete", "exchange", `name=${x}`);
+  }
+});

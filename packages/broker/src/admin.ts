@@ -135,6 +135,11 @@ export class BrokerAdmin {
     return this.broker.activeAlarms();
   }
 
+  /** The memory high watermark and the free-disk limit in bytes (0 before start). */
+  resourceLimits(): { memory: number; diskFree: number } {
+    return { memory: this.broker.memory?.watermark ?? 0, diskFree: this.broker.diskFreeLimit };
+  }
+
   /**
    * Checks a user's password for another front door (the management API), with the same
    * loopback-only rule as AMQP logins; the user, or undefined.

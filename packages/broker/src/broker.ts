@@ -155,7 +155,8 @@ export class Broker implements ConnectionHost {
   private spool: DiskStore | undefined;
   /** The resource alarms that are on (MEMORY_ALARM | DISK_ALARM). */
   private alarms = 0;
-  private memory: MemoryMonitor | undefined;
+  /** The memory alarm's sampler (its watermark is read by metrics); undefined before start. */
+  memory: MemoryMonitor | undefined;
   private diskTimer: NodeJS.Timeout | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
 
@@ -285,7 +286,8 @@ export class Broker implements ConnectionHost {
     monitor.start();
   }
 
-  private diskFreeLimit = 0;
+  /** Free disk space, in bytes, below which publishers are blocked. */
+  diskFreeLimit = 0;
 
   /** Changes the free-disk limit at run time; the next check (within a second) applies it. */
   setDiskFreeLimit(bytes: number): void {

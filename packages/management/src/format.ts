@@ -8,7 +8,7 @@ import type {
   UserView,
 } from "@warren/broker";
 import { jsonValue } from "./json-value.js";
-import type { QueueRates } from "./rate-sampler.js";
+import type { ChannelRates, ConnectionRates, QueueRates } from "./rate-sampler.js";
 
 /*
  * The broker's views in the JSON shapes of RabbitMQ 3.10's management API (field names,
@@ -122,7 +122,7 @@ export function formatUser(u: UserView): Json {
   };
 }
 
-export function formatConnection(c: ConnectionView, node: string): Json {
+export function formatConnection(c: ConnectionView, node: string, r: ConnectionRates): Json {
   return {
     name: c.name,
     node,
@@ -145,13 +145,13 @@ export function formatConnection(c: ConnectionView, node: string): Json {
     connected_at: c.connectedAt,
     client_properties: jsonValue(c.clientProperties),
     recv_oct: c.recvOct,
-    recv_oct_details: rate(),
+    recv_oct_details: rate(r.recvOct),
     send_oct: c.sendOct,
-    send_oct_details: rate(),
+    send_oct_details: rate(r.sendOct),
   };
 }
 
-export function formatChannel(ch: ChannelView, node: string): Json {
+export function formatChannel(ch: ChannelView, node: string, r: ChannelRates): Json {
   return {
     name: ch.name,
     number: ch.number,
@@ -172,11 +172,11 @@ export function formatChannel(ch: ChannelView, node: string): Json {
     connection_details: { name: ch.connection, peer_host: ch.peerHost, peer_port: ch.peerPort },
     message_stats: {
       publish: ch.published,
-      publish_details: rate(),
+      publish_details: rate(r.published),
       deliver_get: ch.delivered,
-      deliver_get_details: rate(),
+      deliver_get_details: rate(r.delivered),
       ack: ch.acked,
-      ack_details: rate(),
+      ack_details: rate(r.acked),
     },
   };
 }

@@ -217,6 +217,11 @@ test("counters: AMQP traffic shows in overview, queues, channels and /metrics", 
   assert.equal(channels.length, 1);
   assert.equal(channels[0].message_stats.publish, 3);
   assert.equal(channels[0].consumer_count, 1);
+  assert.ok(channels[0].message_stats.publish_details.rate > 0, "channel publish rate");
+  assert.ok(channels[0].message_stats.ack_details.rate > 0, "channel ack rate");
+  const [, connections] = await call("GET", "/api/connections");
+  assert.ok(connections[0].recv_oct_details.rate > 0, "connection receive rate");
+  assert.ok(connections[0].send_oct_details.rate > 0, "connection send rate");
   const [, consumers] = await call("GET", "/api/consumers/%2F");
   assert.equal(consumers[0].queue.name, "counted");
   const text = await renderMetrics(new BrokerAdmin(broker), "warren@test", undefined);

@@ -1,6 +1,6 @@
-import type { BrokerAdmin, BrokerCounters, QueueView } from "@warren/broker";
+import type { BrokerAdmin, ChannelView, ConnectionView, QueueView } from "@warren/broker";
 
-/** The broker counters that overview's message_stats reports with a rate. */
+/** The broker counters that overview's message_stats and churn_rates report with a rate. */
 const FIELDS = [
   "published",
   "delivered",
@@ -10,51 +10,112 @@ const FIELDS = [
   "confirmed",
   "unroutable",
   "returned",
+  "connectionsOpened",
+  "connectionsClosed",
+  "channelsOpened",
+  "channelsClosed",
+  "messagesReady",
+  "messagesUnacked",
 ] as const;
 type Field = (typeof FIELDS)[number];
-
-/** Per-queue figures sampled for rates: counters and depths. */
-const QUEUE_FIELDS = ["published", "delivered", "acked", "ready", "unacked"] as const;
-type QueueField = (typeof QUEUE_FIELDS)[number];
-type QueueSample = Record<QueueField, number>;
-
-/** Per-queue rates (messages per second over the last interval), by QUEUE_FIELDS. */
-export type QueueRates = Record<QueueField, number>;
-
-const ZERO: QueueRates = { published: 0, delivered: 0, acked: 0, ready: 0, unacked: 0 };
 
 const round = (x: number) => Math.round(x * 10) / 10;
 
 /**
+ * Rates of some numeric fields of keyed objects (queues, channels, connections): each sample
+ * reads the fields of every object, and a rate is the difference from the previous sample over
+ * the time between them. Objects that are gone drop out at the next sample.
+ */
+class KeyedRates<T, F extends keyof T & string> {
+  private prev = new Map<string, number[]>();
+  private rates = new Map<string, Record<F, number>>();
+  private readonly zero: Record<F, number>;
+
+  constructor(
+    private readonly fields: readonly F[],
+    private readonly key: (x: T) => string,
+  ) {
+    this.zero = Object.fromEntries(fields.map((f) => [f, 0])) as Record<F, number>;
+  }
+
+  sample(items: readonly T[], secs: number): void {
+    const next = new Map<string, number[]>();
+    const rates = new Map<string, Record<F, number>>();
+    for (const x of items) {
+      const k = this.key(x);
+      const values = this.fields.map((f) => Number(x[f]));
+      next.set(k, values);
+      const p = this.prev.get(k);
+      if (!p) continue;
+      const r = { ...this.zero };
+      this.fields.forEach((f, i) => (r[f] = round((values[i]! - p[i]!) / secs)));
+      rates.set(k, r);
+    }
+    this.prev = next;
+    this.rates = rates;
+  }
+
+  /** One object's rates (zeros before its first full interval). */
+  get(key: string): Record<F, number> {
+    return this.rates.get(key) ?? this.zero;
+  }
+}
+
+const QUEUE_FIELDS = ["published", "delivered", "acked", "ready", "unacked"] as const;
+/** Per-queue rates (messages per second over the last interval). */
+export type QueueRates = Record<(typeof QUEUE_FIELDS)[number], number>;
+/** Per-channel rates: publish, deliver_get and ack. */
+export type ChannelRates = Record<"published" | "delivered" | "acked", number>;
+/** Per-connection rates: bytes received and sent per second. */
+export type ConnectionRates = Record<"recvOct" | "sendOct", number>;
+
+const queueKey = (vhost: string, name: string) => `${vhost}\u0000${name}`;
+
+/**
  * Message rates, as RabbitMQ's "basic" rates mode computes them: every interval (5 s,
- * RabbitMQ's collect_statistics_interval) the broker's counters, and each queue's counters and
- * depths, are sampled, and a rate is the difference over the last interval. The broker keeps
- * no clock or history for this: only the management package pays, once per interval (a walk
- * over the queues, a few milliseconds for 10,000).
+ * RabbitMQ's collect_statistics_interval) the broker's counters and each queue's, channel's
+ * and connection's counters are sampled, and a rate is the difference over the last interval.
+ * The broker keeps no clock or history for this: only the management package pays, once per
+ * interval (a walk over the objects, a few milliseconds for 10,000 queues).
  */
 export class RateSampler {
-  private readonly counters: BrokerCounters;
   private prev: Record<Field, number>;
   private prevAt: number;
   private readonly current: Record<Field, number>;
-  private queuePrev = new Map<string, QueueSample>();
-  private queueRates = new Map<string, QueueRates>();
+  private readonly queues = new KeyedRates<QueueView, (typeof QUEUE_FIELDS)[number]>(QUEUE_FIELDS, (q) =>
+    queueKey(q.vhost, q.name),
+  );
+  private readonly channels = new KeyedRates<ChannelView, keyof ChannelRates>(
+    ["published", "delivered", "acked"],
+    (c) => c.name,
+  );
+  private readonly connections = new KeyedRates<ConnectionView, keyof ConnectionRates>(
+    ["recvOct", "sendOct"],
+    (c) => c.name,
+  );
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly broker: BrokerAdmin,
     private readonly intervalMs = 5000,
   ) {
-    this.counters = broker.counters;
     this.prev = this.read();
     this.prevAt = Date.now();
     this.current = Object.fromEntries(FIELDS.map((f) => [f, 0])) as Record<Field, number>;
-    for (const q of broker.listQueues()) this.queuePrev.set(key(q), pick(q));
+    this.sampleObjects(1);
   }
 
   private read(): Record<Field, number> {
-    const c = this.counters;
-    return Object.fromEntries(FIELDS.map((f) => [f, c[f]])) as Record<Field, number>;
+    const c = this.broker.counters;
+    const t = this.broker.objectTotals();
+    const all = { ...c, messagesReady: t.messagesReady, messagesUnacked: t.messagesUnacked };
+    return Object.fromEntries(FIELDS.map((f) => [f, all[f]])) as Record<Field, number>;
+  }
+
+  private sampleObjects(secs: number): void {
+    this.queues.sample(this.broker.listQueues(), secs);
+    this.channels.sample(this.broker.listChannels(), secs);
+    this.connections.sample(this.broker.listConnections(), secs);
   }
 
   start(): void {
@@ -74,41 +135,26 @@ export class RateSampler {
     for (const f of FIELDS) this.current[f] = round((next[f] - this.prev[f]) / secs);
     this.prev = next;
     this.prevAt = now;
-    // Rebuilt each time, so deleted queues drop out.
-    const prevQueues = this.queuePrev;
-    const samples = new Map<string, QueueSample>();
-    const rates = new Map<string, QueueRates>();
-    for (const q of this.broker.listQueues()) {
-      const k = key(q);
-      const s = pick(q);
-      samples.set(k, s);
-      const p = prevQueues.get(k);
-      if (!p) continue;
-      const r = { ...ZERO };
-      for (const f of QUEUE_FIELDS) r[f] = round((s[f] - p[f]) / secs);
-      rates.set(k, r);
-    }
-    this.queuePrev = samples;
-    this.queueRates = rates;
+    this.sampleObjects(secs);
   }
 
-  /** Messages per second of one broker counter over the last interval. */
+  /** Per second, over the last interval, of one broker counter or total. */
   rate(f: Field): number {
     return this.current[f];
   }
 
   /** A queue's rates over the last interval (zeros before its first full interval). */
   queue(vhost: string, name: string): QueueRates {
-    return this.queueRates.get(`${vhost}\u0000${name}`) ?? ZERO;
+    return this.queues.get(queueKey(vhost, name));
+  }
+
+  /** A channel's rates, by its name. */
+  channel(name: string): ChannelRates {
+    return this.channels.get(name);
+  }
+
+  /** A connection's byte rates, by its name. */
+  connection(name: string): ConnectionRates {
+    return this.connections.get(name);
   }
 }
-
-const key = (q: QueueView) => `${q.vhost}\u0000${q.name}`;
-
-const pick = (q: QueueView): QueueSample => ({
-  published: q.published,
-  delivered: q.delivered,
-  acked: q.acked,
-  ready: q.ready,
-  unacked: q.unacked,
-});

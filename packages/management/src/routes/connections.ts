@@ -1,3 +1,4 @@
+import type { ChannelView, ConnectionView } from "@warren/broker";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ApiContext } from "../api-context.js";
 import { formatChannel, formatConnection, formatConsumer } from "../format.js";
@@ -14,6 +15,8 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: ApiContext):
   type VhostReq = { Params: { vhost: string }; Querystring: ListQuery };
   const mine = <T extends { user: string | undefined }>(req: FastifyRequest, l: T[]) =>
     ctx.seesAll(req) ? l : l.filter((x) => x.user === req.mgmtUser.name);
+  const connectionJson = (c: ConnectionView) => formatConnection(c, ctx.node, ctx.rates.connection(c.name));
+  const channelJson = (ch: ChannelView) => formatChannel(ch, ctx.node, ctx.rates.channel(ch.name));
   const connections = (req: FastifyRequest) => mine(req, b.listConnections());
   const channels = (req: FastifyRequest) => mine(req, b.listChannels());
   /** The items in the vhost named by the path (404 or 401 as ctx.vhost decides). */
@@ -25,13 +28,10 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: ApiContext):
   const vhostRoute = <T extends { vhost: string | undefined }>(
     path: string,
     list: (req: FastifyRequest) => T[],
-    format: (x: T, node: string) => object,
+    format: (x: T) => object,
   ) =>
     app.get<VhostReq>(`/api/vhosts/:vhost/${path}`, async (req) =>
-      applyListQuery(
-        inVhost(req, list(req)).map((x) => format(x, ctx.node)),
-        req.query,
-      ),
+      applyListQuery(inVhost(req, list(req)).map(format), req.query),
     );
   type NameReq = { Params: { name: string }; Querystring: ListQuery };
 
@@ -42,13 +42,10 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: ApiContext):
   };
 
   app.get<{ Querystring: ListQuery }>("/api/connections", async (req) =>
-    applyListQuery(
-      connections(req).map((c) => formatConnection(c, ctx.node)),
-      req.query,
-    ),
+    applyListQuery(connections(req).map(connectionJson), req.query),
   );
   app.get<NameReq>("/api/connections/:name", async (req) =>
-    formatConnection(findConnection(req, req.params.name), ctx.node),
+    connectionJson(findConnection(req, req.params.name)),
   );
   // Closes the connection with 320 CONNECTION_FORCED; the reason comes from X-Reason, as in RabbitMQ.
   app.delete<NameReq>("/api/connections/:name", async (req, reply) => {
@@ -62,24 +59,21 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: ApiContext):
     return applyListQuery(
       channels(req)
         .filter((ch) => ch.connection === c.name)
-        .map((ch) => formatChannel(ch, ctx.node)),
+        .map(channelJson),
       req.query,
     );
   });
-  vhostRoute("connections", connections, formatConnection);
+  vhostRoute("connections", connections, connectionJson);
 
   app.get<{ Querystring: ListQuery }>("/api/channels", async (req) =>
-    applyListQuery(
-      channels(req).map((ch) => formatChannel(ch, ctx.node)),
-      req.query,
-    ),
+    applyListQuery(channels(req).map(channelJson), req.query),
   );
   app.get<NameReq>("/api/channels/:name", async (req) => {
     const ch = channels(req).find((x) => x.name === req.params.name);
     if (!ch) throw HttpError.notFound();
-    return formatChannel(ch, ctx.node);
+    return channelJson(ch);
   });
-  vhostRoute("channels", channels, formatChannel);
+  vhostRoute("channels", channels, channelJson);
 
   app.get<{ Querystring: ListQuery }>("/api/consumers", async (req) =>
     applyListQuery(

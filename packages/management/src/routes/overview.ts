@@ -58,15 +58,15 @@ export function registerOverviewRoutes(app: FastifyInstance, ctx: ApiContext): v
         ack: [c.acked, r.rate("acked")],
       }),
       churn_rates: withRates({
-        channel_closed: [c.channelsClosed],
-        channel_created: [c.channelsOpened],
-        connection_closed: [c.connectionsClosed],
-        connection_created: [c.connectionsOpened],
+        channel_closed: [c.channelsClosed, r.rate("channelsClosed")],
+        channel_created: [c.channelsOpened, r.rate("channelsOpened")],
+        connection_closed: [c.connectionsClosed, r.rate("connectionsClosed")],
+        connection_created: [c.connectionsOpened, r.rate("connectionsOpened")],
       }),
       queue_totals: withRates({
-        messages: [t.messagesReady + t.messagesUnacked],
-        messages_ready: [t.messagesReady],
-        messages_unacknowledged: [t.messagesUnacked],
+        messages: [t.messagesReady + t.messagesUnacked, r.rate("messagesReady") + r.rate("messagesUnacked")],
+        messages_ready: [t.messagesReady, r.rate("messagesReady")],
+        messages_unacknowledged: [t.messagesUnacked, r.rate("messagesUnacked")],
       }),
       object_totals: seesAll
         ? {
