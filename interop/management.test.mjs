@@ -510,3 +510,98 @@ test("prometheus: /metrics/per-object and /metrics/detailed label queues, channe
     admin("delete", "exchange", `name=${x}`);
   }
 });
+
+/** One API request as user:pass; [status, parsed body or undefined]. */
+async function request(method, path, body, user = "guest", pass = "guest") {
+  const r = await fetch(`${http.origin}${path}`, {
+    method,
+    headers: {
+      authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`,
+      "content-type": "application/json",
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await r.text();
+  return [r.status, text === "" ? undefined : JSON.parse(text)];
+}
+
+test("a management user's operations are checked against its configure, write and read patterns", async () => {
+  const u = `${RUN}-pu`;
+  const mine = `${RUN}-pu-q`; // matches the user's patterns
+  const other = `${RUN}-other`;
+  const pattern = `^${RUN}-pu-.*`;
+  const as = (method, path, body) => request(method, path, body, u, "p");
+  const get = { count: 1, ackmode: "ack_requeue_true", encoding: "auto" };
+  try {
+    assert.equal((await request("PUT", `/api/users/${u}`, { password: "p", tags: "management" }))[0], 201);
+    const perms = { configure: pattern, write: pattern, read: pattern };
+    assert.equal((await request("PUT", `/api/permissions/%2F/${u}`, perms))[0], 201);
+    assert.equal((await request("PUT", `/api/queues/%2F/${other}`, {}))[0], 201);
+    const refused = [401, { error: "not_authorised", reason: "Access refused." }];
+    assert.deepEqual(await as("PUT", `/api/queues/%2F/${RUN}-nope`, {}), refused);
+    assert.deepEqual(await as("DELETE", `/api/queues/%2F/${other}`), refused);
+    assert.deepEqual(await as("DELETE", `/api/queues/%2F/${other}/contents`), refused);
+    assert.deepEqual(await as("PUT", `/api/exchanges/%2F/${RUN}-nopex`, { type: "direct" }), refused);
+    assert.deepEqual(await as("POST", `/api/queues/%2F/${other}/get`, get), [
+      401,
+      {
+        error: "not_authorised",
+        reason: `ACCESS_REFUSED - access to queue '${other}' in vhost '/' refused for user '${u}'`,
+      },
+    ]);
+    const publish = { routing_key: other, payload: "x", payload_encoding: "string", properties: {} };
+    assert.deepEqual(await as("POST", "/api/exchanges/%2F/amq.default/publish", publish), [
+      400,
+      {
+        error: "bad_request",
+        reason: `403 ACCESS_REFUSED - access to exchange 'amq.default' in vhost '/' refused for user '${u}'`,
+      },
+    ]);
+    assert.equal((await as("PUT", `/api/queues/%2F/${mine}`, {}))[0], 201);
+    // Binding needs read on the source exchange too: amq.direct does not match the pattern.
+    assert.deepEqual(
+      await as("POST", `/api/bindings/%2F/e/amq.direct/q/${mine}`, { routing_key: "k" }),
+      refused,
+    );
+    assert.deepEqual(await as("POST", `/api/queues/%2F/${mine}/get`, get), [200, []]);
+    assert.equal((await as("DELETE", `/api/queues/%2F/${mine}/contents`))[0], 204);
+    assert.equal((await as("DELETE", `/api/queues/%2F/${mine}`))[0], 204);
+  } finally {
+    await request("DELETE", `/api/queues/%2F/${other}`);
+    await request("DELETE", `/api/queues/%2F/${mine}`);
+    await request("DELETE", `/api/users/${u}`);
+  }
+});
+
+test("get with reject_requeue_false dead-letters the message", async () => {
+  const q = `${RUN}-rq`;
+  const dlq = `${RUN}-rdlq`;
+  try {
+    assert.equal((await request("PUT", `/api/queues/%2F/${dlq}`, {}))[0], 201);
+    const args = { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": dlq };
+    assert.equal((await request("PUT", `/api/queues/%2F/${q}`, { arguments: args }))[0], 201);
+    const publish = { routing_key: q, payload: "bye", payload_encoding: "string", properties: {} };
+    assert.deepEqual(await request("POST", "/api/exchanges/%2F/amq.default/publish", publish), [
+      200,
+      { routed: true },
+    ]);
+    const [status, got] = await request("POST", `/api/queues/%2F/${q}/get`, {
+      count: 1,
+      ackmode: "reject_requeue_false",
+      encoding: "auto",
+    });
+    assert.equal(status, 200);
+    assert.equal(got[0].payload, "bye");
+    const [, dead] = await request("POST", `/api/queues/%2F/${dlq}/get`, {
+      count: 1,
+      ackmode: "ack_requeue_false",
+      encoding: "auto",
+    });
+    assert.equal(dead.length, 1, "the rejected message reached the dead-letter queue");
+    assert.equal(dead[0].payload, "bye");
+    assert.equal(dead[0].properties.headers["x-death"][0].reason, "rejected");
+  } finally {
+    await request("DELETE", `/api/queues/%2F/${q}`);
+    await request("DELETE", `/api/queues/%2F/${dlq}`);
+  }
+});

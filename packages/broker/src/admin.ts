@@ -5,6 +5,7 @@ import {
   type FieldTable,
   ReplyCode,
 } from "@warren/protocol";
+import { Access } from "./auth/permissions.js";
 import type { Broker } from "./broker.js";
 import type { Definitions } from "./definitions.js";
 import {
@@ -23,6 +24,8 @@ import type { Delivered } from "./queue/queue.js";
 import type { BrokerCounters } from "./stats.js";
 import { PublishResult, type VHost } from "./vhost.js";
 import type * as views from "./views.js";
+
+const ACCESS = { configure: Access.CONFIGURE, write: Access.WRITE, read: Access.READ } as const;
 
 /** The owner of queues declared through the management API: no connection. */
 const MANAGEMENT_OWNER = {};
@@ -141,6 +144,15 @@ export class BrokerAdmin {
   }
 
   /**
+   * Whether user may configure, write or read the queue or exchange called name in vhost, by
+   * the permissions AMQP checks ("" is the default exchange, checked as amq.default).
+   */
+  permits(user: string, vhost: string, access: "configure" | "write" | "read", name: string): boolean {
+    const p = this.broker.users.users.get(user)?.permissions.get(vhost);
+    return p?.allows(ACCESS[access], name === "" ? "amq.default" : name) ?? false;
+  }
+
+  /**
    * Checks a user's password for another front door (the management API), with the same
    * loopback-only rule as AMQP logins; the user, or undefined.
    */
@@ -241,10 +253,16 @@ export class BrokerAdmin {
   }
 
   /**
-   * Takes up to count messages from a queue as basic.get does, then requeues them (requeue) or
-   * acknowledges them: the management API's "get messages".
+   * Takes up to count messages from a queue as basic.get does, then settles them as the
+   * management API's "get messages" ackmode says: "requeue" puts them back, "ack" removes
+   * them, "reject" rejects them without requeue (dead-lettered where the queue says so).
    */
-  getMessages(vhost: string, queue: string, count: number, requeue: boolean): GotMessage[] {
+  getMessages(
+    vhost: string,
+    queue: string,
+    count: number,
+    settle: "requeue" | "ack" | "reject",
+  ): GotMessage[] {
     const q = this.vhostOrThrow(vhost).getQueue(queue, undefined, false);
     const taken: Delivered[] = [];
     const out: GotMessage[] = [];
@@ -263,8 +281,10 @@ export class BrokerAdmin {
         body: d.msg.body,
       });
     }
-    if (requeue) {
+    if (settle === "requeue") {
       if (taken.length > 0) q.requeue(taken, true);
+    } else if (settle === "reject") {
+      for (const d of taken) q.reject(d);
     } else {
       for (const d of taken) q.ack(d);
       this.broker.counters.acked += taken.length;

@@ -59,6 +59,25 @@ export class ApiContext {
   }
 
   /**
+   * 401 unless the user has access on the queue or exchange, as AMQP would check it (RabbitMQ
+   * checks the API user's own permissions, whatever its tags); reason is RabbitMQ's default.
+   */
+  requireAccess(
+    req: FastifyRequest,
+    vhost: string,
+    access: "configure" | "write" | "read",
+    name: string,
+    reason = "Access refused.",
+  ): void {
+    if (!this.broker.permits(req.mgmtUser.name, vhost, access, name)) throw HttpError.notAuthorised(reason);
+  }
+
+  /** RabbitMQ's text for a refused AMQP resource access. */
+  static refusal(req: FastifyRequest, kind: "queue" | "exchange", name: string, vhost: string): string {
+    return `ACCESS_REFUSED - access to ${kind} '${name === "" ? "amq.default" : name}' in vhost '${vhost}' refused for user '${req.mgmtUser.name}'`;
+  }
+
+  /**
    * A vhost named in a path: 404 when it does not exist, 401 "Access refused." when the user
    * may not see it (RabbitMQ's answers).
    */

@@ -56,6 +56,11 @@ export function registerBindingRoutes(app: FastifyInstance, ctx: ApiContext): vo
     if (!exists) throw missing(kind, p.destination);
     return { vhost, source, kind, destination: p.destination };
   };
+  /** Binding and unbinding need write on the destination and read on the source (as AMQP). */
+  const mayBind = (req: FastifyRequest, t: { vhost: string; source: string; destination: string }) => {
+    ctx.requireAccess(req, t.vhost, "write", t.destination);
+    ctx.requireAccess(req, t.vhost, "read", t.source);
+  };
   const between = (t: ReturnType<typeof pair>) =>
     b
       .listBindings(t.vhost)
@@ -71,6 +76,7 @@ export function registerBindingRoutes(app: FastifyInstance, ctx: ApiContext): vo
     { schema: bindingSchema },
     async (req, reply) => {
       const t = pair(req, true);
+      mayBind(req, t);
       const wanted = {
         source: t.source,
         vhost: t.vhost,
@@ -102,6 +108,7 @@ export function registerBindingRoutes(app: FastifyInstance, ctx: ApiContext): vo
   );
   app.delete<PairReq>("/api/bindings/:vhost/e/:source/:kind/:destination/:props", async (req, reply) => {
     const x = one(req);
+    mayBind(req, x);
     b.unbind(x);
     return reply.code(204).send();
   });

@@ -1,6 +1,6 @@
 import { AmqpError } from "@warren/protocol";
 import type { FastifyInstance } from "fastify";
-import type { ApiContext } from "../api-context.js";
+import { ApiContext } from "../api-context.js";
 import { bodySchema, FIELD } from "../body-schema.js";
 import { DEFAULT_EXCHANGE, formatBinding, formatExchange } from "../format.js";
 import { HttpError } from "../http-error.js";
@@ -70,6 +70,7 @@ export function registerExchangeRoutes(app: FastifyInstance, ctx: ApiContext): v
     async (req, reply) => {
       const vhost = ctx.vhost(req, req.params.vhost);
       const name = exchangeName(req.params.name);
+      ctx.requireAccess(req, vhost, "configure", name);
       const body = req.body;
       const type = body.type ?? "direct";
       const existed = b.listExchanges(vhost).some((e) => e.name === name);
@@ -85,6 +86,7 @@ export function registerExchangeRoutes(app: FastifyInstance, ctx: ApiContext): v
   app.delete<XReq>("/api/exchanges/:vhost/:name", async (req, reply) => {
     const vhost = ctx.vhost(req, req.params.vhost);
     const name = exchangeName(req.params.name);
+    ctx.requireAccess(req, vhost, "configure", name);
     find(vhost, name);
     b.deleteExchange(vhost, name, req.query["if-unused"] === "true");
     return reply.code(204).send();
@@ -95,12 +97,16 @@ export function registerExchangeRoutes(app: FastifyInstance, ctx: ApiContext): v
     { schema: publishSchema },
     async (req) => {
       const vhost = ctx.vhost(req, req.params.vhost);
+      const name = exchangeName(req.params.name);
+      // RabbitMQ answers a refused publish as the AMQP error it is: a 400 with the reply text.
+      if (!b.permits(req.mgmtUser.name, vhost, "write", name))
+        throw HttpError.badRequest(`403 ${ApiContext.refusal(req, "exchange", name, vhost)}`);
       const body = req.body;
       const payload = Buffer.from(body.payload, body.payload_encoding === "base64" ? "base64" : "utf8");
       try {
         const routed = b.publish(
           vhost,
-          exchangeName(req.params.name),
+          name,
           body.routing_key,
           propertiesFromJson(body.properties),
           payload,

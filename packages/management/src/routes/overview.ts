@@ -122,7 +122,7 @@ export function registerOverviewRoutes(app: FastifyInstance, ctx: ApiContext): v
     const vh = ctx.vhost(req, req.params.vhost);
     b.declareQueue(vh, "aliveness-test", { durable: false });
     b.publish(vh, "", "aliveness-test", {}, Buffer.from("test_message"), req.mgmtUser.name);
-    const got = b.getMessages(vh, "aliveness-test", 1, false);
+    const got = b.getMessages(vh, "aliveness-test", 1, "ack");
     if (got.length === 0) return { status: "failed", reason: "message not received" };
     return { status: "ok" };
   });

@@ -1,6 +1,6 @@
 import { decodeRawProperties } from "@warren/protocol";
 import type { FastifyInstance } from "fastify";
-import type { ApiContext } from "../api-context.js";
+import { ApiContext } from "../api-context.js";
 import { bodySchema, FIELD } from "../body-schema.js";
 import { formatBinding, formatQueue } from "../format.js";
 import { HttpError } from "../http-error.js";
@@ -103,6 +103,7 @@ export function registerQueueRoutes(app: FastifyInstance, ctx: ApiContext): void
     async (req, reply) => {
       const vhost = ctx.vhost(req, req.params.vhost);
       const name = req.params.name;
+      ctx.requireAccess(req, vhost, "configure", name);
       const existed = b.queueInfo(vhost, name) !== undefined;
       const body = req.body;
       b.declareQueue(vhost, name, {
@@ -115,6 +116,7 @@ export function registerQueueRoutes(app: FastifyInstance, ctx: ApiContext): void
   );
   app.delete<QReq>("/api/queues/:vhost/:name", async (req, reply) => {
     const vhost = ctx.vhost(req, req.params.vhost);
+    ctx.requireAccess(req, vhost, "configure", req.params.name);
     find(vhost, req.params.name);
     b.deleteQueue(vhost, req.params.name, {
       ifUnused: req.query["if-unused"] === "true",
@@ -124,18 +126,23 @@ export function registerQueueRoutes(app: FastifyInstance, ctx: ApiContext): void
   });
   app.delete<QReq>("/api/queues/:vhost/:name/contents", async (req, reply) => {
     const vhost = ctx.vhost(req, req.params.vhost);
+    ctx.requireAccess(req, vhost, "read", req.params.name);
     find(vhost, req.params.name);
     b.purgeQueue(vhost, req.params.name);
     return reply.code(204).send();
   });
   app.post<QReq & { Body: GetBody }>("/api/queues/:vhost/:name/get", { schema: getSchema }, async (req) => {
     const vhost = ctx.vhost(req, req.params.vhost);
-    find(vhost, req.params.name);
+    const name = req.params.name;
+    ctx.requireAccess(req, vhost, "read", name, ApiContext.refusal(req, "queue", name, vhost));
+    find(vhost, name);
     const { count, ackmode, encoding, truncate } = req.body;
-    // Warren has no dead-lettering through this path: a reject without requeue acks, as
-    // RabbitMQ's reject_requeue_false does on a queue without a dead-letter exchange.
-    const requeue = ackmode.endsWith("_requeue_true");
-    return b.getMessages(vhost, req.params.name, count, requeue).map((m) => {
+    const settle = ackmode.endsWith("_requeue_true")
+      ? "requeue"
+      : ackmode.startsWith("ack")
+        ? "ack"
+        : "reject";
+    return b.getMessages(vhost, name, count, settle).map((m) => {
       const body = truncate !== undefined && m.body.length > truncate ? m.body.subarray(0, truncate) : m.body;
       return {
         payload_bytes: m.body.length,
