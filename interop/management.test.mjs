@@ -605,3 +605,60 @@ test("get with reject_requeue_false dead-letters the message", async () => {
     await request("DELETE", `/api/queues/%2F/${dlq}`);
   }
 });
+
+test("vhost and user limits: set, list, enforce, export, clear", async () => {
+  const vh = `${RUN}-lv`;
+  const u = `${RUN}-lu`;
+  try {
+    assert.equal((await request("PUT", `/api/vhosts/${vh}`))[0], 201);
+    // Its creator gets full permissions in a new vhost.
+    assert.deepEqual((await request("GET", `/api/vhosts/${vh}/permissions`))[1], [
+      { vhost: vh, user: "guest", configure: ".*", write: ".*", read: ".*" },
+    ]);
+    assert.equal((await request("PUT", `/api/vhost-limits/${vh}/max-queues`, { value: 3 }))[0], 204);
+    assert.equal((await request("PUT", `/api/vhost-limits/${vh}/max-connections`, { value: 2 }))[0], 204);
+    const bad = (reason) => [400, { error: "bad_request", reason }];
+    assert.deepEqual(
+      await request("PUT", `/api/vhost-limits/${vh}/max-foo`, { value: 2 }),
+      bad('Validation failed\n\nUnrecognised terms [{<<"max-foo">>,2}] in limits\n'),
+    );
+    assert.deepEqual(
+      await request("PUT", `/api/vhost-limits/${vh}/max-queues`, { value: "x" }),
+      bad('Validation failed\n\nmax-queues should be a number, actually was <<"x">>\n'),
+    );
+    assert.deepEqual(
+      await request("PUT", `/api/vhost-limits/${vh}/max-queues`, {}),
+      bad("[{key_missing,value}]"),
+    );
+    const [, limits] = await request("GET", `/api/vhost-limits/${vh}`);
+    assert.deepEqual(limits, [{ vhost: vh, value: { "max-connections": 2, "max-queues": 3 } }]);
+    const [, all] = await request("GET", "/api/vhost-limits");
+    assert.ok(all.some((l) => l.vhost === vh));
+    const [, defs] = await request("GET", "/api/definitions");
+    const param = defs.parameters.find((p) => p.vhost === vh && p.component === "vhost-limits");
+    assert.deepEqual(param.value, { "max-connections": 2, "max-queues": 3 });
+
+    assert.equal((await request("PUT", `/api/vhost-limits/${vh}/max-queues`, { value: 0 }))[0], 204);
+    assert.deepEqual(
+      await request("PUT", `/api/queues/${vh}/q`, {}),
+      bad(`cannot declare queue 'q': queue limit in vhost '${vh}' (0) is reached`),
+    );
+    assert.equal((await request("DELETE", `/api/vhost-limits/${vh}/max-queues`))[0], 204);
+    assert.deepEqual((await request("GET", `/api/vhost-limits/${vh}`))[1], [
+      { vhost: vh, value: { "max-connections": 2 } },
+    ]);
+    assert.equal((await request("PUT", `/api/queues/${vh}/q`, {}))[0], 201);
+
+    assert.equal((await request("PUT", `/api/users/${u}`, { password: "p", tags: "" }))[0], 201);
+    assert.equal((await request("PUT", `/api/user-limits/${u}/max-channels`, { value: 3 }))[0], 204);
+    assert.deepEqual((await request("GET", `/api/user-limits/${u}`))[1], [
+      { user: u, value: { "max-channels": 3 } },
+    ]);
+    assert.equal((await request("GET", `/api/user-limits/${RUN}-nosuch`))[0], 404);
+    assert.equal((await request("DELETE", `/api/user-limits/${u}/max-channels`))[0], 204);
+    assert.deepEqual((await request("GET", `/api/user-limits/${u}`))[1], []);
+  } finally {
+    await request("DELETE", `/api/vhosts/${vh}`);
+    await request("DELETE", `/api/users/${u}`);
+  }
+});

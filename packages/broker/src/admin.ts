@@ -6,6 +6,7 @@ import {
   ReplyCode,
 } from "@warren/protocol";
 import { Access } from "./auth/permissions.js";
+import type { UserLimits } from "./auth/users.js";
 import type { Broker } from "./broker.js";
 import type { Definitions } from "./definitions.js";
 import {
@@ -22,7 +23,7 @@ import {
 import { publishedMessage } from "./message.js";
 import type { Delivered } from "./queue/queue.js";
 import type { BrokerCounters } from "./stats.js";
-import { PublishResult, type VHost } from "./vhost.js";
+import { PublishResult, type VHost, type VHostLimits } from "./vhost.js";
 import type * as views from "./views.js";
 
 const ACCESS = { configure: Access.CONFIGURE, write: Access.WRITE, read: Access.READ } as const;
@@ -345,6 +346,44 @@ export class BrokerAdmin {
   /** Deletes a vhost with everything in it; false when there was none. */
   deleteVhost(name: string): boolean {
     return this.broker.deleteVhost(name);
+  }
+
+  /** Vhost limits in effect, by vhost (RabbitMQ's /api/vhost-limits), vhosts without any left out. */
+  listVhostLimits(): { vhost: string; value: VHostLimits }[] {
+    const out: { vhost: string; value: VHostLimits }[] = [];
+    for (const vh of this.broker.vhosts.values())
+      if (Object.keys(vh.limits).length > 0) out.push({ vhost: vh.name, value: { ...vh.limits } });
+    return out;
+  }
+
+  /** Sets or (value undefined) clears one vhost limit; applied at once and saved. */
+  setVhostLimit(vhost: string, name: keyof VHostLimits, value: number | undefined): void {
+    const vh = this.vhostOrThrow(vhost);
+    const next = { ...vh.limits };
+    if (value === undefined) delete next[name];
+    else next[name] = value;
+    vh.limits = next;
+    this.broker.scheduleSave();
+  }
+
+  /** User limits in effect, by user (RabbitMQ's /api/user-limits), users without any left out. */
+  listUserLimits(): { user: string; value: UserLimits }[] {
+    const out: { user: string; value: UserLimits }[] = [];
+    for (const u of this.broker.users.users.values())
+      if (u.limits && Object.keys(u.limits).length > 0) out.push({ user: u.name, value: { ...u.limits } });
+    return out;
+  }
+
+  /** Sets or (value undefined) clears one user limit; false when there is no such user. */
+  setUserLimit(user: string, name: keyof UserLimits, value: number | undefined): boolean {
+    const u = this.broker.users.users.get(user);
+    if (!u) return false;
+    const next = { ...u.limits };
+    if (value === undefined) delete next[name];
+    else next[name] = value;
+    u.limits = next;
+    this.broker.scheduleSave();
+    return true;
   }
 
   /** Loads definitions (RabbitMQ's definitions.json) into the running broker and saves them. */

@@ -189,8 +189,8 @@ export class Broker implements ConnectionHost {
     return asDurable(this.store);
   }
 
-  /** Durable definitions changed: save them with the next group commit. */
-  private scheduleSave(): void {
+  /** Durable definitions changed (here or through BrokerAdmin): save them with the next group commit. */
+  scheduleSave(): void {
     const store = this.durableStore;
     if (this.booting || !store || this.saveScheduled) return;
     this.saveScheduled = true;

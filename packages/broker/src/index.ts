@@ -23,6 +23,9 @@ export { parseByteSize } from "./resources/byte-size.js";
 export type { UserSpec } from "./broker.js";
 /** A user's configure / write / read regular expressions in one vhost. */
 export type { Permission, TopicPermission } from "./auth/permissions.js";
+/** RabbitMQ's per-user and per-vhost limits (max-connections, max-channels, max-queues). */
+export type { UserLimits } from "./auth/users.js";
+export type { VHostLimits } from "./vhost.js";
 
 // Message storage: BrokerOptions.store accepts any MessageStore, so the contract a store
 // implements, the message it holds and the ready-made memory store are public too.

@@ -11,6 +11,7 @@ import { registerConnectionRoutes } from "./routes/connections.js";
 import { registerEmptyListRoutes } from "./routes/empty-lists.js";
 import { registerExchangeRoutes } from "./routes/exchanges.js";
 import { registerHealthRoutes } from "./routes/health.js";
+import { registerLimitRoutes } from "./routes/limits.js";
 import { registerOverviewRoutes } from "./routes/overview.js";
 import { registerQueueRoutes } from "./routes/queues.js";
 import { registerUserRoutes } from "./routes/users.js";
@@ -116,6 +117,7 @@ export function buildManagementApp(
   registerExchangeRoutes(app, ctx);
   registerQueueRoutes(app, ctx);
   registerBindingRoutes(app, ctx);
+  registerLimitRoutes(app, ctx);
   registerConnectionRoutes(app, ctx);
   registerEmptyListRoutes(app, ctx);
   registerHealthRoutes(app, ctx);

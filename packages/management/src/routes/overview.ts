@@ -18,7 +18,7 @@ const EXCHANGE_TYPES = ["direct", "fanout", "headers", "topic"].map((name) => ({
   enabled: true,
 }));
 
-/** Definitions keys RabbitMQ always exports, which Warren has nothing for yet. */
+/** Definitions keys RabbitMQ always exports, empty where the broker's export has none. */
 const EMPTY_DEFINITIONS = { topic_permissions: [], parameters: [], global_parameters: [], policies: [] };
 
 /**
@@ -132,8 +132,8 @@ export function registerOverviewRoutes(app: FastifyInstance, ctx: ApiContext): v
     rabbitmq_version: RABBITMQ_API_VERSION,
     product_name: "Warren",
     product_version: VERSION,
-    ...(jsonValue(b.exportDefinitions()) as object),
     ...EMPTY_DEFINITIONS,
+    ...(jsonValue(b.exportDefinitions()) as object),
   });
 
   app.get("/api/definitions", async (req) => {
@@ -160,7 +160,7 @@ export function registerOverviewRoutes(app: FastifyInstance, ctx: ApiContext): v
       rabbitmq_version: all.rabbitmq_version,
       product_name: all.product_name,
       product_version: all.product_version,
-      parameters: [],
+      parameters: strip("parameters"),
       policies: [],
       queues: strip("queues"),
       exchanges: strip("exchanges"),

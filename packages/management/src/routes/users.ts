@@ -68,6 +68,8 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void 
     const name = req.params.vhost;
     const existed = b.listVhosts().includes(name);
     b.addVhost(name);
+    // As RabbitMQ: whoever creates a vhost through the API gets full permissions in it.
+    if (!existed) b.setPermissions(name, req.mgmtUser.name, { configure: ".*", write: ".*", read: ".*" });
     return reply.code(existed ? 204 : 201).send();
   });
   adminDelete("/api/vhosts/:vhost", (p) => b.deleteVhost(p.vhost ?? ""));
