@@ -4,7 +4,7 @@
 //
 //   npm run build && node bench/management-bench.mjs [--queues 10000] [--rounds 6]
 import { parseArgs } from "node:util";
-import { Broker } from "../packages/broker/dist/index.js";
+import { Broker, BrokerAdmin } from "../packages/broker/dist/index.js";
 import { startManagement } from "../packages/management/dist/index.js";
 
 const { values } = parseArgs({ options: { queues: { type: "string" }, rounds: { type: "string" } } });
@@ -14,8 +14,9 @@ const rounds = Number(values.rounds ?? 6);
 const broker = new Broker({ port: 0, log: () => {} });
 await broker.start();
 // Half of the queues carry an argument, so argument conversion is part of the cost.
+const admin = new BrokerAdmin(broker);
 for (let i = 0; i < queues; i++) {
-  broker.declareQueue("/", `q-${i}`, { durable: false, args: i % 2 ? { "x-max-length": 10 } : {} });
+  admin.declareQueue("/", `q-${i}`, { durable: false, args: i % 2 ? { "x-max-length": 10 } : {} });
 }
 const mgmt = await startManagement(broker, { port: 0, host: "127.0.0.1" });
 const headers = { authorization: `Basic ${Buffer.from("guest:guest").toString("base64")}` };
