@@ -67,7 +67,31 @@ function defaultOrder(a: Item, b: Item): number {
  * vhost then name), name filter (case-insensitive: a substring, or a regex with use_regex), then
  * either the whole list or, when page is given, the paged shape with its counts; columns last.
  */
-export function applyListQuery(items: readonly object[], q: ListQuery): unknown {
+export function applyListQuery(items: readonly object[], q: ListQuery): unknown;
+/**
+ * The same over broker views that carry `name` and `vhost`, formatting only the items that are
+ * returned: a page of 100 out of 10,000 queues formats 100. Sorting by another column needs
+ * every item formatted first, as does asking for the whole list.
+ */
+export function applyListQuery<T extends { name: string; vhost: string | undefined }>(
+  items: readonly T[],
+  q: ListQuery,
+  format: (x: T) => object,
+): unknown;
+export function applyListQuery(
+  items: readonly object[],
+  q: ListQuery,
+  format?: (x: never) => object,
+): unknown {
+  if (format) {
+    const late = q.page !== undefined && (q.sort === undefined || q.sort === "name" || q.sort === "vhost");
+    if (!late) return applyListQuery(items.map(format as (x: object) => object), q);
+    const { columns: _columns, ...uncolumned } = q;
+    const page = applyListQuery(items, uncolumned) as { items: object[] };
+    const formatted = page.items.map(format as (x: object) => object);
+    const columns = q.columns ? q.columns.split(",").filter((c) => c.length > 0) : undefined;
+    return { ...page, items: columns ? formatted.map((i) => pickColumns(i as Item, columns)) : formatted };
+  }
   const sortKey = q.sort;
   const sorted = [...items] as Item[];
   if (sortKey) sorted.sort((a, b) => compare(path(a, sortKey), path(b, sortKey)));

@@ -20,18 +20,21 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: ApiContext):
   const connections = (req: FastifyRequest) => mine(req, b.listConnections());
   const channels = (req: FastifyRequest) => mine(req, b.listChannels());
   /** The items in the vhost named by the path (404 or 401 as ctx.vhost decides). */
-  const inVhost = <T extends { vhost: string | undefined }>(req: FastifyRequest<VhostReq>, l: T[]) => {
+  const inVhost = <T extends { name: string; vhost: string | undefined }>(
+    req: FastifyRequest<VhostReq>,
+    l: T[],
+  ) => {
     const vh = ctx.vhost(req, req.params.vhost);
     return l.filter((x) => x.vhost === vh);
   };
   /** GET /api/vhosts/{vh}/<path>: the items of list in that vhost. */
-  const vhostRoute = <T extends { vhost: string | undefined }>(
+  const vhostRoute = <T extends { name: string; vhost: string | undefined }>(
     path: string,
     list: (req: FastifyRequest) => T[],
     format: (x: T) => object,
   ) =>
     app.get<VhostReq>(`/api/vhosts/:vhost/${path}`, async (req) =>
-      applyListQuery(inVhost(req, list(req)).map(format), req.query),
+      applyListQuery(inVhost(req, list(req)), req.query, format),
     );
   type NameReq = { Params: { name: string }; Querystring: ListQuery };
 
@@ -42,7 +45,7 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: ApiContext):
   };
 
   app.get<{ Querystring: ListQuery }>("/api/connections", async (req) =>
-    applyListQuery(connections(req).map(connectionJson), req.query),
+    applyListQuery(connections(req), req.query, connectionJson),
   );
   app.get<NameReq>("/api/connections/:name", async (req) =>
     connectionJson(findConnection(req, req.params.name)),
@@ -66,7 +69,7 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: ApiContext):
   vhostRoute("connections", connections, connectionJson);
 
   app.get<{ Querystring: ListQuery }>("/api/channels", async (req) =>
-    applyListQuery(channels(req).map(channelJson), req.query),
+    applyListQuery(channels(req), req.query, channelJson),
   );
   app.get<NameReq>("/api/channels/:name", async (req) => {
     const ch = channels(req).find((x) => x.name === req.params.name);

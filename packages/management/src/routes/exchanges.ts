@@ -56,10 +56,10 @@ export function registerExchangeRoutes(app: FastifyInstance, ctx: ApiContext): v
   };
 
   app.get<{ Querystring: ListQuery }>("/api/exchanges", async (req) =>
-    applyListQuery(ctx.visible(req, b.listExchanges()).map(formatExchange), req.query),
+    applyListQuery(ctx.visible(req, b.listExchanges()), req.query, formatExchange),
   );
   app.get<VhostReq>("/api/exchanges/:vhost", async (req) =>
-    applyListQuery(b.listExchanges(ctx.vhost(req, req.params.vhost)).map(formatExchange), req.query),
+    applyListQuery(b.listExchanges(ctx.vhost(req, req.params.vhost)), req.query, formatExchange),
   );
   app.get<XReq>("/api/exchanges/:vhost/:name", async (req) =>
     formatExchange(find(ctx.vhost(req, req.params.vhost), exchangeName(req.params.name))),

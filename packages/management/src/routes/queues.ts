@@ -1,3 +1,4 @@
+import type { QueueView } from "@warren/broker";
 import { decodeRawProperties } from "@warren/protocol";
 import type { FastifyInstance } from "fastify";
 import { ApiContext } from "../api-context.js";
@@ -64,19 +65,12 @@ export function registerQueueRoutes(app: FastifyInstance, ctx: ApiContext): void
     return q;
   };
 
+  const queueJson = (q: QueueView) => formatQueue(q, ctx.node, ctx.rates.queue(q.vhost, q.name));
   app.get<{ Querystring: ListQuery }>("/api/queues", async (req) =>
-    applyListQuery(
-      ctx.visible(req, b.listQueues()).map((q) => formatQueue(q, ctx.node, ctx.rates.queue(q.vhost, q.name))),
-      req.query,
-    ),
+    applyListQuery(ctx.visible(req, b.listQueues()), req.query, queueJson),
   );
   app.get<VhostReq>("/api/queues/:vhost", async (req) =>
-    applyListQuery(
-      b
-        .listQueues(ctx.vhost(req, req.params.vhost))
-        .map((q) => formatQueue(q, ctx.node, ctx.rates.queue(q.vhost, q.name))),
-      req.query,
-    ),
+    applyListQuery(b.listQueues(ctx.vhost(req, req.params.vhost)), req.query, queueJson),
   );
   app.get<QReq>("/api/queues/:vhost/:name", async (req) => {
     const vhost = ctx.vhost(req, req.params.vhost);
