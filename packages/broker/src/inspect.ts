@@ -29,6 +29,9 @@ export function queueView(q: Queue): views.QueueView {
     published: q.publishedCount,
     delivered: q.deliveredCount,
     acked: q.ackedCount,
+    policy: q.policy.name,
+    operatorPolicy: q.policy.operatorName,
+    effectivePolicyDefinition: q.policy.definition,
   };
 }
 
@@ -42,6 +45,7 @@ export function exchangeViews(vh: VHost): views.ExchangeView[] {
     autoDelete: ex.autoDelete,
     internal: ex.internal,
     arguments: ex.args,
+    policy: ex.policy,
   }));
 }
 

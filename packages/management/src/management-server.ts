@@ -12,6 +12,7 @@ import { registerEmptyListRoutes } from "./routes/empty-lists.js";
 import { registerExchangeRoutes } from "./routes/exchanges.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerOverviewRoutes } from "./routes/overview.js";
+import { registerPolicyRoutes } from "./routes/policies.js";
 import { registerQueueRoutes } from "./routes/queues.js";
 import { registerUserRoutes } from "./routes/users.js";
 
@@ -117,6 +118,7 @@ export function buildManagementApp(
   registerQueueRoutes(app, ctx);
   registerBindingRoutes(app, ctx);
   registerConnectionRoutes(app, ctx);
+  registerPolicyRoutes(app, ctx);
   registerEmptyListRoutes(app, ctx);
   registerHealthRoutes(app, ctx);
   return { app, ctx };
