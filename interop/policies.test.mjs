@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import amqplib from "amqplib";
 import { adminClient, eventually, skipWithoutAdmin as skip, startManagedBroker } from "./lib/management.mjs";
-import { sleep } from "./node/helpers.mjs";
+import { drainQueue, sleep } from "./node/helpers.mjs";
 
 const RUN = `pol-${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
 const VH = encodeURIComponent(RUN);
@@ -72,13 +72,13 @@ async function confirmChannel() {
 }
 
 /** Bodies of every message in q, taken with no-ack. */
-async function bodiesOf(ch, q) {
-  const out = [];
-  for (;;) {
-    const m = await ch.get(q, { noAck: true });
-    if (!m) return out;
-    out.push(m.content.toString());
-  }
+const bodiesOf = async (ch, q) => (await drainQueue(ch, q)).map((m) => m.content.toString());
+
+/** A fanout exchange x with queue q bound to it (a dead-letter or alternate exchange). */
+async function fanoutTo(ch, x, q) {
+  await ch.assertExchange(x, "fanout", { durable: false });
+  await ch.assertQueue(q, { durable: false });
+  await ch.bindQueue(q, x, "");
 }
 
 /** The queue as /api/queues/{vh}/{q} shows it, once its policy fields say what is expected. */
@@ -213,12 +213,8 @@ test(
   { skip },
   async () => {
     const { ch, publish } = await confirmChannel();
-    await ch.assertExchange("dlx", "fanout", { durable: false });
-    await ch.assertQueue("dlq", { durable: false });
-    await ch.bindQueue("dlq", "dlx", "");
-    await ch.assertExchange("dlx2", "fanout", { durable: false });
-    await ch.assertQueue("dlq2", { durable: false });
-    await ch.bindQueue("dlq2", "dlx2", "");
+    await fanoutTo(ch, "dlx", "dlq");
+    await fanoutTo(ch, "dlx2", "dlq2");
     await putPolicy(
       "ttl",
       "^ttl-",
@@ -255,14 +251,8 @@ test(
   { skip },
   async () => {
     const ch = await conn.createChannel();
-    for (const [x, q] of [
-      ["ae", "ae-q"],
-      ["ae2", "ae2-q"],
-    ]) {
-      await ch.assertExchange(x, "fanout", { durable: false });
-      await ch.assertQueue(q, { durable: false });
-      await ch.bindQueue(q, x, "");
-    }
+    await fanoutTo(ch, "ae", "ae-q");
+    await fanoutTo(ch, "ae2", "ae2-q");
     await ch.assertExchange("src-1", "direct", { durable: false });
     await ch.assertExchange("src-2", "direct", { durable: false, alternateExchange: "ae2" });
     await putPolicy("ae", "^src-", { "alternate-exchange": "ae" }, { "apply-to": "exchanges" });
@@ -337,9 +327,7 @@ test(
   { skip },
   async () => {
     const ch = await conn.createChannel();
-    await ch.assertExchange("qdlx", "fanout", { durable: false });
-    await ch.assertQueue("qdlq", { durable: false });
-    await ch.bindQueue("qdlq", "qdlx", "");
+    await fanoutTo(ch, "qdlx", "qdlq");
     await putPolicy(
       "limit",
       "^qq-",
