@@ -15,6 +15,7 @@ import {
   exchangeViews,
   objectTotals,
   permissionViews,
+  policyViews,
   queueView,
   userViews,
 } from "./inspect.js";
@@ -328,16 +329,7 @@ export class BrokerAdmin {
   /** Policies (operator: operator policies) of one vhost, or of all, lowest priority first. */
   listPolicies(vhost?: string, operator = false): views.PolicyView[] {
     return [...this.vhostsOf(vhost)].flatMap((vh) =>
-      (operator ? vh.operatorPolicies : vh.policies)
-        .list()
-        .map(({ vhost, name, pattern, applyTo, definition, priority }) => ({
-          vhost,
-          name,
-          pattern,
-          applyTo,
-          definition,
-          priority,
-        })),
+      policyViews(operator ? vh.operatorPolicies : vh.policies),
     );
   }
 

@@ -1,6 +1,7 @@
 import type { UserStore } from "./auth/users.js";
 import { Connection } from "./net/connection.js";
 import { unmapped } from "./net/handshake.js";
+import type { PolicyStore } from "./policy/policy-store.js";
 import type { Queue } from "./queue/queue.js";
 import type { VHost } from "./vhost.js";
 import type * as views from "./views.js";
@@ -33,6 +34,13 @@ export function queueView(q: Queue): views.QueueView {
     operatorPolicy: q.policy.operatorName,
     effectivePolicyDefinition: q.policy.definition,
   };
+}
+
+/** A vhost's policies (or operator policies), lowest priority first. */
+export function policyViews(store: PolicyStore): views.PolicyView[] {
+  return store.list().map(({ vhost, name, pattern, applyTo, definition, priority }) => {
+    return { vhost, name, pattern, applyTo, definition, priority };
+  });
 }
 
 /** Every exchange of vh, the default one (name "") included. */
