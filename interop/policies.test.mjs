@@ -326,7 +326,7 @@ test(
   "quorum queues: a delivery-limit policy; a key quorum queues lack keeps a policy off them",
   { skip },
   async () => {
-    const ch = await conn.createChannel();
+    const { ch, publish } = await confirmChannel();
     await fanoutTo(ch, "qdlx", "qdlq");
     await putPolicy(
       "limit",
@@ -337,21 +337,17 @@ test(
     await putPolicy("lazy", "^qq-", { "queue-mode": "lazy", "max-length": 1 }, { priority: 9 });
     await ch.assertQueue("qq-poison", { durable: true, arguments: { "x-queue-type": "quorum" } });
     await settle();
-    ch.sendToQueue("qq-poison", Buffer.from("poison"));
+    assert.equal(await publish("", "qq-poison", "poison"), "ack");
+    // Get and requeue it until it turns up in the dead-letter queue.
     let deliveries = 0;
-    for (let i = 0; i < 5; i++) {
-      const m = await eventually(
-        async () =>
-          (await ch.checkQueue("qq-poison")).messageCount === 0 || ch.get("qq-poison", { noAck: false }),
-        "a delivery or an empty queue",
-      );
-      if (m === true) break;
+    const dead = await eventually(async () => {
+      const m = await ch.get("qq-poison", { noAck: false });
+      if (!m) return ch.get("qdlq", { noAck: true });
       deliveries++;
       ch.nack(m, false, true);
-      await sleep(100);
-    }
+      return false;
+    }, "the poison message in the dead-letter queue");
     assert.equal(deliveries, 2);
-    const dead = await eventually(() => ch.get("qdlq", { noAck: true }), "the dead-lettered poison message");
     assert.equal(dead.properties.headers["x-death"][0].reason, "delivery_limit");
     const shown = await queueShows("qq-poison", "limit");
     assert.deepEqual(shown.effective_policy_definition, {
@@ -391,10 +387,8 @@ test("a policymaker manages policies in its vhost; a management user only lists 
   assert.equal((await api("PUT", `/policies/${VH}/by-maker`, body, as("maker"))).status, 201);
   const listed = await api("GET", `/policies/${VH}`, undefined, as("mgmt"));
   assert.equal(listed.status, 200);
-  assert.deepEqual(
-    listed.body.map((p) => p.name),
-    ["by-maker"],
-  );
+  assert.ok(listed.body.some((p) => p.name === "by-maker"));
+  assert.ok(!listed.body.some((p) => p.name === "by-mgmt"));
   assert.deepEqual(await api("GET", `/policies/${VH}/by-maker`, undefined, as("mgmt")), refused);
   assert.deepEqual(await api("DELETE", `/policies/${VH}/by-maker`, undefined, as("mgmt")), refused);
   assert.equal((await api("DELETE", `/policies/${VH}/by-maker`, undefined, as("maker"))).status, 204);
