@@ -10,49 +10,28 @@
 //
 // On a shared RabbitMQ every object is named mgmt-<run>-... and removed afterwards.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import amqplib from "amqplib";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
-import { freePort, startBroker } from "./lib/broker.mjs";
-import { sleep } from "./node/helpers.mjs";
+import { adminClient, eventually, skipWithoutAdmin as skip, startManagedBroker } from "./lib/management.mjs";
 
-const ADMIN = "/usr/bin/rabbitmqadmin";
-const PYTHON = "/usr/bin/python3";
 const RUN = `mgmt-${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
-const skip = existsSync(ADMIN) ? false : `${ADMIN} is missing (Debian's rabbitmq-server package installs it)`;
 
-/** @type {Awaited<ReturnType<typeof startBroker>>} */
+/** @type {Awaited<ReturnType<typeof startManagedBroker>>["broker"]} */
 let broker;
 let http; // management API base URL
 let metrics; // Prometheus base URL
 let workDir;
+/** rabbitmqadmin against the API under test (see lib/management.mjs). */
+let admin, adminAs, ok, json;
 
 before(async () => {
   workDir = mkdtempSync(join(tmpdir(), "warren-mgmt-"));
-  if (process.env.MANAGEMENT_TARGET_URL) {
-    broker = await startBroker();
-    http = new URL(process.env.MANAGEMENT_TARGET_URL);
-    metrics = process.env.PROMETHEUS_TARGET_URL;
-    return;
-  }
-  // Explicit free ports: the defaults (15672, 15692) may belong to a RabbitMQ on this machine.
-  const [mp, pp] = [await freePort(), await freePort()];
-  broker = await startBroker({ args: ["--management-port", String(mp), "--prometheus-port", String(pp)] });
-  http = new URL(`http://127.0.0.1:${mp}`);
-  metrics = `http://127.0.0.1:${pp}`;
-  // The HTTP listeners start right after the AMQP one.
-  for (let i = 0; i < 100; i++) {
-    const ok = await fetch(`${http.origin}/api/overview`).then(
-      () => true,
-      () => false,
-    );
-    if (ok) break;
-    await sleep(50);
-  }
+  ({ broker, http, metrics } = await startManagedBroker());
+  ({ run: admin, as: adminAs, ok, json } = adminClient(http));
 });
 
 after(async () => {
@@ -65,48 +44,11 @@ after(async () => {
     ["user", `${RUN}-notag`],
     ["vhost", `${RUN}-v`],
   ]) {
-    admin("delete", kind, `name=${name}`);
+    admin?.("delete", kind, `name=${name}`);
   }
   await broker?.stop();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
-
-/** Runs rabbitmqadmin against the API under test; { status, out, err }. */
-function admin(...args) {
-  return adminAs("guest", "guest", ...args);
-}
-
-function adminAs(user, pass, ...args) {
-  const r = spawnSync(
-    PYTHON,
-    [ADMIN, "-H", http.hostname, "-P", http.port || "80", "-u", user, "-p", pass, ...args],
-    { encoding: "utf8", timeout: 30_000 },
-  );
-  return { status: r.status, out: r.stdout, err: r.stderr };
-}
-
-/** rabbitmqadmin that must succeed; its stdout. */
-function ok(...args) {
-  const r = admin(...args);
-  assert.equal(r.status, 0, `rabbitmqadmin ${args.join(" ")} failed: ${r.err}${r.out}`);
-  return r.out;
-}
-
-/** A list or show as JSON (rabbitmqadmin -f raw_json). */
-function json(...args) {
-  return JSON.parse(ok("-f", "raw_json", ...args));
-}
-
-/** Polls f until it returns a truthy value: RabbitMQ's statistics lag up to 5 s. */
-async function eventually(f, what, ms = 12_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 test("show overview: version, cluster name, object totals", { skip }, () => {
   const [o] = json("show", "overview");

@@ -16,6 +16,16 @@ export function withTimeout(p, ms, what) {
   return Promise.race([p, timer]).finally(() => clearTimeout(t));
 }
 
+/** Every ready message of a queue, got with no-ack (amqplib). */
+export async function drainQueue(ch, q) {
+  const out = [];
+  for (;;) {
+    const m = await ch.get(q, { noAck: true });
+    if (!m) return out;
+    out.push(m);
+  }
+}
+
 /** Polls cond() until it is truthy. */
 export async function waitFor(cond, ms = 5000, what = "condition") {
   const deadline = Date.now() + ms;

@@ -24,7 +24,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import amqp from "amqplib";
 import { startBroker } from "../lib/broker.mjs";
-import { amqplibClose, sleep, uid, waitFor, withTimeout } from "./helpers.mjs";
+import { amqplibClose, drainQueue, sleep, uid, waitFor, withTimeout } from "./helpers.mjs";
 import { handshake } from "./raw-amqp.mjs";
 
 let broker;
@@ -87,16 +87,6 @@ async function dlxQueue(ch) {
   const dlq = await queue(ch);
   await ch.bindQueue(dlq, dlx, "");
   return { dlx, dlq };
-}
-
-/** Every ready message of a queue, got with no-ack. */
-async function drain(ch, q) {
-  const out = [];
-  for (;;) {
-    const m = await ch.get(q, { noAck: true });
-    if (!m) return out;
-    out.push(m);
-  }
 }
 
 const bodies = (msgs) => msgs.map((m) => m.content.toString());
@@ -546,7 +536,7 @@ describe("message TTL", () => {
     await sleep(100);
     assert.deepEqual(seen.map(([b]) => b).sort(), ["message-ttl-wins", "queue-ttl-wins"]);
     for (const [b, ms] of seen) assert.ok(ms >= 140 && ms < 2500, `${b} expired after ${ms} ms`);
-    assert.deepEqual(bodies(await drain(ch, qLongQueueTtl)), ["control"]);
+    assert.deepEqual(bodies(await drainQueue(ch, qLongQueueTtl)), ["control"]);
     await ch.close();
   });
 
@@ -573,7 +563,7 @@ describe("message TTL", () => {
     const ok = await queue(ch);
     ch.sendToQueue(ok, Buffer.from("signed"), { expiration: "+60000" });
     await ch.waitForConfirms();
-    assert.deepEqual(bodies(await drain(ch, ok)), ["signed"]);
+    assert.deepEqual(bodies(await drainQueue(ch, ok)), ["signed"]);
     await ch.close();
   });
 
@@ -589,7 +579,7 @@ describe("message TTL", () => {
     // "young" expired at the head while "old" was out; "old" expires on its way back.
     ch.nack(old, false, true);
     await waitFor(async () => (await readyCount(dlq)) === 2, 3000, "both dead-lettered");
-    const dead = await drain(ch, dlq);
+    const dead = await drainQueue(ch, dlq);
     assert.deepEqual(bodies(dead).sort(), ["old", "young"]);
     for (const m of dead) assert.equal(death(m).reason, "expired");
     assert.equal(await ch.get(q), false);
@@ -646,7 +636,7 @@ describe("message TTL", () => {
     ch.ack(got[0]);
     await sleep(200);
     assert.deepEqual(bodies(got), ["m1"]);
-    assert.deepEqual(bodies(await drain(ch, dlq)), ["m2", "m3"]);
+    assert.deepEqual(bodies(await drainQueue(ch, dlq)), ["m2", "m3"]);
     await ch.close();
   });
 });
@@ -696,7 +686,7 @@ describe("queue expiry (x-expires)", () => {
     await ch.waitForConfirms();
     await sleep(300);
     assert.equal(await exists(q), true);
-    assert.deepEqual(bodies(await drain(ch, q)), ["patient", "probe"]);
+    assert.deepEqual(bodies(await drainQueue(ch, q)), ["patient", "probe"]);
     await ch.close();
   });
 
@@ -726,9 +716,9 @@ describe("length limits", () => {
     const q = await queue(ch, { "x-max-length": 2, "x-dead-letter-exchange": dlx });
     for (const b of ["m1", "m2", "m3", "m4"]) ch.sendToQueue(q, Buffer.from(b));
     await ch.waitForConfirms(); // drop-head never nacks
-    assert.deepEqual(bodies(await drain(ch, q)), ["m3", "m4"]);
+    assert.deepEqual(bodies(await drainQueue(ch, q)), ["m3", "m4"]);
     await waitFor(async () => (await readyCount(dlq)) === 2, 3000, "dropped heads dead-lettered");
-    const dead = await drain(ch, dlq);
+    const dead = await drainQueue(ch, dlq);
     assert.deepEqual(bodies(dead), ["m1", "m2"]);
     for (const m of dead) assert.equal(death(m).reason, "maxlen");
     await ch.close();
@@ -749,11 +739,11 @@ describe("length limits", () => {
       ch.nack(m1, false, true);
     }
     await waitFor(async () => (await readyCount(dlq)) === 1, 3000, "the requeued head dropped");
-    const [dead] = await drain(ch, dlq);
+    const [dead] = await drainQueue(ch, dlq);
     assert.equal(dead.content.toString(), "m1");
     assert.equal(death(dead).reason, "maxlen");
-    assert.deepEqual(bodies(await drain(ch, dropHead)), ["m2", "m3"]);
-    assert.deepEqual(bodies(await drain(ch, rejectPublish)), ["m1", "m2", "m3"]);
+    assert.deepEqual(bodies(await drainQueue(ch, dropHead)), ["m2", "m3"]);
+    assert.deepEqual(bodies(await drainQueue(ch, rejectPublish)), ["m1", "m2", "m3"]);
     await ch.close();
   });
 
@@ -762,7 +752,7 @@ describe("length limits", () => {
     const q = await queue(ch, { "x-max-length-bytes": 10 });
     for (const b of ["aaaa", "bbbb", "cccc", "dddd"]) ch.sendToQueue(q, Buffer.from(b));
     await ch.waitForConfirms();
-    assert.deepEqual(bodies(await drain(ch, q)), ["cccc", "dddd"]);
+    assert.deepEqual(bodies(await drainQueue(ch, q)), ["cccc", "dddd"]);
     await ch.close();
   });
 
@@ -787,8 +777,8 @@ describe("length limits", () => {
     const results = [];
     for (const b of ["m1", "m2", "m3"]) results.push(await publishConfirmed(ch, fan, "", b));
     assert.deepEqual(results, ["ack", "ack", "nack"]);
-    assert.deepEqual(bodies(await drain(ch, other)), ["m1", "m2", "m3"]);
-    assert.deepEqual(bodies(await drain(ch, limited)), ["m1", "m2"]);
+    assert.deepEqual(bodies(await drainQueue(ch, other)), ["m1", "m2", "m3"]);
+    assert.deepEqual(bodies(await drainQueue(ch, limited)), ["m1", "m2"]);
     assert.equal(await readyCount(dlq), 0, "reject-publish does not dead-letter");
     assert.equal(await publishConfirmed(ch, fan, "", "m4"), "ack", "room again after draining");
     await ch.close();
@@ -807,7 +797,7 @@ describe("length limits", () => {
     const dead = await receive(ch, dlq);
     assert.equal(dead.content.toString(), "refused");
     assert.equal(death(dead).reason, "maxlen");
-    assert.deepEqual(bodies(await drain(ch, q)), ["kept"]);
+    assert.deepEqual(bodies(await drainQueue(ch, q)), ["kept"]);
     await ch.close();
   });
 });
@@ -835,7 +825,7 @@ describe("dead-lettering", () => {
     ch.nack(m2, false, false);
     ch.nack(m3, false, true); // requeued, not dead-lettered
     await waitFor(async () => (await readyCount(dlq)) === 2, 3000, "two dead-lettered");
-    const dead = await drain(ch, dlq);
+    const dead = await drainQueue(ch, dlq);
     assert.deepEqual(bodies(dead), ["r1", "r2"]);
     for (const [m, rk] of [
       [dead[0], "orders.eu"],
@@ -851,7 +841,7 @@ describe("dead-lettering", () => {
       assert.equal(d.count, 1);
       assert.equal(m.properties.headers["x-first-death-reason"], "rejected");
     }
-    assert.deepEqual(bodies(await drain(ch, q)), ["r3"]);
+    assert.deepEqual(bodies(await drainQueue(ch, q)), ["r3"]);
     await ch.close();
   });
 
@@ -952,7 +942,7 @@ describe("dead-lettering", () => {
     assert.equal(await readyCount(spy), 1, "qa -> qb -> qa is a cycle: dropped on the way back to qa");
     assert.equal(await readyCount(qa), 0);
     assert.equal(await readyCount(qb), 0);
-    const [m] = await drain(ch, spy);
+    const [m] = await drainQueue(ch, spy);
     assert.deepEqual(
       m.properties.headers["x-death"].map((d) => [d.queue, d.reason]),
       [[qa, "expired"]],
@@ -984,7 +974,7 @@ describe("priority queues (x-max-priority)", () => {
     await ch.waitForConfirms();
     const expected = [...sent].sort((a, b) => b.p - a.p || a.i - b.i).map((m) => m.body);
     assert.equal(new Set(sent.map((m) => m.p)).size, 10, "all ten levels used");
-    assert.deepEqual(bodies(await drain(ch, q)), expected);
+    assert.deepEqual(bodies(await drainQueue(ch, q)), expected);
     await ch.close();
   });
 
@@ -996,7 +986,7 @@ describe("priority queues (x-max-priority)", () => {
     ch.sendToQueue(q, Buffer.from("p200"), { priority: 200 });
     ch.sendToQueue(q, Buffer.from("p4"), { priority: 4 });
     await ch.waitForConfirms();
-    assert.deepEqual(bodies(await drain(ch, q)), ["p5-first", "p9", "p200", "p4"]);
+    assert.deepEqual(bodies(await drainQueue(ch, q)), ["p5-first", "p9", "p200", "p4"]);
     await ch.close();
   });
 
@@ -1042,9 +1032,9 @@ describe("alternate exchanges", () => {
     await ch.waitForConfirms();
     await sleep(150);
     assert.deepEqual(returned, []);
-    assert.deepEqual(bodies(await drain(ch, qMain)), ["direct-hit"]);
-    assert.deepEqual(bodies(await drain(ch, qMiddle)), ["via-middle"]);
-    assert.deepEqual(bodies(await drain(ch, qAe)), ["via-chain"]);
+    assert.deepEqual(bodies(await drainQueue(ch, qMain)), ["direct-hit"]);
+    assert.deepEqual(bodies(await drainQueue(ch, qMiddle)), ["via-middle"]);
+    assert.deepEqual(bodies(await drainQueue(ch, qAe)), ["via-chain"]);
     await ch.close();
   });
 
@@ -1362,9 +1352,9 @@ describe("quorum queues", () => {
     await holder.get(closing, { noAck: false });
     await holder.close();
     await sleep(100);
-    assert.deepEqual(bodies(await drain(ch, plain)), ["m3", "m2", "m1"]);
-    assert.deepEqual(bodies(await drain(ch, limited)), ["m1", "m2", "m3"]);
-    assert.deepEqual(bodies(await drain(ch, closing)), ["m1", "m2", "m3"]);
+    assert.deepEqual(bodies(await drainQueue(ch, plain)), ["m3", "m2", "m1"]);
+    assert.deepEqual(bodies(await drainQueue(ch, limited)), ["m1", "m2", "m3"]);
+    assert.deepEqual(bodies(await drainQueue(ch, closing)), ["m1", "m2", "m3"]);
     await ch.close();
     await setup.close();
   });
@@ -1393,7 +1383,7 @@ describe("quorum queues", () => {
     const dead = await receive(ch, dlq);
     assert.equal(dead.content.toString(), "first");
     assert.equal(death(dead).reason, "maxlen");
-    assert.deepEqual(bodies(await drain(ch, q)), ["second"]);
+    assert.deepEqual(bodies(await drainQueue(ch, q)), ["second"]);
     await ch.close();
   });
 

@@ -17,10 +17,12 @@ import {
   exchangeViews,
   objectTotals,
   permissionViews,
+  policyViews,
   queueView,
   userViews,
 } from "./inspect.js";
 import { publishedMessage } from "./message.js";
+import { makePolicy, type PolicySpec } from "./policy/policy-store.js";
 import type { Delivered } from "./queue/queue.js";
 import type { BrokerCounters } from "./stats.js";
 import { PublishResult, type VHost, type VHostLimits } from "./vhost.js";
@@ -384,6 +386,30 @@ export class BrokerAdmin {
     u.limits = next;
     this.broker.scheduleSave();
     return true;
+  }
+
+  // ------------------------------------------------------------ policies
+
+  /** Policies (operator: operator policies) of one vhost, or of all, lowest priority first. */
+  listPolicies(vhost?: string, operator = false): views.PolicyView[] {
+    return [...this.vhostsOf(vhost)].flatMap((vh) =>
+      policyViews(operator ? vh.operatorPolicies : vh.policies),
+    );
+  }
+
+  /**
+   * Sets or replaces a policy (operator: an operator policy), applied at once to the vhost's
+   * queues and exchanges and saved; true when it is new. A bad one throws PolicyError with
+   * RabbitMQ's text.
+   */
+  setPolicy(vhost: string, name: string, spec: PolicySpec, operator = false): boolean {
+    const vh = this.vhostOrThrow(vhost);
+    return !vh.setPolicy(makePolicy(vhost, name, spec, operator), operator);
+  }
+
+  /** Removes a policy (operator: an operator policy); false when there was none. */
+  clearPolicy(vhost: string, name: string, operator = false): boolean {
+    return this.broker.vhosts.get(vhost)?.clearPolicy(name, operator) ?? false;
   }
 
   /** Loads definitions (RabbitMQ's definitions.json) into the running broker and saves them. */

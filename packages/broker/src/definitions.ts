@@ -1,6 +1,17 @@
 import type { FieldTable } from "@warren/protocol";
 import type { UserLimits, UserStore } from "./auth/users.js";
+import { makePolicy, type Policy } from "./policy/policy-store.js";
 import type { VHost, VHostLimits } from "./vhost.js";
+
+/** A policy as definitions.json and the management API carry it. */
+export interface PolicyDefinition {
+  vhost: string;
+  name: string;
+  pattern: string;
+  "apply-to": string;
+  definition: Record<string, unknown>;
+  priority: number;
+}
 
 /** RabbitMQ's definitions.json shape (the parts Warren uses). */
 export interface Definitions {
@@ -14,8 +25,12 @@ export interface Definitions {
   }[];
   /** `limits` on a vhost is accepted as well as the vhost-limits parameter RabbitMQ 3.10 exports. */
   vhosts?: { name: string; limits?: VHostLimits }[];
-  /** Runtime parameters; Warren uses the "vhost-limits" component (name "limits"). */
+  /**
+   * Runtime parameters; Warren uses the "vhost-limits" component (name "limits") and
+   * "operator_policy" (value: pattern, definition, priority, apply-to), as RabbitMQ exports them.
+   */
   parameters?: { vhost: string; component: string; name: string; value: unknown }[];
+  policies?: PolicyDefinition[];
   permissions?: { user: string; vhost: string; configure: string; write: string; read: string }[];
   /** Routing-key patterns per user, vhost and topic exchange (docs/access-control.md). */
   topic_permissions?: { user: string; vhost: string; exchange: string; write: string; read: string }[];
@@ -48,12 +63,42 @@ export interface DefinitionsTarget {
 const tagList = (t: string | string[] | undefined) =>
   Array.isArray(t) ? t : (t ?? "").split(",").filter((x) => x.length > 0);
 
+/** A policy in definitions' shape. */
+export function policyDefinition(p: Policy): PolicyDefinition {
+  const { vhost, name, pattern, applyTo, definition, priority } = p;
+  return { vhost, name, pattern, "apply-to": applyTo, definition: { ...definition }, priority };
+}
+
 /**
- * Loads users, vhosts, permissions, topic permissions, exchanges, queues and bindings into the
- * broker, merging with what is there: a user already present gets the new password and tags
- * and keeps the rest; a permission replaces the one for the same user and vhost (or exchange).
+ * The policies and operator policies of a definitions document, checked (PolicyError with
+ * RabbitMQ's text for a bad one) before anything is imported.
+ */
+function importedPolicies(defs: Definitions): [Policy, boolean][] {
+  const spec = (p: { pattern: unknown; definition: unknown; priority?: unknown; "apply-to"?: unknown }) => ({
+    pattern: p.pattern,
+    definition: p.definition,
+    priority: p.priority,
+    applyTo: p["apply-to"],
+  });
+  const out: [Policy, boolean][] = (defs.policies ?? []).map((p) => [
+    makePolicy(p.vhost, p.name, spec(p), false),
+    false,
+  ]);
+  for (const p of defs.parameters ?? []) {
+    if (p.component === "operator_policy")
+      out.push([makePolicy(p.vhost, p.name, spec(p.value as PolicyDefinition), true), true]);
+  }
+  return out;
+}
+
+/**
+ * Loads users, vhosts, permissions, topic permissions, policies, exchanges, queues and
+ * bindings into the broker, merging with what is there: a user already present gets the new
+ * password and tags and keeps the rest; a permission replaces the one for the same user and
+ * vhost (or exchange); a policy the one of the same name.
  */
 export function importDefinitions(target: DefinitionsTarget, defs: Definitions): void {
+  const policies = importedPolicies(defs);
   for (const u of defs.users ?? []) {
     target.users.addHashed(
       u.name,
@@ -72,6 +117,8 @@ export function importDefinitions(target: DefinitionsTarget, defs: Definitions):
     const vh = target.vhost(p.vhost) ?? target.addVhost(p.vhost);
     vh.limits = { ...(p.value as VHostLimits) };
   }
+  for (const [p, operator] of policies)
+    (target.vhost(p.vhost) ?? target.addVhost(p.vhost)).setPolicy(p, operator);
   for (const p of defs.permissions ?? []) {
     target.users.setPermission(p.user, p.vhost, { configure: p.configure, write: p.write, read: p.read });
   }
@@ -114,6 +161,7 @@ export function exportDefinitions(users: UserStore, vhosts: Iterable<VHost>, ver
     permissions: [],
     topic_permissions: [],
     parameters: [],
+    policies: [],
     exchanges: [],
     queues: [],
     bindings: [],
@@ -146,6 +194,12 @@ export function exportDefinitions(users: UserStore, vhosts: Iterable<VHost>, ver
     // As RabbitMQ 3.10 exports them: a runtime parameter, not a field of the vhost.
     if (Object.keys(vh.limits).length > 0)
       defs.parameters.push({ vhost: vh.name, component: "vhost-limits", name: "limits", value: vh.limits });
+    for (const p of vh.operatorPolicies.list()) {
+      const { pattern, definition, priority } = policyDefinition(p);
+      const value = { pattern, definition, priority, "apply-to": p.applyTo };
+      defs.parameters.push({ vhost: vh.name, component: "operator_policy", name: p.name, value });
+    }
+    for (const p of vh.policies.list()) defs.policies.push(policyDefinition(p));
     for (const ex of vh.exchanges.values()) {
       if (ex.name === "" || ex.name.startsWith("amq.") || !ex.durable) continue;
       defs.exchanges.push({

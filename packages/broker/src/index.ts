@@ -44,6 +44,10 @@ export { Message } from "./message.js";
 // Prometheus). Built on request; the broker keeps only plain counters for them.
 /** Broker-wide message and connection counters (Broker.counters). */
 export type { BrokerCounters } from "./stats.js";
+/** A policy as BrokerAdmin.setPolicy takes it: pattern, definition, priority, applyTo. */
+export type { PolicySpec } from "./policy/policy-store.js";
+/** A refused policy (BrokerAdmin.setPolicy, importDefinitions); reason is RabbitMQ's text. */
+export { PolicyError } from "./policy/policy-definition.js";
 /** Operations tools' view of a broker (views, operations); the management API uses it. */
 export { BrokerAdmin, type GotMessage } from "./admin.js";
 /** Snapshots returned by BrokerAdmin.listQueues, listConnections and the other list methods. */
@@ -55,6 +59,7 @@ export type {
   ExchangeView,
   ObjectTotals,
   PermissionView,
+  PolicyView,
   QueueView,
   UserView,
 } from "./views.js";

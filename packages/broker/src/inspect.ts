@@ -1,6 +1,7 @@
 import type { UserStore } from "./auth/users.js";
 import { Connection } from "./net/connection.js";
 import { unmapped } from "./net/handshake.js";
+import type { PolicyStore } from "./policy/policy-store.js";
 import type { Queue } from "./queue/queue.js";
 import type { VHost } from "./vhost.js";
 import type * as views from "./views.js";
@@ -29,7 +30,17 @@ export function queueView(q: Queue): views.QueueView {
     published: q.publishedCount,
     delivered: q.deliveredCount,
     acked: q.ackedCount,
+    policy: q.policy.name,
+    operatorPolicy: q.policy.operatorName,
+    effectivePolicyDefinition: q.policy.definition,
   };
+}
+
+/** A vhost's policies (or operator policies), lowest priority first. */
+export function policyViews(store: PolicyStore): views.PolicyView[] {
+  return store.list().map(({ vhost, name, pattern, applyTo, definition, priority }) => {
+    return { vhost, name, pattern, applyTo, definition, priority };
+  });
 }
 
 /** Every exchange of vh, the default one (name "") included. */
@@ -42,6 +53,7 @@ export function exchangeViews(vh: VHost): views.ExchangeView[] {
     autoDelete: ex.autoDelete,
     internal: ex.internal,
     arguments: ex.args,
+    policy: ex.policy,
   }));
 }
 

@@ -4,6 +4,8 @@ import { Exchange } from "./exchange/exchange.js";
 import type { Destination } from "./exchange/exchange-type.js";
 import { createExchangeType } from "./exchange/registry.js";
 import type { Message } from "./message.js";
+import { applyExchangePolicy, applyQueuePolicy } from "./policy/apply-policies.js";
+import { type Policy, PolicyStore } from "./policy/policy-store.js";
 import { deadLetterMessage, isDeadLetterCycle } from "./queue/dead-letter.js";
 import { type DeadLetterReason, Queue, type QueueHooks, type QueueOwner } from "./queue/queue.js";
 import {
@@ -102,6 +104,9 @@ export class VHost implements QueueHooks {
   limits: VHostLimits = {};
   /** Where deep queues page transient messages out (see Queue.spool); set by the broker. */
   spool: MessageStore | undefined;
+  /** Policies and operator policies (docs/policies.md), saved with the definitions. */
+  readonly policies = new PolicyStore();
+  readonly operatorPolicies = new PolicyStore();
 
   constructor(
     readonly name: string,
@@ -116,6 +121,28 @@ export class VHost implements QueueHooks {
     if (!durable) return;
     this.definitionsVersion++;
     this.onDefinitionsChanged?.();
+  }
+
+  // ------------------------------------------------------------ policies
+
+  /** Sets or replaces a (operator) policy and applies it at once; whether one of that name existed. */
+  setPolicy(p: Policy, operator = false): boolean {
+    const existed = (operator ? this.operatorPolicies : this.policies).set(p);
+    this.applyPolicies();
+    return existed;
+  }
+
+  /** Removes a (operator) policy; whether it existed. Objects it applied to fall back to the next match. */
+  clearPolicy(name: string, operator = false): boolean {
+    if (!(operator ? this.operatorPolicies : this.policies).delete(name)) return false;
+    this.applyPolicies();
+    return true;
+  }
+
+  private applyPolicies(): void {
+    for (const q of [...this.queues.values()]) applyQueuePolicy(q, this.policies, this.operatorPolicies);
+    for (const ex of this.exchanges.values()) applyExchangePolicy(ex, this.policies);
+    this.changed(true);
   }
 
   // ------------------------------------------------------------ exchanges
@@ -174,6 +201,7 @@ export class VHost implements QueueHooks {
     }
     const ex = new Exchange(name, type, !!o.durable, !!o.autoDelete, !!o.internal, o.args ?? {}, router);
     this.exchanges.set(name, ex);
+    applyExchangePolicy(ex, this.policies);
     this.changed(ex.durable);
     return ex;
   }
@@ -325,6 +353,7 @@ export class VHost implements QueueHooks {
     const q = new Queue(name, this.name, !!o.durable, owned, !!o.autoDelete, args, parsed, this.store, this);
     q.spool = this.spool;
     this.queues.set(name, q);
+    applyQueuePolicy(q, this.policies, this.operatorPolicies);
     if (owned) {
       let mine = this.exclusive.get(owned);
       if (!mine) this.exclusive.set(owned, (mine = new Set()));
@@ -486,13 +515,13 @@ export class VHost implements QueueHooks {
   route(ex: Exchange, routingKey: string, msg: Message, out: Queue[]): void {
     const start = out.length;
     this.routeOne(ex, routingKey, msg, out);
-    if (out.length > start || ex.args["alternate-exchange"] === undefined) return;
+    if (out.length > start || ex.alternate === undefined) return;
     // Alternate exchanges: follow the chain until something routes, never visiting twice.
     const seen = new Set<Exchange>([ex]);
     let cur = ex;
     for (;;) {
-      const ae = cur.args["alternate-exchange"];
-      const next = typeof ae === "string" ? this.exchanges.get(ae) : undefined;
+      const ae = cur.alternate;
+      const next = ae === undefined ? undefined : this.exchanges.get(ae);
       if (!next || seen.has(next)) return;
       seen.add(next);
       this.routeOne(next, routingKey, msg, out);

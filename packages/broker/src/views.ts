@@ -39,6 +39,8 @@ export interface ExchangeView {
   autoDelete: boolean;
   internal: boolean;
   arguments: FieldTable;
+  /** The policy in effect, if any. */
+  policy: string | undefined;
 }
 
 /** A queue with its message counts and counters since it was declared. */
@@ -59,6 +61,21 @@ export interface QueueView {
   published: number;
   delivered: number;
   acked: number;
+  /** The policy and operator policy in effect, if any. */
+  policy: string | undefined;
+  operatorPolicy: string | undefined;
+  /** Their definitions merged (RabbitMQ's effective_policy_definition); {} when none. */
+  effectivePolicyDefinition: Readonly<Record<string, unknown>>;
+}
+
+/** A policy or operator policy of a vhost. */
+export interface PolicyView {
+  vhost: string;
+  name: string;
+  pattern: string;
+  applyTo: "queues" | "exchanges" | "all";
+  definition: Readonly<Record<string, unknown>>;
+  priority: number;
 }
 
 /** A binding from an exchange to a queue or exchange. */

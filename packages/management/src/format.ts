@@ -4,6 +4,7 @@ import type {
   ConnectionView,
   ConsumerView,
   ExchangeView,
+  PolicyView,
   QueueView,
   UserView,
 } from "@warren/broker";
@@ -63,7 +64,9 @@ export function formatQueue(q: QueueView, node: string, r: QueueRates): Json {
     vhost: q.vhost,
     type: q.type,
     state: "running",
-    policy: null,
+    policy: q.policy ?? null,
+    operator_policy: q.operatorPolicy ?? null,
+    effective_policy_definition: q.effectivePolicyDefinition,
     consumers: q.consumers,
     consumer_capacity: q.consumers > 0 ? 1 : 0,
     consumer_utilisation: q.consumers > 0 ? 1 : 0,
@@ -97,6 +100,20 @@ export function formatExchange(x: ExchangeView): Json {
     name: x.name,
     type: x.type,
     vhost: x.vhost,
+    // RabbitMQ names an exchange's policy only when one applies.
+    ...(x.policy !== undefined ? { policy: x.policy } : {}),
+  };
+}
+
+/** A policy or operator policy as RabbitMQ's API and definitions carry it. */
+export function formatPolicy(p: PolicyView): Json {
+  return {
+    vhost: p.vhost,
+    name: p.name,
+    pattern: p.pattern,
+    "apply-to": p.applyTo,
+    definition: p.definition,
+    priority: p.priority,
   };
 }
 

@@ -13,6 +13,7 @@ import { registerExchangeRoutes } from "./routes/exchanges.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerLimitRoutes } from "./routes/limits.js";
 import { registerOverviewRoutes } from "./routes/overview.js";
+import { registerPolicyRoutes } from "./routes/policies.js";
 import { registerQueueRoutes } from "./routes/queues.js";
 import { registerUserRoutes } from "./routes/users.js";
 
@@ -119,7 +120,8 @@ export function buildManagementApp(
   registerBindingRoutes(app, ctx);
   registerLimitRoutes(app, ctx);
   registerConnectionRoutes(app, ctx);
-  registerEmptyListRoutes(app, ctx);
+  registerPolicyRoutes(app, ctx);
+  registerEmptyListRoutes(app);
   registerHealthRoutes(app, ctx);
   return { app, ctx };
 }

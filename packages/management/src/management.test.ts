@@ -247,7 +247,7 @@ test("health checks: ok without alarms, 503 for a missing listener", async () =>
   assert.equal(body.reason, "No active listener");
 });
 
-test("users, vhosts and permissions made through the API survive a restart", async () => {
+test("users, vhosts, permissions and policies made through the API survive a restart", async () => {
   const dir = mkdtempSync(join(tmpdir(), "warren-mgmt-persist-"));
   try {
     const first = new Broker({ port: 0, dataDir: dir, log: () => {} });
@@ -268,6 +268,13 @@ test("users, vhosts and permissions made through the API survive a restart", asy
       201,
     );
     assert.equal((await put("/api/queues/kept/kq", { durable: true })).statusCode, 201);
+    const policy = { pattern: "^kq$", definition: { "max-length": 3 }, priority: 2, "apply-to": "queues" };
+    assert.equal((await put("/api/policies/kept/cap", policy)).statusCode, 201);
+    assert.equal(
+      (await put("/api/operator-policies/kept/op", { ...policy, definition: { "max-length": 1 } }))
+        .statusCode,
+      201,
+    );
     await api.close();
     await first.stop();
 
@@ -281,6 +288,26 @@ test("users, vhosts and permissions made through the API survive a restart", asy
       { user: "keeper", vhost: "kept", configure: "", write: ".*", read: ".*" },
     );
     assert.equal(admin.queueInfo("kept", "kq")?.durable, true);
+    assert.deepEqual(admin.listPolicies("kept"), [
+      {
+        vhost: "kept",
+        name: "cap",
+        pattern: "^kq$",
+        applyTo: "queues",
+        definition: { "max-length": 3 },
+        priority: 2,
+      },
+    ]);
+    assert.deepEqual(
+      admin.listPolicies("kept", true).map((p) => p.name),
+      ["op"],
+    );
+    // Applied again at boot: the recovered queue has both.
+    const kq = admin.queueInfo("kept", "kq");
+    assert.deepEqual(
+      [kq?.policy, kq?.operatorPolicy, kq?.effectivePolicyDefinition],
+      ["cap", "op", { "max-length": 1 }],
+    );
     assert.ok(second.login("keeper", "pw", "10.0.0.1"), "the password works after the restart");
     await second.stop();
   } finally {

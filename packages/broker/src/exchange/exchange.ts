@@ -8,6 +8,13 @@ export class Exchange implements Destination {
   readonly bindings = new Map<string, Binding>();
   /** Number of bindings that have this exchange as their destination. */
   inbound = 0;
+  /** The policy in effect (its name), if any. */
+  policy: string | undefined;
+  /**
+   * Where unroutable messages go: the alternate-exchange argument, else a policy's (resolved
+   * when either changes, so routing reads one field).
+   */
+  alternate: string | undefined;
 
   constructor(
     readonly name: string,
@@ -17,7 +24,10 @@ export class Exchange implements Destination {
     readonly internal: boolean,
     readonly args: FieldTable,
     readonly router: ExchangeType,
-  ) {}
+  ) {
+    const ae = args["alternate-exchange"];
+    this.alternate = typeof ae === "string" ? ae : undefined;
+  }
 
   static bindingKey(destination: Destination, routingKey: string, args: FieldTable): string {
     const a =

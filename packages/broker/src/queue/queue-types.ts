@@ -29,3 +29,14 @@ export interface QueueHooks {
   /** A message leaves the queue for reason; the vhost dead-letters it if configured. */
   deadLetter(q: Queue, msg: Message, reason: DeadLetterReason): void;
 }
+
+/** The policies in effect on a queue, as management views report them. */
+export interface AppliedPolicy {
+  /** The policy's name; undefined when none applies. */
+  readonly name: string | undefined;
+  readonly operatorName: string | undefined;
+  /** The policy's definition with the operator policy's merged in (effective_policy_definition). */
+  readonly definition: Readonly<Record<string, unknown>>;
+}
+
+export const NO_POLICY: AppliedPolicy = { name: undefined, operatorName: undefined, definition: {} };

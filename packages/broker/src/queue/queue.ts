@@ -3,18 +3,21 @@ import type { Binding, Destination } from "../exchange/exchange-type.js";
 import { Message } from "../message.js";
 import { FifoList, type MessageList, PriorityList } from "../ring.js";
 import type { MessageStore } from "../store/message-store.js";
+import { Compactor } from "./compactor.js";
 import type { Consumer } from "./consumer.js";
 import { withDeliveryCount } from "./delivery-count.js";
 import { ExpiresTimer, MAX_TIMER_MS } from "./expires-timer.js";
 import { amqpTypeName, integerOf, type QueueArgs } from "./queue-args.js";
-import type { DeadLetterReason, Delivered, QueueHooks, QueueOwner } from "./queue-types.js";
+import {
+  type AppliedPolicy,
+  type DeadLetterReason,
+  type Delivered,
+  NO_POLICY,
+  type QueueHooks,
+  type QueueOwner,
+} from "./queue-types.js";
 
-export type { DeadLetterReason, Delivered, QueueHooks, QueueOwner };
-
-/** How long a ready message may pin its socket chunk before it is compacted (a tenth of a second of input at most stays pinned). */
-const COMPACT_AFTER_MS = 100;
-
-const compactMessage = (m: Message): void => m.compact();
+export type { AppliedPolicy, DeadLetterReason, Delivered, QueueHooks, QueueOwner };
 
 /** Ready messages a queue keeps in memory before paging the rest out (with a disk store). */
 const PAGE_AFTER = 10_000;
@@ -51,7 +54,7 @@ export class Queue implements Destination {
   private seq = 0;
   private hadConsumers = false;
   private draining = false;
-  private readonly limited: boolean;
+  private limited = false;
   /** Persistent messages may be paged out to the store. */
   private readonly pageable: boolean;
   /**
@@ -67,7 +70,11 @@ export class Queue implements Destination {
   private ttlTimer: NodeJS.Timeout | undefined;
   private ttlTimerAt = 0;
   /** x-expires: the queue is deleted once unused for that long. */
-  private readonly expires: ExpiresTimer | undefined;
+  private expires: ExpiresTimer | undefined;
+  private readonly compactor: Compactor;
+  /** The settings in effect: the declared arguments, or those and a policy (reconfigure). */
+  a: QueueArgs;
+  policy: AppliedPolicy = NO_POLICY;
 
   constructor(
     readonly name: string,
@@ -76,17 +83,34 @@ export class Queue implements Destination {
     readonly exclusiveOwner: QueueOwner | undefined,
     readonly autoDelete: boolean,
     readonly args: FieldTable,
-    readonly a: QueueArgs,
+    /** The settings its arguments ask for. */
+    readonly declared: QueueArgs,
     private readonly store: MessageStore,
     private readonly hooks: QueueHooks,
   ) {
     this.storeKey = `${vhost}\u0000${name}`;
-    this.priorities = a.maxPriority !== undefined;
-    this.ready = this.priorities ? new PriorityList<Message>(a.maxPriority!) : new FifoList<Message>();
-    this.limited = a.maxLength !== undefined || a.maxLengthBytes !== undefined;
+    this.priorities = declared.maxPriority !== undefined;
+    this.ready = this.priorities ? new PriorityList<Message>(declared.maxPriority!) : new FifoList<Message>();
+    this.compactor = new Compactor(this.ready);
     this.pageable = durable && store.durable;
-    if (a.expires !== undefined) this.expires = new ExpiresTimer(a.expires, () => hooks.remove(this));
-    this.armExpires();
+    this.a = declared;
+    this.reconfigure(declared, NO_POLICY);
+  }
+
+  /**
+   * Puts new settings in effect (a policy changed), as RabbitMQ does: a shorter limit drops
+   * (and dead-letters) the head at once, the x-expires clock restarts, a new message TTL
+   * applies to messages that arrive from now on.
+   */
+  reconfigure(a: QueueArgs, policy: AppliedPolicy): void {
+    this.a = a;
+    this.policy = policy;
+    this.limited = a.maxLength !== undefined || a.maxLengthBytes !== undefined;
+    this.expires?.clear();
+    this.expires =
+      a.expires === undefined ? undefined : new ExpiresTimer(a.expires, () => this.hooks.remove(this));
+    this.touch();
+    if (this.limited && a.overflow === "drop-head") this.dropHeadOverLimit();
   }
 
   get messageCount(): number {
@@ -178,30 +202,8 @@ export class Queue implements Destination {
     }
     this.ready.push(paged ? undefined : msg, this.priorities ? msg.priority : 0, count, seq, exp, id);
     this.readyBytes += msg.bodySize;
-    if (!paged && ++this.uncompacted === 1) this.armCompaction();
+    if (!paged) this.compactor.pushed();
   }
-
-  /**
-   * Messages still ready a tenth of a second after they arrived are compacted (Message.compact): a
-   * message that waits keeps the socket chunk it arrived in alive, but most are delivered
-   * sooner and should not pay for a copy. The last `uncompacted` entries are the ones pushed
-   * since the previous pass (shifts only take from the head).
-   */
-  private armCompaction(): void {
-    if (this.compactTimer || this.deleted) return;
-    this.compactTimer = setTimeout(this.onCompact, COMPACT_AFTER_MS);
-    this.compactTimer.unref();
-  }
-
-  private readonly onCompact = (): void => {
-    this.compactTimer = undefined;
-    const n = Math.min(this.uncompacted, this.ready.length);
-    this.uncompacted = 0;
-    if (n > 0) this.ready.forEachTail(n, compactMessage);
-  };
-
-  private uncompacted = 0;
-  private compactTimer: NodeJS.Timeout | undefined;
 
   /**
    * Puts messages recovered from the store back, in order, marked redelivered (the store does
@@ -566,7 +568,7 @@ export class Queue implements Destination {
     this.deleted = true;
     this.expires?.clear();
     if (this.ttlTimer) clearTimeout(this.ttlTimer);
-    if (this.compactTimer) clearTimeout(this.compactTimer);
+    this.compactor.stop();
     const consumers = this.consumers.splice(0);
     this.active = undefined;
     this.exclusiveConsumers = 0;

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { VERSION, type Definitions } from "@warren/broker";
+import { type Definitions, PolicyError, VERSION } from "@warren/broker";
 import type { FastifyInstance } from "fastify";
 import type { ApiContext } from "../api-context.js";
 import { withRates } from "../format.js";
@@ -146,22 +146,22 @@ export function registerOverviewRoutes(app: FastifyInstance, ctx: ApiContext): v
     return reply.code(204).send();
   });
 
-  // One vhost's definitions: no users, vhosts or permissions, and no vhost field on items.
+  // One vhost's definitions: no users, vhosts or permissions, and no vhost field on queues,
+  // exchanges and bindings (policies and parameters keep theirs, as RabbitMQ exports them).
   app.get<{ Params: { vhost: string } }>("/api/definitions/:vhost", async (req) => {
     ctx.requireAdmin(req);
     const vh = ctx.vhost(req, req.params.vhost);
     const all = exportAll();
-    const strip = (key: string) =>
-      ((all[key] as Record<string, unknown>[] | undefined) ?? [])
-        .filter((i) => i.vhost === vh)
-        .map(({ vhost: _v, ...rest }) => rest);
+    const mine = (key: string) =>
+      ((all[key] as Record<string, unknown>[] | undefined) ?? []).filter((i) => i.vhost === vh);
+    const strip = (key: string) => mine(key).map(({ vhost: _v, ...rest }) => rest);
     return {
       rabbit_version: all.rabbit_version,
       rabbitmq_version: all.rabbitmq_version,
       product_name: all.product_name,
       product_version: all.product_version,
-      parameters: strip("parameters"),
-      policies: [],
+      parameters: mine("parameters"),
+      policies: mine("policies"),
       queues: strip("queues"),
       exchanges: strip("exchanges"),
       bindings: strip("bindings"),
@@ -175,6 +175,8 @@ export function registerOverviewRoutes(app: FastifyInstance, ctx: ApiContext): v
       const d = req.body;
       const inVhost = <T>(l: T[] | undefined) => (l ?? []).map((i) => ({ ...i, vhost }));
       importOrThrow(ctx, {
+        parameters: inVhost(d.parameters),
+        policies: inVhost(d.policies),
         exchanges: inVhost(d.exchanges),
         queues: inVhost(d.queues),
         bindings: inVhost(d.bindings),
@@ -192,6 +194,7 @@ function importOrThrow(ctx: ApiContext, defs: unknown): void {
     ctx.broker.importDefinitions(defs as Definitions);
   } catch (e) {
     if (e instanceof TypeError) throw HttpError.badRequest(e.message);
+    if (e instanceof PolicyError) throw HttpError.badRequest(e.reason);
     throw HttpError.fromBroker(e);
   }
 }
