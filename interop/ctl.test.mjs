@@ -17,53 +17,36 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import amqplib from "amqplib";
-import { CLI, freePort, startBroker } from "./lib/broker.mjs";
-import { sleep } from "./node/helpers.mjs";
+import { CLI, freePort } from "./lib/broker.mjs";
+import { eventually, startManagementTarget } from "./lib/management.mjs";
 
 const RUN = `ctl-${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
 const onRabbit = process.env.MANAGEMENT_TARGET_URL !== undefined;
 
-/** @type {Awaited<ReturnType<typeof startBroker>>} */
+/** @type {Awaited<ReturnType<typeof startManagementTarget>>["broker"]} */
 let broker;
 let api; // management API origin
 let workDir;
 
+/** What the cases may leave behind when they fail: removed afterwards, on a shared broker too. */
+const LEFTOVERS = [
+  ["delete_queue", `${RUN}-q`],
+  ["delete_queue", `${RUN}-cq`],
+  ["delete_queue", `${RUN}-imp`],
+  ["delete_user", `${RUN}-u`],
+  ["delete_vhost", `${RUN}-v`],
+  ["clear_policy", `${RUN}-p`],
+];
+
 before(async () => {
   workDir = mkdtempSync(join(tmpdir(), "warren-ctl-"));
-  if (onRabbit) {
-    broker = await startBroker();
-    api = new URL(process.env.MANAGEMENT_TARGET_URL).origin;
-    return;
-  }
-  const mp = await freePort();
-  broker = await startBroker({ args: ["--management-port", String(mp), "--prometheus-port", "0"] });
-  api = `http://127.0.0.1:${mp}`;
-  // The HTTP listener starts right after the AMQP one.
-  for (
-    let i = 0;
-    i < 100 &&
-    !(await fetch(`${api}/api/overview`).then(
-      () => true,
-      () => false,
-    ));
-    i++
-  ) {
-    await sleep(50);
-  }
+  const target = await startManagementTarget({ prometheus: false });
+  broker = target.broker;
+  api = target.http.origin;
 });
 
 after(async () => {
-  // Leave a shared broker as it was, whatever failed.
-  for (const [cmd, name] of [
-    ["delete_queue", `${RUN}-q`],
-    ["delete_queue", `${RUN}-cq`],
-    ["delete_queue", `${RUN}-imp`],
-    ["delete_user", `${RUN}-u`],
-    ["delete_vhost", `${RUN}-v`],
-    ["clear_policy", `${RUN}-p`],
-  ]) {
-    await ctl([cmd, name]);
-  }
+  await Promise.all(LEFTOVERS.map((args) => ctl(args)));
   await broker?.stop();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
@@ -117,17 +100,6 @@ function parseTable(text) {
 }
 
 const table = async (...args) => parseTable(await ok("-q", ...args));
-
-/** Polls f until it returns a truthy value: RabbitMQ's statistics lag up to 5 s. */
-async function eventually(f, what, ms = 12_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
 
 // The cases touch different objects; running them side by side overlaps RabbitMQ's 5-s
 // statistics lag and the CLI's start-up time, which keeps the file under a minute.

@@ -17,15 +17,14 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import amqplib from "amqplib";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
-import { freePort, startBroker } from "./lib/broker.mjs";
-import { sleep } from "./node/helpers.mjs";
+import { eventually, startManagementTarget } from "./lib/management.mjs";
 
 const ADMIN = "/usr/bin/rabbitmqadmin";
 const PYTHON = "/usr/bin/python3";
 const RUN = `mgmt-${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
 const skip = existsSync(ADMIN) ? false : `${ADMIN} is missing (Debian's rabbitmq-server package installs it)`;
 
-/** @type {Awaited<ReturnType<typeof startBroker>>} */
+/** @type {Awaited<ReturnType<typeof startManagementTarget>>["broker"]} */
 let broker;
 let http; // management API base URL
 let metrics; // Prometheus base URL
@@ -33,26 +32,7 @@ let workDir;
 
 before(async () => {
   workDir = mkdtempSync(join(tmpdir(), "warren-mgmt-"));
-  if (process.env.MANAGEMENT_TARGET_URL) {
-    broker = await startBroker();
-    http = new URL(process.env.MANAGEMENT_TARGET_URL);
-    metrics = process.env.PROMETHEUS_TARGET_URL;
-    return;
-  }
-  // Explicit free ports: the defaults (15672, 15692) may belong to a RabbitMQ on this machine.
-  const [mp, pp] = [await freePort(), await freePort()];
-  broker = await startBroker({ args: ["--management-port", String(mp), "--prometheus-port", String(pp)] });
-  http = new URL(`http://127.0.0.1:${mp}`);
-  metrics = `http://127.0.0.1:${pp}`;
-  // The HTTP listeners start right after the AMQP one.
-  for (let i = 0; i < 100; i++) {
-    const ok = await fetch(`${http.origin}/api/overview`).then(
-      () => true,
-      () => false,
-    );
-    if (ok) break;
-    await sleep(50);
-  }
+  ({ broker, http, metrics } = await startManagementTarget());
 });
 
 after(async () => {
@@ -95,17 +75,6 @@ function ok(...args) {
 /** A list or show as JSON (rabbitmqadmin -f raw_json). */
 function json(...args) {
   return JSON.parse(ok("-f", "raw_json", ...args));
-}
-
-/** Polls f until it returns a truthy value: RabbitMQ's statistics lag up to 5 s. */
-async function eventually(f, what, ms = 12_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
 }
 
 test("show overview: version, cluster name, object totals", { skip }, () => {

@@ -202,7 +202,8 @@ function positiveInteger(name: string, text: string): number {
   return n;
 }
 
-const CTL_USAGE = "usage: warren ctl COMMAND [ARGS]   (rabbitmqctl-style, over the management API; warren ctl --help)\n";
+const CTL_USAGE =
+  "usage: warren ctl COMMAND [ARGS]   (rabbitmqctl-style, over the management API; warren ctl --help)\n";
 
 const USAGE = [SERVER_USAGE, PUBLISH_USAGE, CONSUME_USAGE, GET_USAGE, CTL_USAGE].join("\n");
 

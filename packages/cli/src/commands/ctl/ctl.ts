@@ -30,10 +30,16 @@ Exit codes (docs/ctl.md):
  */
 function buildProgram(): Command {
   const program = new Command("warren ctl")
-    .description("rabbitmqctl-style administration over the RabbitMQ management HTTP API (Warren or RabbitMQ)")
+    .description(
+      "rabbitmqctl-style administration over the RabbitMQ management HTTP API (Warren or RabbitMQ)",
+    )
     .addHelpText("after", EXIT_CODES_HELP)
-    .addOption(new Option("--url <url>", "management API, http[s]://[user:pass@]host:port").env("WARREN_CTL_URL"))
-    .addOption(new Option("--host <host>", "API host (when no --url)").env("WARREN_CTL_HOST").default("localhost"))
+    .addOption(
+      new Option("--url <url>", "management API, http[s]://[user:pass@]host:port").env("WARREN_CTL_URL"),
+    )
+    .addOption(
+      new Option("--host <host>", "API host (when no --url)").env("WARREN_CTL_HOST").default("localhost"),
+    )
     .addOption(
       new Option("--port <port>", "API port (when no --url)")
         .env("WARREN_CTL_PORT")
@@ -49,11 +55,13 @@ function buildProgram(): Command {
         .argParser(numberIn("a number of seconds", 0.001, 86400, false)),
     )
     .addOption(
-      new Option("--format <format>", "table for people, json for scripts").choices(["table", "json"]).default("table"),
+      new Option("--format <format>", "table for people, json for scripts")
+        .choices(["table", "json"])
+        .default("table"),
     )
     // rabbitmqctl's name for the same flag.
     .addOption(new Option("--formatter <format>").choices(["table", "json"]).hideHelp())
-    .option("-q, --quiet", "no banners (\"Listing queues ...\")")
+    .option("-q, --quiet", 'no banners ("Listing queues ...")')
     .option("--no-table-headers", "table rows without the header row")
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError("(warren ctl help [command] for usage)")
@@ -77,7 +85,9 @@ export async function ctl(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       // Commander has printed the message or the help already.
-      return e.code === "commander.helpDisplayed" || e.code === "commander.version" ? ExitCode.OK : ExitCode.USAGE;
+      return e.code === "commander.helpDisplayed" || e.code === "commander.version"
+        ? ExitCode.OK
+        : ExitCode.USAGE;
     }
     if (e instanceof CtlError) {
       process.stderr.write(`Error: ${e.message}\n`);

@@ -23,7 +23,10 @@ export function registerDefinitionsCommands(program: Command): void {
       try {
         await writeFile(file, text);
       } catch (e) {
-        throw new CtlError(`cannot write ${file}: ${(e as { code?: string }).code ?? String(e)}`, ExitCode.CANTCREAT);
+        throw new CtlError(
+          `cannot write ${file}: ${(e as { code?: string }).code ?? String(e)}`,
+          ExitCode.CANTCREAT,
+        );
       }
     });
 
@@ -33,16 +36,24 @@ export function registerDefinitionsCommands(program: Command): void {
     .argument("<file>", 'file to read, or "-" for stdin')
     .action(async (file: string, _o: unknown, cmd: Command) => {
       const { client, out } = ctlContext(cmd);
-      out.banner(`Importing definitions in JSON from ${file === "-" ? "standard input" : `a file at "${file}"`} ...`);
+      out.banner(
+        `Importing definitions in JSON from ${file === "-" ? "standard input" : `a file at "${file}"`} ...`,
+      );
       const text = await readInput(file, "definitions");
       let defs: unknown;
       try {
         defs = JSON.parse(text);
       } catch (e) {
-        throw new CtlError(`${file === "-" ? "stdin" : file}: not JSON: ${(e as Error).message}`, ExitCode.DATAERR);
+        throw new CtlError(
+          `${file === "-" ? "stdin" : file}: not JSON: ${(e as Error).message}`,
+          ExitCode.DATAERR,
+        );
       }
       if (typeof defs !== "object" || defs === null || Array.isArray(defs)) {
-        throw new CtlError(`${file === "-" ? "stdin" : file}: definitions must be a JSON object`, ExitCode.DATAERR);
+        throw new CtlError(
+          `${file === "-" ? "stdin" : file}: definitions must be a JSON object`,
+          ExitCode.DATAERR,
+        );
       }
       await client.request("POST", "/api/definitions", { body: defs });
     });

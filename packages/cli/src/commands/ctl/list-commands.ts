@@ -66,7 +66,14 @@ const LISTS: ListSpec[] = [
       destination_kind: "destination_type",
       ...same("routing_key", "arguments", "vhost", "properties_key"),
     },
-    defaults: ["source_name", "source_kind", "destination_name", "destination_kind", "routing_key", "arguments"],
+    defaults: [
+      "source_name",
+      "source_kind",
+      "destination_name",
+      "destination_kind",
+      "routing_key",
+      "arguments",
+    ],
   },
   {
     name: "list_connections",

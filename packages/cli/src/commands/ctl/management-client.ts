@@ -28,7 +28,13 @@ export interface RequestOptions {
 export type Json = Record<string, unknown>;
 
 /** RabbitMQ HTML-escapes the reasons in its error bodies; a terminal wants them plain. */
-const ENTITIES: Record<string, string> = { "&lt;": "<", "&gt;": ">", "&amp;": "&", "&quot;": '"', "&#39;": "'" };
+const ENTITIES: Record<string, string> = {
+  "&lt;": "<",
+  "&gt;": ">",
+  "&amp;": "&",
+  "&quot;": '"',
+  "&#39;": "'",
+};
 
 /**
  * A client of the RabbitMQ management HTTP API (Warren's or RabbitMQ's) over Node's fetch. It
@@ -101,7 +107,8 @@ export class ManagementClient {
     try {
       body = text === "" ? undefined : JSON.parse(text);
     } catch {
-      if (res.ok) throw new CtlError(`${method} ${path}: answer is not JSON (HTTP ${status})`, ExitCode.SOFTWARE);
+      if (res.ok)
+        throw new CtlError(`${method} ${path}: answer is not JSON (HTTP ${status})`, ExitCode.SOFTWARE);
       body = text;
     }
     if (res.ok || opts.accept?.includes(status)) return { status, body };
@@ -136,7 +143,10 @@ export class ManagementClient {
     const detail = `${reason} (HTTP ${status}${typeof b.error === "string" ? ` ${b.error}` : ""})`;
     if (status === 401 || status === 403) return new CtlError(detail, ExitCode.NOPERM);
     if (status === 404) {
-      return new CtlError(opts.notFound ?? `${method} ${path}: not found`, opts.notFoundCode ?? ExitCode.DATAERR);
+      return new CtlError(
+        opts.notFound ?? `${method} ${path}: not found`,
+        opts.notFoundCode ?? ExitCode.DATAERR,
+      );
     }
     if (status === 400 || status === 405 || status === 409 || status === 412 || status === 422) {
       return new CtlError(detail, ExitCode.DATAERR);

@@ -61,7 +61,10 @@ export class Output {
     for (const l of lines) l.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
     let out = "";
     for (const l of lines) {
-      out += `${l.map((c, i) => (i === l.length - 1 ? c : c.padEnd(widths[i]! + 2))).join("").trimEnd()}\n`;
+      out += `${l
+        .map((c, i) => (i === l.length - 1 ? c : c.padEnd(widths[i]! + 2)))
+        .join("")
+        .trimEnd()}\n`;
     }
     process.stdout.write(out);
   }

@@ -39,7 +39,7 @@ export function registerPolicyCommands(program: Command): void {
     .summary("sets a policy in the vhost (-p): name, pattern, JSON definition")
     .argument("<name>")
     .argument("<pattern>", "regular expression of the queue or exchange names it applies to")
-    .argument("<definition>", 'a JSON object such as \'{"max-length":1000}\'')
+    .argument("<definition>", "a JSON object such as '{\"max-length\":1000}'")
     .addOption(new Option("--priority <n>", "higher wins when several policies match").default("0"))
     .addOption(
       new Option("--apply-to <kind>", "what the policy applies to")

@@ -11,10 +11,14 @@ export async function readInput(file: string, what: string): Promise<string> {
     try {
       return await readFile(file, "utf8");
     } catch (e) {
-      throw new CtlError(`cannot read ${file}: ${(e as { code?: string }).code ?? String(e)}`, ExitCode.NOINPUT);
+      throw new CtlError(
+        `cannot read ${file}: ${(e as { code?: string }).code ?? String(e)}`,
+        ExitCode.NOINPUT,
+      );
     }
   }
-  if (process.stdin.isTTY) throw new CtlError(`${what} expected on stdin, which is a terminal`, ExitCode.USAGE);
+  if (process.stdin.isTTY)
+    throw new CtlError(`${what} expected on stdin, which is a terminal`, ExitCode.USAGE);
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString("utf8");

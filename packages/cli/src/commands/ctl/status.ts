@@ -2,7 +2,8 @@ import type { Command } from "commander";
 import { ctlContext } from "./ctl-context.js";
 import { type Json, ManagementClient } from "./management-client.js";
 
-const obj = (v: unknown): Json => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Json) : {});
+const obj = (v: unknown): Json =>
+  typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Json) : {};
 
 /**
  * `status`: what the node is and how it is, from /api/overview, /api/nodes/{node} and the

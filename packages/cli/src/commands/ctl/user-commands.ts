@@ -40,7 +40,9 @@ export function registerUserCommands(program: Command): void {
       // PUT would quietly overwrite: rabbitmqctl refuses an existing user, and so do we.
       const existing = await ctx.client.request("GET", userPath(name), { accept: [404] });
       if (existing.status !== 404) throw new CtlError(`user "${name}" already exists`, ExitCode.DATAERR);
-      await ctx.client.request("PUT", userPath(name), { body: { password: await password(given), tags: "" } });
+      await ctx.client.request("PUT", userPath(name), {
+        body: { password: await password(given), tags: "" },
+      });
     });
 
   program

@@ -33,12 +33,14 @@ export function registerVhostCommands(program: Command): void {
     .argument("<conf>", "regular expression of the resources the user may configure")
     .argument("<write>", "regular expression of the resources the user may write to")
     .argument("<read>", "regular expression of the resources the user may read from")
-    .action(async (user: string, configure: string, write: string, read: string, _o: unknown, cmd: Command) => {
-      const { client, out, vhost } = ctlContext(cmd);
-      out.banner(`Setting permissions for user "${user}" in vhost "${vhost}" ...`);
-      // An unknown user or vhost is the API's 400 vhost_or_user_not_found: exit 65.
-      await client.request("PUT", path("permissions", vhost, user), { body: { configure, write, read } });
-    });
+    .action(
+      async (user: string, configure: string, write: string, read: string, _o: unknown, cmd: Command) => {
+        const { client, out, vhost } = ctlContext(cmd);
+        out.banner(`Setting permissions for user "${user}" in vhost "${vhost}" ...`);
+        // An unknown user or vhost is the API's 400 vhost_or_user_not_found: exit 65.
+        await client.request("PUT", path("permissions", vhost, user), { body: { configure, write, read } });
+      },
+    );
 
   program
     .command("clear_permissions")
