@@ -79,6 +79,11 @@ function buildProgram(): Command {
 
 /** `warren ctl`: resolves with the exit code (docs/ctl.md lists them); never rejects. */
 export async function ctl(argv: string[]): Promise<number> {
+  // `warren ctl list_queues | head`: a reader that stops early is not worth a stack trace.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
+    process.exit(ExitCode.OK);
+  });
   try {
     await buildProgram().parseAsync(argv, { from: "user" });
     return ExitCode.OK;
