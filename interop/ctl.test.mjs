@@ -101,8 +101,8 @@ function parseTable(text) {
 
 const table = async (...args) => parseTable(await ok("-q", ...args));
 
-// The cases touch different objects; running them side by side overlaps RabbitMQ's 5-s
-// statistics lag and the CLI's start-up time, which keeps the file under a minute.
+// The cases touch different objects; running them side by side overlaps their waits (RabbitMQ's
+// 5-s statistics lag, the 3 s before a refused AMQP login is answered).
 describe("warren ctl", { concurrency: 4 }, () => {
   test("usage errors exit 64; --help exits 0", async () => {
     const help = await ctl(["--help"]);

@@ -73,6 +73,7 @@ export class ManagementClient {
     return `/api/${segments.map(encodeURIComponent).join("/")}`;
   }
 
+  /** GET: the parsed body. */
   async get(path: string, opts: RequestOptions = {}): Promise<unknown> {
     return (await this.request("GET", path, opts)).body;
   }
