@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { Broker, parseByteSize, type TlsOptions } from "@warren/broker";
 import { startManagement, startPrometheus } from "@warren/management";
 import { CONSUME_USAGE, consume } from "./commands/consume.js";
+import { ctl } from "./commands/ctl/ctl.js";
 import { GET_USAGE, get } from "./commands/get.js";
 import { PUBLISH_USAGE, publish } from "./commands/publish.js";
 import { UsageError } from "./commands/usage-error.js";
@@ -201,13 +202,17 @@ function positiveInteger(name: string, text: string): number {
   return n;
 }
 
-const USAGE = [SERVER_USAGE, PUBLISH_USAGE, CONSUME_USAGE, GET_USAGE].join("\n");
+const CTL_USAGE =
+  "usage: warren ctl COMMAND [ARGS]   (rabbitmqctl-style, over the management API; warren ctl --help)\n";
+
+const USAGE = [SERVER_USAGE, PUBLISH_USAGE, CONSUME_USAGE, GET_USAGE, CTL_USAGE].join("\n");
 
 /** Client commands: each resolves with its exit code. */
 const COMMANDS = new Map<string, (argv: string[]) => Promise<number>>([
   ["publish", publish],
   ["consume", consume],
   ["get", get],
+  ["ctl", ctl],
 ]);
 
 const [cmd, ...rest] = process.argv.slice(2);
