@@ -19,6 +19,7 @@ import {
   userViews,
 } from "./inspect.js";
 import { publishedMessage } from "./message.js";
+import { asDurable } from "./store/durable-store.js";
 import type { Delivered } from "./queue/queue.js";
 import type { BrokerCounters } from "./stats.js";
 import { PublishResult, type VHost } from "./vhost.js";
@@ -33,6 +34,17 @@ import type {
   QueueView,
   UserView,
 } from "./views.js";
+
+/** Memory and disk use against the limits that raise their alarms (bytes). */
+export interface ResourceUsage {
+  memoryUsed: number;
+  memoryLimit: number;
+  memoryAlarm: boolean;
+  /** Free space on the data directory's disk; undefined without a disk store. */
+  diskFree: number | undefined;
+  diskFreeLimit: number;
+  diskAlarm: boolean;
+}
 
 /** The owner of queues declared through the management API: no connection. */
 const MANAGEMENT_OWNER = {};
@@ -143,6 +155,25 @@ export class BrokerAdmin {
   /** Resource alarms in effect, by RabbitMQ's resource names ("memory", "disk"); empty when none. */
   activeAlarms(): string[] {
     return this.broker.activeAlarms();
+  }
+
+  /**
+   * Memory and disk against their alarms, as RabbitMQ's /api/nodes reports them: resident
+   * memory and its high watermark, free disk space (undefined without a disk store) and the
+   * free-disk limit, and which alarms are on.
+   */
+  async resources(): Promise<ResourceUsage> {
+    const limits = this.broker.resourceLimits();
+    const alarms = this.broker.activeAlarms();
+    const store = asDurable(this.broker.store);
+    return {
+      memoryUsed: process.memoryUsage.rss(),
+      memoryLimit: limits.memory,
+      memoryAlarm: alarms.includes("memory"),
+      diskFree: store ? await store.freeBytes().catch(() => undefined) : undefined,
+      diskFreeLimit: limits.disk,
+      diskAlarm: alarms.includes("disk"),
+    };
   }
 
   /**

@@ -42,7 +42,7 @@ export { Message } from "./message.js";
 /** Broker-wide message and connection counters (Broker.counters). */
 export type { BrokerCounters } from "./stats.js";
 /** Operations tools' view of a broker (views, operations); the management API uses it. */
-export { BrokerAdmin, type GotMessage } from "./admin.js";
+export { BrokerAdmin, type GotMessage, type ResourceUsage } from "./admin.js";
 /** Snapshots returned by BrokerAdmin.listQueues, listConnections and the other list methods. */
 export type {
   BindingView,

@@ -1,4 +1,5 @@
 import type { BrokerAdmin, BrokerCounters, QueueView } from "@warren/broker";
+import { SampleHistory } from "./sample-history.js";
 
 /** The broker counters that overview's message_stats reports with a rate. */
 const FIELDS = [
@@ -25,6 +26,13 @@ const ZERO: QueueRates = { published: 0, delivered: 0, acked: 0, ready: 0, unack
 
 const round = (x: number) => Math.round(x * 10) / 10;
 
+/** The global figures kept for /api/overview's samples: counters and total queue depths. */
+export const HISTORY_FIELDS = ["published", "deliver_get", "acked", "confirmed", "ready", "unacked"] as const;
+export type HistoryField = (typeof HISTORY_FIELDS)[number];
+
+/** Ten minutes of history, RabbitMQ's "basic" retention for its 5-s samples. */
+const HISTORY_SECONDS = 600;
+
 /**
  * Message rates, as RabbitMQ's "basic" rates mode computes them: every interval (5 s,
  * RabbitMQ's collect_statistics_interval) the broker's counters, and each queue's counters and
@@ -40,6 +48,8 @@ export class RateSampler {
   private queuePrev = new Map<string, QueueSample>();
   private queueRates = new Map<string, QueueRates>();
   private timer: NodeJS.Timeout | undefined;
+  /** The last ten minutes of global counters and depths, one entry per interval. */
+  readonly history: SampleHistory<HistoryField>;
 
   constructor(
     private readonly broker: BrokerAdmin,
@@ -50,6 +60,7 @@ export class RateSampler {
     this.prevAt = Date.now();
     this.current = Object.fromEntries(FIELDS.map((f) => [f, 0])) as Record<Field, number>;
     for (const q of broker.listQueues()) this.queuePrev.set(key(q), pick(q));
+    this.history = new SampleHistory(HISTORY_FIELDS, Math.ceil((HISTORY_SECONDS * 1000) / intervalMs) + 1);
   }
 
   private read(): Record<Field, number> {
@@ -78,10 +89,14 @@ export class RateSampler {
     const prevQueues = this.queuePrev;
     const samples = new Map<string, QueueSample>();
     const rates = new Map<string, QueueRates>();
+    let ready = 0;
+    let unacked = 0;
     for (const q of this.broker.listQueues()) {
       const k = key(q);
       const s = pick(q);
       samples.set(k, s);
+      ready += q.ready;
+      unacked += q.unacked;
       const p = prevQueues.get(k);
       if (!p) continue;
       const r = { ...ZERO };
@@ -90,6 +105,12 @@ export class RateSampler {
     }
     this.queuePrev = samples;
     this.queueRates = rates;
+    const depth = { ready, unacked };
+    this.history.push(now, (f) => {
+      if (f === "ready" || f === "unacked") return depth[f];
+      if (f === "deliver_get") return next.delivered + next.got;
+      return next[f];
+    });
   }
 
   /** Messages per second of one broker counter over the last interval. */

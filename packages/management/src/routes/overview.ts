@@ -4,6 +4,7 @@ import type { FastifyInstance } from "fastify";
 import type { ApiContext } from "../api-context.js";
 import { HttpError } from "../http-error.js";
 import { jsonValue } from "../json-value.js";
+import type { HistoryField } from "../rate-sampler.js";
 
 /**
  * The RabbitMQ version whose management API Warren answers like. Tools read
@@ -17,6 +18,21 @@ const EXCHANGE_TYPES = ["direct", "fanout", "headers", "topic"].map((name) => ({
   enabled: true,
 }));
 
+/** The recent-samples parameters of /api/overview (seconds). */
+interface HistoryQuery {
+  msg_rates_age?: string;
+  msg_rates_incr?: string;
+  lengths_age?: string;
+  lengths_incr?: string;
+}
+
+/** [age, incr] in seconds when both are positive numbers, else undefined (no samples). */
+function sampleWindow(age: string | undefined, incr: string | undefined): [number, number] | undefined {
+  const a = Number(age);
+  const i = Number(incr);
+  return a > 0 && i > 0 ? [a, i] : undefined;
+}
+
 /** Definitions keys RabbitMQ always exports, which Warren has nothing for yet. */
 const EMPTY_DEFINITIONS = { topic_permissions: [], parameters: [], global_parameters: [], policies: [] };
 
@@ -27,11 +43,17 @@ const EMPTY_DEFINITIONS = { topic_permissions: [], parameters: [], global_parame
 export function registerOverviewRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const b = ctx.broker;
 
-  app.get("/api/overview", async (req) => {
+  app.get<{ Querystring: HistoryQuery }>("/api/overview", async (req) => {
     const t = b.objectTotals();
     const c = b.counters;
     const r = ctx.rates;
     const seesAll = ctx.seesAll(req);
+    // With ?msg_rates_age=600&msg_rates_incr=5 (lengths_age, lengths_incr for the depths),
+    // RabbitMQ adds the recent samples of each figure, newest first.
+    const msgAge = sampleWindow(req.query.msg_rates_age, req.query.msg_rates_incr);
+    const lenAge = sampleWindow(req.query.lengths_age, req.query.lengths_incr);
+    const withSamples = (rate: number, f: HistoryField, w: [number, number] | undefined) =>
+      w ? { rate, samples: r.history.samples(f, w[0], w[1]) } : { rate };
     return {
       management_version: RABBITMQ_API_VERSION,
       rates_mode: "basic",
@@ -47,9 +69,9 @@ export function registerOverviewRoutes(app: FastifyInstance, ctx: ApiContext): v
       enable_queue_totals: false,
       message_stats: {
         publish: c.published,
-        publish_details: { rate: r.rate("published") },
+        publish_details: withSamples(r.rate("published"), "published", msgAge),
         confirm: c.confirmed,
-        confirm_details: { rate: r.rate("confirmed") },
+        confirm_details: withSamples(r.rate("confirmed"), "confirmed", msgAge),
         return_unroutable: c.returned,
         return_unroutable_details: { rate: r.rate("returned") },
         drop_unroutable: c.unroutable - c.returned,
@@ -57,13 +79,13 @@ export function registerOverviewRoutes(app: FastifyInstance, ctx: ApiContext): v
         deliver: c.delivered,
         deliver_details: { rate: r.rate("delivered") },
         deliver_get: c.delivered + c.got,
-        deliver_get_details: { rate: r.rate("delivered") + r.rate("got") },
+        deliver_get_details: withSamples(r.rate("delivered") + r.rate("got"), "deliver_get", msgAge),
         get: c.got,
         get_details: { rate: r.rate("got") },
         redeliver: c.redelivered,
         redeliver_details: { rate: r.rate("redelivered") },
         ack: c.acked,
-        ack_details: { rate: r.rate("acked") },
+        ack_details: withSamples(r.rate("acked"), "acked", msgAge),
       },
       churn_rates: {
         channel_closed: c.channelsClosed,
@@ -79,9 +101,9 @@ export function registerOverviewRoutes(app: FastifyInstance, ctx: ApiContext): v
         messages: t.messagesReady + t.messagesUnacked,
         messages_details: { rate: 0.0 },
         messages_ready: t.messagesReady,
-        messages_ready_details: { rate: 0.0 },
+        messages_ready_details: withSamples(0.0, "ready", lenAge),
         messages_unacknowledged: t.messagesUnacked,
-        messages_unacknowledged_details: { rate: 0.0 },
+        messages_unacknowledged_details: withSamples(0.0, "unacked", lenAge),
       },
       object_totals: seesAll
         ? {
@@ -106,15 +128,21 @@ export function registerOverviewRoutes(app: FastifyInstance, ctx: ApiContext): v
 
   app.get("/api/whoami", async (req) => ({ name: req.mgmtUser.name, tags: req.mgmtUser.tags }));
 
-  const node = () => {
-    const mem = process.memoryUsage();
+  const node = async () => {
+    const r = await b.resources();
     return {
       name: ctx.node,
       type: "disc",
       running: true,
       os_pid: String(process.pid),
-      mem_used: mem.rss,
+      mem_used: r.memoryUsed,
       mem_used_details: { rate: 0.0 },
+      mem_limit: r.memoryLimit,
+      mem_alarm: r.memoryAlarm,
+      mem_calculation_strategy: "rss",
+      ...(r.diskFree !== undefined ? { disk_free: r.diskFree, disk_free_details: { rate: 0.0 } } : {}),
+      disk_free_limit: r.diskFreeLimit,
+      disk_free_alarm: r.diskAlarm,
       uptime: Date.now() - b.startedAt,
       rates_mode: "basic",
       processors:
@@ -125,7 +153,7 @@ export function registerOverviewRoutes(app: FastifyInstance, ctx: ApiContext): v
       host: hostname(),
     };
   };
-  app.get("/api/nodes", async () => [node()]);
+  app.get("/api/nodes", async () => [await node()]);
   app.get<{ Params: { name: string } }>("/api/nodes/:name", async (req) => {
     if (req.params.name !== ctx.node) throw HttpError.notFound();
     return node();
