@@ -45,7 +45,13 @@ export function Chart({ title, lines, data, unit, height = 180, windowS = 600 }:
         scales: {
           // A fixed window: a chart with its first few points reads as "just started", not as
           // a zoom into a few seconds.
-          x: { time: true, range: (_u, _min, max) => [max - windowS, max] },
+          x: {
+            time: true,
+            range: (_u, _min, max) => {
+              const end = max ?? Date.now() / 1000;
+              return [end - windowS, end];
+            },
+          },
           y: { range: (_u, min, max) => [Math.min(0, min), Math.max(max * 1.1, 1)] },
         },
         axes: [
