@@ -43,7 +43,8 @@ async function waitForText(selector, has, timeout = 15000) {
 /** Clicks the button whose text is exactly `text` (inside `scope` when given). */
 async function clickButton(text, scope = "main") {
   const handle = await page.waitForFunction(
-    (s, t) => [...document.querySelectorAll(`${s} button`)].find((b) => b.textContent.trim() === t && !b.disabled),
+    (s, t) =>
+      [...document.querySelectorAll(`${s} button`)].find((b) => b.textContent.trim() === t && !b.disabled),
     {},
     scope,
     text,

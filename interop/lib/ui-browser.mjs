@@ -19,10 +19,19 @@ export const chromiumMissing = existsSync(CHROMIUM)
  */
 export async function startUiBroker(opts = {}) {
   const mp = await freePort();
-  const broker = await startBroker({ ...opts, args: ["--management-port", String(mp), ...(opts.args ?? [])] });
+  const broker = await startBroker({
+    ...opts,
+    args: ["--management-port", String(mp), ...(opts.args ?? [])],
+  });
   const ui = `http://127.0.0.1:${mp}/`;
   for (let i = 0; i < 200; i++) {
-    if (await fetch(ui).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(ui).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     await new Promise((r) => setTimeout(r, 50));
   }
   return { broker, ui, port: mp };
@@ -48,7 +57,8 @@ export async function openBrowser({ width = 1440, height = 900 } = {}) {
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   page.on("requestfailed", (r) => {
     // A poll cut short by navigating away is not a failure of the UI.
-    if (r.failure()?.errorText !== "net::ERR_ABORTED") problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
+    if (r.failure()?.errorText !== "net::ERR_ABORTED")
+      problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
   });
   return { browser, page, problems };
 }

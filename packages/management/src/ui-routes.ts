@@ -35,7 +35,8 @@ run <code>npm run build</code> at the repository root. The HTTP API is at <code>
 export function registerUiRoutes(app: FastifyInstance, dir = UI_DIR): void {
   const files = new Map<string, Buffer>();
   if (existsSync(dir)) {
-    for (const name of readdirSync(dir)) if (TYPES[extname(name)]) files.set(name, readFileSync(join(dir, name)));
+    for (const name of readdirSync(dir))
+      if (TYPES[extname(name)]) files.set(name, readFileSync(join(dir, name)));
   }
   const headers = { "content-security-policy": CSP, "x-content-type-options": "nosniff" };
   app.get("/", async (_req, reply) => {

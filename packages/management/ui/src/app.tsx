@@ -76,7 +76,11 @@ export function App() {
   const nav = NAV.filter(([p]) => p !== "admin" || admin);
   return (
     <>
-      <a class="skip" href="#main" onClick={(e) => (e.preventDefault(), document.getElementById("main")?.focus())}>
+      <a
+        class="skip"
+        href="#main"
+        onClick={(e) => (e.preventDefault(), document.getElementById("main")?.focus())}
+      >
         Skip to content
       </a>
       <header class="top">

@@ -23,7 +23,13 @@ function prune(now: number): void {
  * Per-second rate of item[field] since the previous answer that had the same object (by
  * `id`), or undefined on the first sighting. `at` is when the answer arrived.
  */
-export function counterRate(item: object, id: string, field: string, value: number, at: number): number | undefined {
+export function counterRate(
+  item: object,
+  id: string,
+  field: string,
+  value: number,
+  at: number,
+): number | undefined {
   let mine = computed.get(item);
   if (mine?.has(field)) return mine.get(field);
   if (!mine) computed.set(item, (mine = new Map()));

@@ -20,7 +20,11 @@ export function ratesFromSamples(lists: (Sample[] | undefined)[]): ChartData {
     for (let i = 1; i < base.length; i++) {
       const a = asc[i - 1];
       const b = asc[i];
-      out.push(a && b && b.timestamp > a.timestamp ? Math.max(0, (b.sample - a.sample) / ((b.timestamp - a.timestamp) / 1000)) : null);
+      out.push(
+        a && b && b.timestamp > a.timestamp
+          ? Math.max(0, (b.sample - a.sample) / ((b.timestamp - a.timestamp) / 1000))
+          : null,
+      );
     }
     return out;
   });
@@ -30,7 +34,10 @@ export function ratesFromSamples(lists: (Sample[] | undefined)[]): ChartData {
 /** Chart data from sampled levels (queue depths): the samples themselves, oldest first. */
 export function levelsFromSamples(lists: (Sample[] | undefined)[]): ChartData {
   const base = [...(lists[0] ?? [])].reverse();
-  return [base.map((s) => s.timestamp / 1000), ...lists.map((l) => [...(l ?? [])].reverse().map((s) => s.sample))];
+  return [
+    base.map((s) => s.timestamp / 1000),
+    ...lists.map((l) => [...(l ?? [])].reverse().map((s) => s.sample)),
+  ];
 }
 
 /**

@@ -59,7 +59,8 @@ export function BindingTable({
                   <End vhost={b.vhost} name={b.source} kind="exchange" />
                 ) : (
                   <>
-                    <span class="tag">{b.destination_type}</span> <End vhost={b.vhost} name={b.destination} kind={b.destination_type} />
+                    <span class="tag">{b.destination_type}</span>{" "}
+                    <End vhost={b.vhost} name={b.destination} kind={b.destination_type} />
                   </>
                 )}
               </td>

@@ -42,7 +42,9 @@ export function GetMessages({ vhost, queue }: { vhost: string; queue: string }) 
         truncate: 50000,
       });
       setGot(l);
-      return l.length === 0 ? "The queue is empty." : `${l.length} message${l.length === 1 ? "" : "s"} fetched.`;
+      return l.length === 0
+        ? "The queue is empty."
+        : `${l.length} message${l.length === 1 ? "" : "s"} fetched.`;
     });
   };
   return (
@@ -85,7 +87,8 @@ export function GetMessages({ vhost, queue }: { vhost: string; queue: string }) 
             Message {i + 1}
             <span class="muted small">
               {" "}
-              · {num(m.payload_bytes)} bytes · {m.message_count} left in queue{m.redelivered ? " · redelivered" : ""}
+              · {num(m.payload_bytes)} bytes · {m.message_count} left in queue
+              {m.redelivered ? " · redelivered" : ""}
             </span>
           </h3>
           <KvTable

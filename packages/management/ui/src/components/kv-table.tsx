@@ -29,7 +29,11 @@ export function KvTable({
 
 /** Strings and numbers print as they are; objects (JSON values) are shown as JSON text. */
 function isChild(v: unknown): v is ComponentChildren {
-  return typeof v === "string" || typeof v === "number" || (typeof v === "object" && v !== null && "type" in v && "props" in v);
+  return (
+    typeof v === "string" ||
+    typeof v === "number" ||
+    (typeof v === "object" && v !== null && "type" in v && "props" in v)
+  );
 }
 
 /** An object's entries as KvTable rows, nested objects flattened with dotted names. */
@@ -37,7 +41,8 @@ export function entries(o: Record<string, unknown> | undefined | null, prefix = 
   if (!o) return [];
   const out: [string, unknown][] = [];
   for (const [k, v] of Object.entries(o)) {
-    if (v !== null && typeof v === "object" && !Array.isArray(v)) out.push(...entries(v as Record<string, unknown>, `${prefix}${k}.`));
+    if (v !== null && typeof v === "object" && !Array.isArray(v))
+      out.push(...entries(v as Record<string, unknown>, `${prefix}${k}.`));
     else out.push([`${prefix}${k}`, v]);
   }
   return out;

@@ -103,7 +103,9 @@ export function PagedList<T>({ noun, byVhost, path, columns, rowKey, fields, ref
   const first = data ? (data.page - 1) * data.page_size + 1 : 0;
   const last = data ? first + data.item_count - 1 : 0;
   const id = `${noun}-filter`;
-  const sortLabel = sort ? `, sorted by ${columns.find((c) => c.sort === sort)?.label ?? sort}${reverse ? ", descending" : ""}` : "";
+  const sortLabel = sort
+    ? `, sorted by ${columns.find((c) => c.sort === sort)?.label ?? sort}${reverse ? ", descending" : ""}`
+    : "";
 
   return (
     <section class="list" aria-label={`${noun} list`}>
@@ -186,7 +188,9 @@ export function PagedList<T>({ noun, byVhost, path, columns, rowKey, fields, ref
       <nav class="pager" aria-label={`${noun} pages`}>
         <span aria-live="polite">
           {data && data.item_count > 0 ? `${num(first)}–${num(last)} of ${num(data.filtered_count)}` : ""}
-          {data && data.filtered_count !== data.total_count ? ` (filtered from ${num(data.total_count)})` : ""}
+          {data && data.filtered_count !== data.total_count
+            ? ` (filtered from ${num(data.total_count)})`
+            : ""}
         </span>
         <span class="spacer" />
         <label class="field inline" for={`${noun}-page-size`}>
@@ -209,7 +213,12 @@ export function PagedList<T>({ noun, byVhost, path, columns, rowKey, fields, ref
         <button type="button" disabled={page <= 1} onClick={() => setPage(1)} aria-label="First page">
           «
         </button>
-        <button type="button" disabled={page <= 1} onClick={() => setPage(page - 1)} aria-label="Previous page">
+        <button
+          type="button"
+          disabled={page <= 1}
+          onClick={() => setPage(page - 1)}
+          aria-label="Previous page"
+        >
           ‹ Prev
         </button>
         <span>

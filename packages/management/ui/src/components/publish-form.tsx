@@ -22,7 +22,15 @@ const PROPS: [string, string][] = [
  * whether the message was routed: an unroutable message is dropped, and the operator should
  * know.
  */
-export function PublishForm({ vhost, exchange, routingKey = "" }: { vhost: string; exchange: string; routingKey?: string }) {
+export function PublishForm({
+  vhost,
+  exchange,
+  routingKey = "",
+}: {
+  vhost: string;
+  exchange: string;
+  routingKey?: string;
+}) {
   const action = useAction();
   const submit = (e: Event) => {
     e.preventDefault();
@@ -36,13 +44,18 @@ export function PublishForm({ vhost, exchange, routingKey = "" }: { vhost: strin
       }
       const headers = parseArguments(String(f.get("headers") ?? ""));
       if (Object.keys(headers).length > 0) properties.headers = headers;
-      const r = await api<{ routed: boolean }>("POST", `/exchanges/${seg(vhost)}/${seg(pathName(exchange))}/publish`, {
-        routing_key: String(f.get("routing_key")),
-        payload: String(f.get("payload")),
-        payload_encoding: String(f.get("payload_encoding")),
-        properties,
-      });
-      if (!r.routed) throw new Error("The message was published but not routed to any queue (it was dropped).");
+      const r = await api<{ routed: boolean }>(
+        "POST",
+        `/exchanges/${seg(vhost)}/${seg(pathName(exchange))}/publish`,
+        {
+          routing_key: String(f.get("routing_key")),
+          payload: String(f.get("payload")),
+          payload_encoding: String(f.get("payload_encoding")),
+          properties,
+        },
+      );
+      if (!r.routed)
+        throw new Error("The message was published but not routed to any queue (it was dropped).");
       return "Message published and routed.";
     });
   };
@@ -76,7 +89,11 @@ export function PublishForm({ vhost, exchange, routingKey = "" }: { vhost: strin
           {PROPS.map(([k, label]) => (
             <label class="field" key={k}>
               <span>{label}</span>
-              <input name={k} inputMode={k === "priority" || k === "expiration" ? "numeric" : undefined} autocomplete="off" />
+              <input
+                name={k}
+                inputMode={k === "priority" || k === "expiration" ? "numeric" : undefined}
+                autocomplete="off"
+              />
             </label>
           ))}
         </div>

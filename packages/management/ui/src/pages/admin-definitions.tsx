@@ -52,8 +52,8 @@ export function Definitions() {
         <h2>Scope</h2>
         <VhostSelect value={vhost} onChange={setVhost} id="definitions-vhost" />
         <p class="muted small">
-          The whole broker (users, vhosts, permissions, exchanges, queues, bindings) or one virtual host (its exchanges,
-          queues and bindings).
+          The whole broker (users, vhosts, permissions, exchanges, queues, bindings) or one virtual host (its
+          exchanges, queues and bindings).
         </p>
       </section>
       <div class="grid two">

@@ -16,7 +16,10 @@ interface PermissionJson {
 /** Who may do what where: every user's configure/write/read patterns per vhost. */
 export function Permissions() {
   const { data, error, reload } = usePoll(async () => {
-    const [perms, users] = await Promise.all([get<PermissionJson[]>("/permissions"), get<{ name: string }[]>("/users")]);
+    const [perms, users] = await Promise.all([
+      get<PermissionJson[]>("/permissions"),
+      get<{ name: string }[]>("/users"),
+    ]);
     return { perms, users: users.map((u) => u.name) };
   }, "permissions");
   const action = useAction();

@@ -33,7 +33,8 @@ export function Policies() {
     void adding.run(
       async () => {
         const definition = parseArguments(String(f.get("definition") ?? ""));
-        if (Object.keys(definition).length === 0) throw new Error("A policy needs at least one definition line.");
+        if (Object.keys(definition).length === 0)
+          throw new Error("A policy needs at least one definition line.");
         await api("PUT", `/policies/${seg(vhost)}/${seg(name)}`, {
           pattern: String(f.get("pattern")),
           definition,

@@ -34,7 +34,12 @@ function TagFields({ tags, idPrefix }: { tags: string[]; idPrefix: string }) {
       <legend>Tags</legend>
       {KNOWN_TAGS.map((t) => (
         <label class="check" key={t}>
-          <input type="checkbox" id={`${idPrefix}-${t}`} name={`tag-${t}`} defaultChecked={tags.includes(t)} />
+          <input
+            type="checkbox"
+            id={`${idPrefix}-${t}`}
+            name={`tag-${t}`}
+            defaultChecked={tags.includes(t)}
+          />
           {t}
         </label>
       ))}
@@ -59,7 +64,10 @@ export function Users() {
     const name = String(f.get("new_username"));
     void adding.run(
       async () => {
-        await api("PUT", `/users/${seg(name)}`, { password: String(f.get("new_password")), tags: formTags(f) });
+        await api("PUT", `/users/${seg(name)}`, {
+          password: String(f.get("new_password")),
+          tags: formTags(f),
+        });
         form.reset();
         return `User ${name} added. Give it permissions in a virtual host to let it connect.`;
       },
@@ -119,7 +127,13 @@ export function Users() {
                     label="Delete"
                     question={`Delete user ${u.name} and close its connections?`}
                     disabled={action.busy}
-                    onConfirm={() => void action.run(() => api("DELETE", `/users/${seg(u.name)}`), `User ${u.name} deleted.`, reload)}
+                    onConfirm={() =>
+                      void action.run(
+                        () => api("DELETE", `/users/${seg(u.name)}`),
+                        `User ${u.name} deleted.`,
+                        reload,
+                      )
+                    }
                   />
                 </td>
               </tr>
@@ -136,7 +150,13 @@ export function Users() {
           </label>
           <label class="field">
             <span>Password</span>
-            <input id="new-user-password" name="new_password" type="password" required autocomplete="new-password" />
+            <input
+              id="new-user-password"
+              name="new_password"
+              type="password"
+              required
+              autocomplete="new-password"
+            />
           </label>
         </div>
         <TagFields tags={[]} idPrefix="new-user-tag" />

@@ -73,7 +73,13 @@ export function Vhosts() {
                     label="Delete"
                     question={`Delete ${v.name} with all its queues, exchanges and messages?`}
                     disabled={action.busy}
-                    onConfirm={() => void action.run(() => api("DELETE", `/vhosts/${seg(v.name)}`), `Virtual host ${v.name} deleted.`, changed)}
+                    onConfirm={() =>
+                      void action.run(
+                        () => api("DELETE", `/vhosts/${seg(v.name)}`),
+                        `Virtual host ${v.name} deleted.`,
+                        changed,
+                      )
+                    }
                   />
                 </td>
               </tr>

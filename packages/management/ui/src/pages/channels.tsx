@@ -10,16 +10,26 @@ const perSecond = (ch: ChannelJson, field: "publish" | "deliver_get" | "ack", at
   return r === undefined ? "–" : rate(r);
 };
 
-const mode = (ch: ChannelJson) => [ch.confirm ? "confirm" : "", ch.transactional ? "tx" : ""].filter(Boolean).join(", ");
+const mode = (ch: ChannelJson) =>
+  [ch.confirm ? "confirm" : "", ch.transactional ? "tx" : ""].filter(Boolean).join(", ");
 
 const COLUMNS: Column<ChannelJson>[] = [
-  { label: "Channel", sort: "name", render: (ch) => <a href={href("connections", ch.connection_details.name)}>{ch.name}</a> },
+  {
+    label: "Channel",
+    sort: "name",
+    render: (ch) => <a href={href("connections", ch.connection_details.name)}>{ch.name}</a>,
+  },
   { label: "User", sort: "user", render: (ch) => ch.user },
   { label: "Vhost", sort: "vhost", render: (ch) => ch.vhost },
   { label: "Mode", render: mode },
   { label: "State", sort: "state", render: (ch) => <span class="pill ok">{ch.state}</span> },
   { label: "Prefetch", sort: "prefetch_count", numeric: true, render: (ch) => num(ch.prefetch_count) },
-  { label: "Unacked", sort: "messages_unacknowledged", numeric: true, render: (ch) => num(ch.messages_unacknowledged) },
+  {
+    label: "Unacked",
+    sort: "messages_unacknowledged",
+    numeric: true,
+    render: (ch) => num(ch.messages_unacknowledged),
+  },
   { label: "Consumers", sort: "consumer_count", numeric: true, render: (ch) => num(ch.consumer_count) },
   { label: "Publish/s", numeric: true, render: (ch, at) => perSecond(ch, "publish", at) },
   { label: "Deliver/s", numeric: true, render: (ch, at) => perSecond(ch, "deliver_get", at) },

@@ -15,7 +15,10 @@ import { clientName } from "./connections.js";
 export function ConnectionPage({ name }: { name: string }) {
   const path = `/connections/${seg(name)}`;
   const { data, error, at } = usePoll(async () => {
-    const [c, channels] = await Promise.all([get<ConnectionJson>(path), get<ChannelJson[]>(`${path}/channels`)]);
+    const [c, channels] = await Promise.all([
+      get<ConnectionJson>(path),
+      get<ChannelJson[]>(`${path}/channels`),
+    ]);
     return { c, channels };
   }, path);
   const [reason, setReason] = useState("Closed via management UI");
@@ -75,14 +78,20 @@ export function ConnectionPage({ name }: { name: string }) {
           <section class="card danger-zone">
             <h2>Close this connection</h2>
             <p class="muted small">
-              The client is told <code>320 CONNECTION_FORCED</code> with this reason; well-behaved clients reconnect.
+              The client is told <code>320 CONNECTION_FORCED</code> with this reason; well-behaved clients
+              reconnect.
             </p>
             <div class="row">
               <label class="field grow">
                 <span>Reason</span>
                 <input value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
               </label>
-              <ConfirmButton label="Close connection" question={`Close ${name}?`} disabled={action.busy} onConfirm={close} />
+              <ConfirmButton
+                label="Close connection"
+                question={`Close ${name}?`}
+                disabled={action.busy}
+                onConfirm={close}
+              />
             </div>
             <ErrorNote error={action.error} prefix="Not closed" />
           </section>
@@ -93,4 +102,3 @@ export function ConnectionPage({ name }: { name: string }) {
     </>
   );
 }
-

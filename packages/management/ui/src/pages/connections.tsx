@@ -22,11 +22,27 @@ const COLUMNS: Column<ConnectionJson>[] = [
   { label: "User", sort: "user", render: (c) => c.user },
   { label: "Vhost", sort: "vhost", render: (c) => c.vhost },
   { label: "Client", render: (c) => clientName(c.client_properties) },
-  { label: "State", sort: "state", render: (c) => <span class={`pill ${c.state === "running" ? "ok" : "warn"}`}>{c.state}</span> },
+  {
+    label: "State",
+    sort: "state",
+    render: (c) => <span class={`pill ${c.state === "running" ? "ok" : "warn"}`}>{c.state}</span>,
+  },
   { label: "TLS", sort: "ssl", render: (c) => (c.ssl ? "yes" : "no") },
   { label: "Channels", sort: "channels", numeric: true, render: (c) => num(c.channels) },
-  { label: "From client", title: "Bytes received per second", sort: "recv_oct", numeric: true, render: (c, at) => bps(c, "recv_oct", at) },
-  { label: "To client", title: "Bytes sent per second", sort: "send_oct", numeric: true, render: (c, at) => bps(c, "send_oct", at) },
+  {
+    label: "From client",
+    title: "Bytes received per second",
+    sort: "recv_oct",
+    numeric: true,
+    render: (c, at) => bps(c, "recv_oct", at),
+  },
+  {
+    label: "To client",
+    title: "Bytes sent per second",
+    sort: "send_oct",
+    numeric: true,
+    render: (c, at) => bps(c, "send_oct", at),
+  },
 ];
 
 /** Open AMQP connections, paged by the server. */

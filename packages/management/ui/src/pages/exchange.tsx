@@ -41,7 +41,13 @@ export function ExchangePage({ vhost, name }: { vhost: string; name: string }) {
               label="Delete exchange"
               question={`Delete exchange ${real} and its bindings?`}
               disabled={!x || action.busy}
-              onConfirm={() => void action.run(() => api("DELETE", path), undefined, () => navigate("exchanges"))}
+              onConfirm={() =>
+                void action.run(
+                  () => api("DELETE", path),
+                  undefined,
+                  () => navigate("exchanges"),
+                )
+              }
             />
           )}
         </div>
@@ -66,10 +72,17 @@ export function ExchangePage({ vhost, name }: { vhost: string; name: string }) {
             <section class="card">
               <h2>Bindings from this exchange</h2>
               {real === "" ? (
-                <p class="muted">The default exchange routes to every queue by its name; its bindings are implicit.</p>
+                <p class="muted">
+                  The default exchange routes to every queue by its name; its bindings are implicit.
+                </p>
               ) : (
                 <>
-                  <BindingTable bindings={data.out} show="destination" onChange={reload} caption="Bindings from this exchange" />
+                  <BindingTable
+                    bindings={data.out}
+                    show="destination"
+                    onChange={reload}
+                    caption="Bindings from this exchange"
+                  />
                   <h3>Add a binding from this exchange</h3>
                   <AddBinding vhost={vhost} source={real} onAdded={reload} />
                 </>
@@ -77,7 +90,12 @@ export function ExchangePage({ vhost, name }: { vhost: string; name: string }) {
             </section>
             <section class="card">
               <h2>Bindings to this exchange</h2>
-              <BindingTable bindings={data.into} show="source" onChange={reload} caption="Bindings to this exchange" />
+              <BindingTable
+                bindings={data.into}
+                show="source"
+                onChange={reload}
+                caption="Bindings to this exchange"
+              />
             </section>
           </div>
           <section class="card">

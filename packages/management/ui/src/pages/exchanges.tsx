@@ -32,7 +32,11 @@ const COLUMNS: Column<ExchangeJson>[] = [
   {
     label: "Name",
     sort: "name",
-    render: (x) => <a href={href("exchanges", x.vhost, x.name === "" ? "amq.default" : x.name)}>{x.name || "(AMQP default)"}</a>,
+    render: (x) => (
+      <a href={href("exchanges", x.vhost, x.name === "" ? "amq.default" : x.name)}>
+        {x.name || "(AMQP default)"}
+      </a>
+    ),
   },
   { label: "Vhost", sort: "vhost", render: (x) => x.vhost },
   { label: "Type", sort: "type", render: (x) => x.type },

@@ -48,7 +48,9 @@ export function Login({ onLogin, message }: { onLogin: (me: WhoAmI) => void; mes
         <button type="submit" class="primary wide" disabled={busy}>
           {busy ? "Signing in…" : "Sign in"}
         </button>
-        <p class="muted small">Your credentials are kept in this browser tab until you log out or close it.</p>
+        <p class="muted small">
+          Your credentials are kept in this browser tab until you log out or close it.
+        </p>
       </form>
     </main>
   );
@@ -59,8 +61,20 @@ export function Logo() {
   return (
     <svg viewBox="0 0 32 32" width="28" height="28" aria-hidden="true">
       <rect width="32" height="32" rx="8" fill="var(--accent)" />
-      <path d="M7 22c0-6 4-11 9-11s9 5 9 11" fill="none" stroke="#fff" stroke-width="2.5" stroke-linecap="round" />
-      <path d="M12 22c0-3 1.8-5.5 4-5.5s4 2.5 4 5.5" fill="none" stroke="#fff" stroke-width="2.5" stroke-linecap="round" />
+      <path
+        d="M7 22c0-6 4-11 9-11s9 5 9 11"
+        fill="none"
+        stroke="#fff"
+        stroke-width="2.5"
+        stroke-linecap="round"
+      />
+      <path
+        d="M12 22c0-3 1.8-5.5 4-5.5s4 2.5 4 5.5"
+        fill="none"
+        stroke="#fff"
+        stroke-width="2.5"
+        stroke-linecap="round"
+      />
     </svg>
   );
 }

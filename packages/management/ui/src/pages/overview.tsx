@@ -61,13 +61,13 @@ const detail = (o: OverviewJson, k: string) => o.message_stats[`${k}_details`] a
 
 /** Totals, live charts, memory and disk against their alarms, listeners and versions. */
 export function Overview() {
-  const { data, error } = usePoll(
-    async () => {
-      const [o, nodes] = await Promise.all([get<OverviewJson>(`/overview${HISTORY}`), get<NodeJson[]>("/nodes")]);
-      return { o, node: nodes[0] };
-    },
-    "overview",
-  );
+  const { data, error } = usePoll(async () => {
+    const [o, nodes] = await Promise.all([
+      get<OverviewJson>(`/overview${HISTORY}`),
+      get<NodeJson[]>("/nodes"),
+    ]);
+    return { o, node: nodes[0] };
+  }, "overview");
   const o = data?.o;
   const rates = useMemo(
     () =>
@@ -79,7 +79,10 @@ export function Overview() {
   const depths = useMemo(
     () =>
       o
-        ? levelsFromSamples([o.queue_totals.messages_ready_details?.samples, o.queue_totals.messages_unacknowledged_details?.samples])
+        ? levelsFromSamples([
+            o.queue_totals.messages_ready_details?.samples,
+            o.queue_totals.messages_unacknowledged_details?.samples,
+          ])
         : undefined,
     [o],
   );
@@ -114,14 +117,18 @@ export function Overview() {
             Now: published {rate(now("publish"))}/s, delivered {rate(now("deliver_get"))}/s, acked{" "}
             {rate(now("ack"))}/s
           </p>
-          {rates ? <Chart title="Message rates, last 10 minutes" lines={RATE_LINES} data={rates} unit="rate" /> : null}
+          {rates ? (
+            <Chart title="Message rates, last 10 minutes" lines={RATE_LINES} data={rates} unit="rate" />
+          ) : null}
         </section>
         <section class="card">
           <h2>Queued messages</h2>
           <p class="muted small">
             Now: {num(q.messages_ready ?? 0)} ready, {num(q.messages_unacknowledged ?? 0)} unacked
           </p>
-          {depths ? <Chart title="Queued messages, last 10 minutes" lines={DEPTH_LINES} data={depths} unit="count" /> : null}
+          {depths ? (
+            <Chart title="Queued messages, last 10 minutes" lines={DEPTH_LINES} data={depths} unit="count" />
+          ) : null}
         </section>
       </div>
       <div class="grid three">

@@ -1,4 +1,4 @@
-import { useMemo, useState } from "preact/hooks";
+import { useMemo } from "preact/hooks";
 import { api, get, seg } from "../api.js";
 import { AddBinding, BindingTable } from "../components/bindings.js";
 import { Chart } from "../components/chart.js";
@@ -19,13 +19,10 @@ import { Features } from "./queues.js";
 /** One queue: figures and charts, consumers, bindings, get and publish, purge and delete. */
 export function QueuePage({ vhost, name }: { vhost: string; name: string }) {
   const path = `/queues/${seg(vhost)}/${seg(name)}`;
-  const { data, error, at, reload } = usePoll(
-    async () => {
-      const [q, bindings] = await Promise.all([get<QueueJson>(path), get<BindingJson[]>(`${path}/bindings`)]);
-      return { q, bindings };
-    },
-    path,
-  );
+  const { data, error, at, reload } = usePoll(async () => {
+    const [q, bindings] = await Promise.all([get<QueueJson>(path), get<BindingJson[]>(`${path}/bindings`)]);
+    return { q, bindings };
+  }, path);
   const action = useAction();
   const q = data?.q;
   const history = History.for(`queue ${vhost} ${name}`, 5);
@@ -58,13 +55,21 @@ export function QueuePage({ vhost, name }: { vhost: string; name: string }) {
             label="Purge"
             question={`Remove all ${num(q?.messages_ready ?? 0)} ready messages?`}
             disabled={!q || action.busy}
-            onConfirm={() => void action.run(() => api("DELETE", `${path}/contents`), "Queue purged.", reload)}
+            onConfirm={() =>
+              void action.run(() => api("DELETE", `${path}/contents`), "Queue purged.", reload)
+            }
           />
           <ConfirmButton
             label="Delete queue"
             question={`Delete queue ${name}${q?.messages ? ` and its ${num(q.messages)} messages` : ""}?`}
             disabled={!q || action.busy}
-            onConfirm={() => void action.run(() => api("DELETE", path), undefined, () => navigate("queues"))}
+            onConfirm={() =>
+              void action.run(
+                () => api("DELETE", path),
+                undefined,
+                () => navigate("queues"),
+              )
+            }
           />
         </div>
       </div>
@@ -102,11 +107,21 @@ export function QueuePage({ vhost, name }: { vhost: string; name: string }) {
           <div class="grid two">
             <section class="card">
               <h2>Depth</h2>
-              <Chart title="Messages in the queue" lines={DEPTH_LINES} data={[...series.depth]} unit="count" />
+              <Chart
+                title="Messages in the queue"
+                lines={DEPTH_LINES}
+                data={[...series.depth]}
+                unit="count"
+              />
             </section>
             <section class="card">
               <h2>Rates</h2>
-              <Chart title="Queue message rates" lines={RATE_LINES.slice(0, 3)} data={[...series.rates]} unit="rate" />
+              <Chart
+                title="Queue message rates"
+                lines={RATE_LINES.slice(0, 3)}
+                data={[...series.rates]}
+                unit="rate"
+              />
             </section>
           </div>
           <div class="grid two">
@@ -132,14 +147,21 @@ export function QueuePage({ vhost, name }: { vhost: string; name: string }) {
           </div>
           <section class="card">
             <h2>Bindings</h2>
-            <BindingTable bindings={data.bindings} show="source" onChange={reload} caption={`Bindings of queue ${name}`} />
+            <BindingTable
+              bindings={data.bindings}
+              show="source"
+              onChange={reload}
+              caption={`Bindings of queue ${name}`}
+            />
             <h3>Add a binding to this queue</h3>
             <AddBinding vhost={vhost} queue={name} onAdded={reload} />
           </section>
           <div class="grid two">
             <section class="card">
               <h2>Publish a message</h2>
-              <p class="muted small">Published through the default exchange with the queue's name as routing key.</p>
+              <p class="muted small">
+                Published through the default exchange with the queue's name as routing key.
+              </p>
               <PublishForm vhost={vhost} exchange="" routingKey={name} />
             </section>
             <section class="card">

@@ -30,12 +30,17 @@ const FIELDS = [
 ].join(",");
 
 /** Short marks of a queue's features, each with its meaning for tooltips and screen readers. */
-export function Features({ q }: { q: Pick<QueueJson, "durable" | "auto_delete" | "exclusive" | "arguments"> }) {
+export function Features({
+  q,
+}: {
+  q: Pick<QueueJson, "durable" | "auto_delete" | "exclusive" | "arguments">;
+}) {
   const marks: [string, string][] = [];
   if (q.durable) marks.push(["D", "durable"]);
   if (q.auto_delete) marks.push(["AD", "auto-delete"]);
   if (q.exclusive) marks.push(["Excl", "exclusive"]);
-  for (const k of Object.keys(q.arguments ?? {})) marks.push([k.replace(/^x-/, ""), `${k}: ${JSON.stringify(q.arguments[k])}`]);
+  for (const k of Object.keys(q.arguments ?? {}))
+    marks.push([k.replace(/^x-/, ""), `${k}: ${JSON.stringify(q.arguments[k])}`]);
   return (
     <span class="tags">
       {marks.map(([m, t]) => (
@@ -56,10 +61,19 @@ export const QUEUE_COLUMNS: Column<QueueJson>[] = [
   { label: "Vhost", sort: "vhost", render: (q) => q.vhost },
   { label: "Type", sort: "type", render: (q) => q.type },
   { label: "Features", render: (q) => <Features q={q} /> },
-  { label: "State", sort: "state", render: (q) => <span class={`pill ${q.state === "running" ? "ok" : ""}`}>{q.state}</span> },
+  {
+    label: "State",
+    sort: "state",
+    render: (q) => <span class={`pill ${q.state === "running" ? "ok" : ""}`}>{q.state}</span>,
+  },
   { label: "Policy", sort: "policy", render: (q) => q.policy ?? "" },
   { label: "Ready", sort: "messages_ready", numeric: true, render: (q) => num(q.messages_ready) },
-  { label: "Unacked", sort: "messages_unacknowledged", numeric: true, render: (q) => num(q.messages_unacknowledged) },
+  {
+    label: "Unacked",
+    sort: "messages_unacknowledged",
+    numeric: true,
+    render: (q) => num(q.messages_unacknowledged),
+  },
   { label: "Total", sort: "messages", numeric: true, render: (q) => num(q.messages) },
   { label: "Consumers", sort: "consumers", numeric: true, render: (q) => num(q.consumers) },
   {
