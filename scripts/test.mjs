@@ -67,7 +67,9 @@ if (missing.length > 0) {
     );
   }
   if (!chromiumReady()) {
-    log(`${CHROMIUM} is missing; install it as root with \`apt-get install chromium\` (the UI test needs it)`);
+    log(
+      `${CHROMIUM} is missing; install it as root with \`apt-get install chromium\` (the UI test needs it)`,
+    );
   }
 }
 
