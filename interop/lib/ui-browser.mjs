@@ -53,6 +53,7 @@ export async function openBrowser({ width = 1440, height = 900 } = {}) {
   const problems = [];
   page.on("console", (m) => {
     if (m.type() === "error") problems.push(`console: ${m.text()}`);
+    if (process.env.UI_DEBUG) console.log("page:", m.text());
   });
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   page.on("requestfailed", (r) => {

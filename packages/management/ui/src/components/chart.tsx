@@ -18,7 +18,7 @@ interface Props {
   /** "rate" (per second) or "count": how the axis and the summary read. */
   unit: "rate" | "count";
   height?: number;
-  /** Seconds of time shown, ending at the newest point, however few points there are yet. */
+  /** At most this many seconds are shown, ending at the newest point (at least a minute). */
   windowS?: number;
 }
 
@@ -43,13 +43,15 @@ export function Chart({ title, lines, data, unit, height = 180, windowS = 600 }:
         legend: { show: true, live: true },
         cursor: { drag: { x: false, y: false } },
         scales: {
-          // A fixed window: a chart with its first few points reads as "just started", not as
-          // a zoom into a few seconds.
+          // A window of at least a minute: a chart with its first few points reads as "just
+          // started", not as a zoom into a few seconds.
           x: {
             time: true,
-            range: (_u, _min, max) => {
+            range: (_u, min, max) => {
               const end = max ?? Date.now() / 1000;
-              return [end - windowS, end];
+              // At least a minute, growing with the data up to the full window.
+              const span = Math.min(windowS, Math.max(60, end - (min ?? end)));
+              return [end - span, end];
             },
           },
           y: { range: (_u, min, max) => [Math.min(0, min), Math.max(max * 1.1, 1)] },
