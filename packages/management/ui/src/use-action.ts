@@ -8,6 +8,14 @@ export interface Action {
   done: string;
   /** Runs f; on success shows `message` (or what f returns) and calls `then`. */
   run: (f: () => Promise<unknown>, message?: string, then?: () => void) => Promise<boolean>;
+  /**
+   * A form's onSubmit: runs f with the form's data (and the form, to reset it) as run does,
+   * with what f returns as the success message.
+   */
+  submit: (
+    f: (data: FormData, form: HTMLFormElement) => Promise<unknown>,
+    then?: () => void,
+  ) => (e: Event) => void;
 }
 
 /** One API action at a time per form, with its error and success message kept for display. */
@@ -31,5 +39,10 @@ export function useAction(): Action {
       setBusy(false);
     }
   };
-  return { busy, error, done, run };
+  const submit: Action["submit"] = (f, then) => (e) => {
+    e.preventDefault();
+    const form = e.currentTarget as HTMLFormElement;
+    void run(() => f(new FormData(form), form), undefined, then);
+  };
+  return { busy, error, done, run, submit };
 }

@@ -3,8 +3,10 @@ import { text } from "../format.js";
 import { href } from "../router.js";
 import { type BindingJson, pathName } from "../types.js";
 import { useAction } from "../use-action.js";
+import { ActionButton } from "./action-button.js";
 import { ArgumentsField, parseArguments } from "./arguments-field.js";
 import { ErrorNote, StatusNote } from "./notice.js";
+import { type Column, Table } from "./table.js";
 
 /** The API path of one binding (its properties key names it among equal ends). */
 function bindingPath(b: BindingJson): string {
@@ -36,54 +38,49 @@ export function BindingTable({
 }) {
   const action = useAction();
   if (bindings.length === 0) return <p class="muted">No bindings.</p>;
+  const columns: Column<BindingJson>[] = [
+    {
+      label: show === "source" ? "From exchange" : "To",
+      render: (b) =>
+        show === "source" ? (
+          <End vhost={b.vhost} name={b.source} kind="exchange" />
+        ) : (
+          <>
+            <span class="tag">{b.destination_type}</span>{" "}
+            <End vhost={b.vhost} name={b.destination} kind={b.destination_type} />
+          </>
+        ),
+    },
+    { label: "Routing key", render: (b) => <code>{b.routing_key}</code> },
+    { label: "Arguments", render: (b) => (Object.keys(b.arguments).length ? text(b.arguments) : "") },
+    {
+      label: "Actions",
+      hidden: true,
+      actions: true,
+      render: (b) =>
+        b.source === "" ? null : (
+          <ActionButton
+            action={action}
+            text="Unbind"
+            label={`Unbind ${b.source} → ${b.destination} (${b.routing_key || "empty key"})`}
+            run={() => api("DELETE", bindingPath(b))}
+            done="Unbound."
+            then={onChange}
+          />
+        ),
+    },
+  ];
   return (
     <>
       <ErrorNote error={action.error} prefix="Not unbound" />
-      <table class="data">
-        <caption class="sr-only">{caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{show === "source" ? "From exchange" : "To"}</th>
-            <th scope="col">Routing key</th>
-            <th scope="col">Arguments</th>
-            <th scope="col">
-              <span class="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {bindings.map((b) => (
-            <tr key={`${b.source}\u0000${b.destination_type}\u0000${b.destination}\u0000${b.properties_key}`}>
-              <td>
-                {show === "source" ? (
-                  <End vhost={b.vhost} name={b.source} kind="exchange" />
-                ) : (
-                  <>
-                    <span class="tag">{b.destination_type}</span>{" "}
-                    <End vhost={b.vhost} name={b.destination} kind={b.destination_type} />
-                  </>
-                )}
-              </td>
-              <td>
-                <code>{b.routing_key}</code>
-              </td>
-              <td>{Object.keys(b.arguments).length ? text(b.arguments) : ""}</td>
-              <td class="actions">
-                {b.source === "" ? null : (
-                  <button
-                    type="button"
-                    disabled={action.busy}
-                    aria-label={`Unbind ${b.source} → ${b.destination} (${b.routing_key || "empty key"})`}
-                    onClick={() => void action.run(() => api("DELETE", bindingPath(b)), "Unbound.", onChange)}
-                  >
-                    Unbind
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <Table
+        columns={columns}
+        items={bindings}
+        rowKey={(b) =>
+          `${b.source}\u0000${b.destination_type}\u0000${b.destination}\u0000${b.properties_key}`
+        }
+        caption={caption}
+      />
     </>
   );
 }
@@ -105,26 +102,16 @@ export function AddBinding({
   onAdded: () => void;
 }) {
   const action = useAction();
-  const submit = (e: Event) => {
-    e.preventDefault();
-    const form = e.currentTarget as HTMLFormElement;
-    const f = new FormData(form);
+  const submit = action.submit(async (f) => {
     const from = source ?? String(f.get("source"));
     const kind = queue !== undefined ? "q" : String(f.get("destination_type"));
     const to = queue ?? String(f.get("destination"));
-    void action.run(
-      async () => {
-        const args = parseArguments(String(f.get("binding_arguments") ?? ""));
-        await api("POST", `/bindings/${seg(vhost)}/e/${seg(pathName(from))}/${kind}/${seg(to)}`, {
-          routing_key: String(f.get("routing_key")),
-          arguments: args,
-        });
-        return `Bound ${from} → ${to}.`;
-      },
-      undefined,
-      onAdded,
-    );
-  };
+    await api("POST", `/bindings/${seg(vhost)}/e/${seg(pathName(from))}/${kind}/${seg(to)}`, {
+      routing_key: String(f.get("routing_key")),
+      arguments: parseArguments(String(f.get("binding_arguments") ?? "")),
+    });
+    return `Bound ${from} → ${to}.`;
+  }, onAdded);
   return (
     <form class="form" onSubmit={submit} aria-label="Add a binding">
       <div class="row">

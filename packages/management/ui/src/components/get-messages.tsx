@@ -31,22 +31,18 @@ const ACK_MODES: [string, string][] = [
 export function GetMessages({ vhost, queue }: { vhost: string; queue: string }) {
   const action = useAction();
   const [got, setGot] = useState<GotJson[] | undefined>(undefined);
-  const submit = (e: Event) => {
-    e.preventDefault();
-    const f = new FormData(e.currentTarget as HTMLFormElement);
-    void action.run(async () => {
-      const l = await api<GotJson[]>("POST", `/queues/${seg(vhost)}/${seg(queue)}/get`, {
-        count: Number(f.get("count")),
-        ackmode: String(f.get("ackmode")),
-        encoding: String(f.get("encoding")),
-        truncate: 50000,
-      });
-      setGot(l);
-      return l.length === 0
-        ? "The queue is empty."
-        : `${l.length} message${l.length === 1 ? "" : "s"} fetched.`;
+  const submit = action.submit(async (f) => {
+    const l = await api<GotJson[]>("POST", `/queues/${seg(vhost)}/${seg(queue)}/get`, {
+      count: Number(f.get("count")),
+      ackmode: String(f.get("ackmode")),
+      encoding: String(f.get("encoding")),
+      truncate: 50000,
     });
-  };
+    setGot(l);
+    return l.length === 0
+      ? "The queue is empty."
+      : `${l.length} message${l.length === 1 ? "" : "s"} fetched.`;
+  });
   return (
     <>
       <form class="form" onSubmit={submit} aria-label="Get messages">

@@ -1,4 +1,5 @@
 import type { ComponentChildren } from "preact";
+import type { Action } from "../use-action.js";
 
 /**
  * An error the API returned, shown where the action was taken. role="alert" makes a screen
@@ -22,5 +23,16 @@ export function StatusNote({ children }: { children: ComponentChildren }) {
     <p class="note ok" role="status">
       {children}
     </p>
+  );
+}
+
+/** A page's notes: why its data did not load, and what its last action said. */
+export function PageNotes({ error, what, action }: { error: unknown; what: string; action: Action }) {
+  return (
+    <>
+      <ErrorNote error={error} prefix={`Could not load ${what}`} />
+      <ErrorNote error={action.error} />
+      <StatusNote>{action.done}</StatusNote>
+    </>
   );
 }

@@ -4,19 +4,10 @@ import { ApiError, get, query } from "../api.js";
 import { num } from "../format.js";
 import { usePoll } from "../use-poll.js";
 import { ErrorNote } from "./notice.js";
+import { type Column, Table } from "./table.js";
 import { storedVhost, VhostSelect } from "./vhost-select.js";
 
-/** A column of a PagedList. */
-export interface Column<T> {
-  /** The field the API sorts by (dotted path), or undefined for a column that cannot sort. */
-  sort?: string;
-  label: string;
-  /** Right-aligned, tabular figures. */
-  numeric?: boolean;
-  /** A longer description, shown as the header's tooltip. */
-  title?: string;
-  render: (item: T, at: number) => ComponentChildren;
-}
+export type { Column } from "./table.js";
 
 /** RabbitMQ's paged answer. */
 interface Page<T> {
@@ -29,7 +20,8 @@ interface Page<T> {
   total_count: number;
 }
 
-interface Props<T> {
+/** What a PagedList is told. */
+export interface PagedListProps<T> {
   /** "queues": the API path under /api and the word for the items. */
   noun: string;
   /** Lists per vhost (/api/queues/{vh}) with a vhost selector. */
@@ -53,7 +45,16 @@ const PAGE_SIZES = [25, 50, 100, 200, 500];
  * sort_reverse), so that it stays fast whatever the number of objects: the browser never holds
  * more than one page. Polled every 5 s; the filter waits for a pause in typing.
  */
-export function PagedList<T>({ noun, byVhost, path, columns, rowKey, fields, refresh, tools }: Props<T>) {
+export function PagedList<T>({
+  noun,
+  byVhost,
+  path,
+  columns,
+  rowKey,
+  fields,
+  refresh,
+  tools,
+}: PagedListProps<T>) {
   const [vhost, setVhost] = useState(byVhost ? storedVhost() : "");
   const [typed, setTyped] = useState("");
   const [name, setName] = useState("");
@@ -139,47 +140,14 @@ export function PagedList<T>({ noun, byVhost, path, columns, rowKey, fields, ref
       </div>
       <ErrorNote error={error} prefix={`Could not load ${noun}`} />
       <div class="table-wrap">
-        <table class="data">
-          <caption class="sr-only">
-            {noun}
-            {sortLabel}, page {data?.page ?? page} of {Math.max(data?.page_count ?? 1, 1)}
-          </caption>
-          <thead>
-            <tr>
-              {columns.map((c) => (
-                <th
-                  key={c.label}
-                  scope="col"
-                  class={c.numeric ? "num" : ""}
-                  title={c.title}
-                  aria-sort={sort && c.sort === sort ? (reverse ? "descending" : "ascending") : undefined}
-                >
-                  {c.sort ? (
-                    <button type="button" class="sort" onClick={() => sortBy(c.sort!)}>
-                      {c.label}
-                      <span aria-hidden="true" class="arrow">
-                        {sort === c.sort ? (reverse ? "▼" : "▲") : ""}
-                      </span>
-                    </button>
-                  ) : (
-                    c.label
-                  )}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {data?.items.map((item) => (
-              <tr key={rowKey(item)}>
-                {columns.map((c) => (
-                  <td key={c.label} class={c.numeric ? "num" : ""}>
-                    {c.render(item, at)}
-                  </td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table
+          columns={columns}
+          items={data?.items}
+          rowKey={rowKey}
+          at={at}
+          caption={`${noun}${sortLabel}, page ${data?.page ?? page} of ${Math.max(data?.page_count ?? 1, 1)}`}
+          sort={{ key: sort, reverse, onSort: sortBy }}
+        />
         {data && data.item_count === 0 ? (
           <p class="empty">{name ? `No ${noun} match “${name}”.` : `No ${noun} yet.`}</p>
         ) : null}

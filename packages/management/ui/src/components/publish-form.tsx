@@ -32,33 +32,27 @@ export function PublishForm({
   routingKey?: string;
 }) {
   const action = useAction();
-  const submit = (e: Event) => {
-    e.preventDefault();
-    const form = e.currentTarget as HTMLFormElement;
-    const f = new FormData(form);
-    void action.run(async () => {
-      const properties: Record<string, unknown> = { delivery_mode: f.get("persistent") === "on" ? 2 : 1 };
-      for (const [k] of PROPS) {
-        const v = String(f.get(k) ?? "").trim();
-        if (v !== "") properties[k] = k === "priority" ? Number(v) : v;
-      }
-      const headers = parseArguments(String(f.get("headers") ?? ""));
-      if (Object.keys(headers).length > 0) properties.headers = headers;
-      const r = await api<{ routed: boolean }>(
-        "POST",
-        `/exchanges/${seg(vhost)}/${seg(pathName(exchange))}/publish`,
-        {
-          routing_key: String(f.get("routing_key")),
-          payload: String(f.get("payload")),
-          payload_encoding: String(f.get("payload_encoding")),
-          properties,
-        },
-      );
-      if (!r.routed)
-        throw new Error("The message was published but not routed to any queue (it was dropped).");
-      return "Message published and routed.";
-    });
-  };
+  const submit = action.submit(async (f) => {
+    const properties: Record<string, unknown> = { delivery_mode: f.get("persistent") === "on" ? 2 : 1 };
+    for (const [k] of PROPS) {
+      const v = String(f.get(k) ?? "").trim();
+      if (v !== "") properties[k] = k === "priority" ? Number(v) : v;
+    }
+    const headers = parseArguments(String(f.get("headers") ?? ""));
+    if (Object.keys(headers).length > 0) properties.headers = headers;
+    const r = await api<{ routed: boolean }>(
+      "POST",
+      `/exchanges/${seg(vhost)}/${seg(pathName(exchange))}/publish`,
+      {
+        routing_key: String(f.get("routing_key")),
+        payload: String(f.get("payload")),
+        payload_encoding: String(f.get("payload_encoding")),
+        properties,
+      },
+    );
+    if (!r.routed) throw new Error("The message was published but not routed to any queue (it was dropped).");
+    return "Message published and routed.";
+  });
   return (
     <form class="form" onSubmit={submit} aria-label="Publish a message">
       <div class="row">

@@ -30,22 +30,18 @@ export function Definitions() {
       download(file, JSON.stringify(defs, null, 2));
       return `Downloaded ${file}.`;
     });
-  const doImport = (e: Event) => {
-    e.preventDefault();
-    const input = (e.currentTarget as HTMLFormElement).elements.namedItem("file") as HTMLInputElement;
-    const file = input.files?.[0];
-    void importing.run(async () => {
-      if (!file) throw new Error("Choose a definitions file first.");
-      let defs: unknown;
-      try {
-        defs = JSON.parse(await file.text());
-      } catch {
-        throw new Error(`${file.name} is not JSON.`);
-      }
-      await api("POST", path, defs);
-      return `Imported ${file.name}${vhost ? ` into ${vhost}` : ""}.`;
-    });
-  };
+  const doImport = importing.submit(async (_f, form) => {
+    const file = (form.elements.namedItem("file") as HTMLInputElement).files?.[0];
+    if (!file) throw new Error("Choose a definitions file first.");
+    let defs: unknown;
+    try {
+      defs = JSON.parse(await file.text());
+    } catch {
+      throw new Error(`${file.name} is not JSON.`);
+    }
+    await api("POST", path, defs);
+    return `Imported ${file.name}${vhost ? ` into ${vhost}` : ""}.`;
+  });
   return (
     <>
       <section class="card">

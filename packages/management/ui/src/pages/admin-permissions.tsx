@@ -1,6 +1,8 @@
 import { useState } from "preact/hooks";
 import { api, get, seg } from "../api.js";
-import { ErrorNote, StatusNote } from "../components/notice.js";
+import { ActionButton } from "../components/action-button.js";
+import { ErrorNote, PageNotes, StatusNote } from "../components/notice.js";
+import { CardTable, type Column } from "../components/table.js";
 import { VhostSelect } from "../components/vhost-select.js";
 import { useAction } from "../use-action.js";
 import { usePoll } from "../use-poll.js";
@@ -25,78 +27,47 @@ export function Permissions() {
   const action = useAction();
   const setting = useAction();
   const [vhost, setVhost] = useState("/");
-  const set = (e: Event) => {
-    e.preventDefault();
-    const f = new FormData(e.currentTarget as HTMLFormElement);
+  const columns: Column<PermissionJson>[] = [
+    { label: "User", render: (p) => p.user },
+    { label: "Virtual host", render: (p) => p.vhost },
+    { label: "Configure", render: (p) => <code>{p.configure}</code> },
+    { label: "Write", render: (p) => <code>{p.write}</code> },
+    { label: "Read", render: (p) => <code>{p.read}</code> },
+    {
+      label: "Actions",
+      hidden: true,
+      actions: true,
+      render: (p) => (
+        <ActionButton
+          action={action}
+          text="Clear"
+          label={`Clear permissions of ${p.user} in ${p.vhost}`}
+          run={() => api("DELETE", `/permissions/${seg(p.vhost)}/${seg(p.user)}`)}
+          done={`Permissions of ${p.user} in ${p.vhost} cleared.`}
+          then={reload}
+        />
+      ),
+    },
+  ];
+  const set = setting.submit(async (f) => {
     const user = String(f.get("perm_user"));
-    void setting.run(
-      async () => {
-        await api("PUT", `/permissions/${seg(vhost)}/${seg(user)}`, {
-          configure: String(f.get("configure")),
-          write: String(f.get("write")),
-          read: String(f.get("read")),
-        });
-        return `Permissions of ${user} in ${vhost} set.`;
-      },
-      undefined,
-      reload,
-    );
-  };
+    await api("PUT", `/permissions/${seg(vhost)}/${seg(user)}`, {
+      configure: String(f.get("configure")),
+      write: String(f.get("write")),
+      read: String(f.get("read")),
+    });
+    return `Permissions of ${user} in ${vhost} set.`;
+  }, reload);
   return (
     <>
-      <ErrorNote error={error} prefix="Could not load permissions" />
-      <ErrorNote error={action.error} />
-      <StatusNote>{action.done}</StatusNote>
-      <section class="card">
-        <h2>Permissions</h2>
-        <table class="data">
-          <thead>
-            <tr>
-              <th scope="col">User</th>
-              <th scope="col">Virtual host</th>
-              <th scope="col">Configure</th>
-              <th scope="col">Write</th>
-              <th scope="col">Read</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {data?.perms.map((p) => (
-              <tr key={`${p.user}\u0000${p.vhost}`}>
-                <td>{p.user}</td>
-                <td>{p.vhost}</td>
-                <td>
-                  <code>{p.configure}</code>
-                </td>
-                <td>
-                  <code>{p.write}</code>
-                </td>
-                <td>
-                  <code>{p.read}</code>
-                </td>
-                <td class="actions">
-                  <button
-                    type="button"
-                    disabled={action.busy}
-                    aria-label={`Clear permissions of ${p.user} in ${p.vhost}`}
-                    onClick={() =>
-                      void action.run(
-                        () => api("DELETE", `/permissions/${seg(p.vhost)}/${seg(p.user)}`),
-                        `Permissions of ${p.user} in ${p.vhost} cleared.`,
-                        reload,
-                      )
-                    }
-                  >
-                    Clear
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </section>
+      <PageNotes error={error} what="permissions" action={action} />
+      <CardTable
+        title="Permissions"
+        columns={columns}
+        items={data?.perms}
+        rowKey={(p) => `${p.user}\u0000${p.vhost}`}
+        caption="Permissions"
+      />
       <form class="card form" onSubmit={set} aria-labelledby="set-perm-title">
         <h2 id="set-perm-title">Set permissions</h2>
         <div class="row wrap">

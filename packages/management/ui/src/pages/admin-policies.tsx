@@ -1,7 +1,9 @@
 import { useState } from "preact/hooks";
 import { api, get, seg } from "../api.js";
 import { ArgumentsField, parseArguments } from "../components/arguments-field.js";
-import { ErrorNote, StatusNote } from "../components/notice.js";
+import { ActionButton } from "../components/action-button.js";
+import { ErrorNote, PageNotes, StatusNote } from "../components/notice.js";
+import { CardTable, type Column } from "../components/table.js";
 import { VhostSelect } from "../components/vhost-select.js";
 import { text } from "../format.js";
 import { useAction } from "../use-action.js";
@@ -25,94 +27,62 @@ export function Policies() {
   const action = useAction();
   const adding = useAction();
   const [vhost, setVhost] = useState("/");
-  const add = (e: Event) => {
-    e.preventDefault();
-    const form = e.currentTarget as HTMLFormElement;
-    const f = new FormData(form);
+  const columns: Column<PolicyJson>[] = [
+    { label: "Virtual host", render: (p) => p.vhost },
+    { label: "Name", render: (p) => p.name },
+    { label: "Pattern", render: (p) => <code>{p.pattern}</code> },
+    { label: "Apply to", render: (p) => p["apply-to"] },
+    {
+      label: "Definition",
+      render: (p) =>
+        Object.entries(p.definition).map(([k, v]) => (
+          <div key={k}>
+            <code>
+              {k}: {text(v)}
+            </code>
+          </div>
+        )),
+    },
+    { label: "Priority", numeric: true, render: (p) => p.priority },
+    {
+      label: "Actions",
+      hidden: true,
+      actions: true,
+      render: (p) => (
+        <ActionButton
+          action={action}
+          text="Delete"
+          label={`Delete policy ${p.name} in ${p.vhost}`}
+          run={() => api("DELETE", `/policies/${seg(p.vhost)}/${seg(p.name)}`)}
+          done={`Policy ${p.name} deleted.`}
+          then={reload}
+        />
+      ),
+    },
+  ];
+  const add = adding.submit(async (f) => {
     const name = String(f.get("policy_name"));
-    void adding.run(
-      async () => {
-        const definition = parseArguments(String(f.get("definition") ?? ""));
-        if (Object.keys(definition).length === 0)
-          throw new Error("A policy needs at least one definition line.");
-        await api("PUT", `/policies/${seg(vhost)}/${seg(name)}`, {
-          pattern: String(f.get("pattern")),
-          definition,
-          priority: Number(f.get("priority") || 0),
-          "apply-to": String(f.get("apply_to")),
-        });
-        return `Policy ${name} set.`;
-      },
-      undefined,
-      reload,
-    );
-  };
+    const definition = parseArguments(String(f.get("definition") ?? ""));
+    if (Object.keys(definition).length === 0) throw new Error("A policy needs at least one definition line.");
+    await api("PUT", `/policies/${seg(vhost)}/${seg(name)}`, {
+      pattern: String(f.get("pattern")),
+      definition,
+      priority: Number(f.get("priority") || 0),
+      "apply-to": String(f.get("apply_to")),
+    });
+    return `Policy ${name} set.`;
+  }, reload);
   return (
     <>
-      <ErrorNote error={error} prefix="Could not load policies" />
-      <ErrorNote error={action.error} />
-      <StatusNote>{action.done}</StatusNote>
-      <section class="card">
-        <h2>Policies</h2>
-        {data && data.length === 0 ? <p class="muted">No policies.</p> : null}
-        {data && data.length > 0 ? (
-          <table class="data">
-            <thead>
-              <tr>
-                <th scope="col">Virtual host</th>
-                <th scope="col">Name</th>
-                <th scope="col">Pattern</th>
-                <th scope="col">Apply to</th>
-                <th scope="col">Definition</th>
-                <th scope="col" class="num">
-                  Priority
-                </th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.map((p) => (
-                <tr key={`${p.vhost}\u0000${p.name}`}>
-                  <td>{p.vhost}</td>
-                  <td>{p.name}</td>
-                  <td>
-                    <code>{p.pattern}</code>
-                  </td>
-                  <td>{p["apply-to"]}</td>
-                  <td>
-                    {Object.entries(p.definition).map(([k, v]) => (
-                      <div key={k}>
-                        <code>
-                          {k}: {text(v)}
-                        </code>
-                      </div>
-                    ))}
-                  </td>
-                  <td class="num">{p.priority}</td>
-                  <td class="actions">
-                    <button
-                      type="button"
-                      disabled={action.busy}
-                      aria-label={`Delete policy ${p.name} in ${p.vhost}`}
-                      onClick={() =>
-                        void action.run(
-                          () => api("DELETE", `/policies/${seg(p.vhost)}/${seg(p.name)}`),
-                          `Policy ${p.name} deleted.`,
-                          reload,
-                        )
-                      }
-                    >
-                      Delete
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        ) : null}
-      </section>
+      <PageNotes error={error} what="policies" action={action} />
+      <CardTable
+        title="Policies"
+        empty="No policies."
+        columns={columns}
+        items={data}
+        rowKey={(p) => `${p.vhost}\u0000${p.name}`}
+        caption="Policies"
+      />
       <form class="card form" onSubmit={add} aria-labelledby="add-policy-title">
         <h2 id="add-policy-title">Add or update a policy</h2>
         <div class="row wrap">

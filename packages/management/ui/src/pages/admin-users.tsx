@@ -1,7 +1,8 @@
 import { useState } from "preact/hooks";
 import { api, get, seg } from "../api.js";
 import { ConfirmButton } from "../components/confirm-button.js";
-import { ErrorNote, StatusNote } from "../components/notice.js";
+import { ErrorNote, PageNotes, StatusNote } from "../components/notice.js";
+import { CardTable, type Column } from "../components/table.js";
 import { useAction } from "../use-action.js";
 import { usePoll } from "../use-poll.js";
 
@@ -57,90 +58,67 @@ export function Users() {
   const action = useAction();
   const adding = useAction();
   const [editing, setEditing] = useState<string | undefined>(undefined);
-  const add = (e: Event) => {
-    e.preventDefault();
-    const form = e.currentTarget as HTMLFormElement;
-    const f = new FormData(form);
+  const columns: Column<UserJson>[] = [
+    { label: "Name", render: (u) => u.name },
+    {
+      label: "Tags",
+      render: (u) => (
+        <>
+          <span class="tags">
+            {tagList(u.tags).map((t) => (
+              <span class="tag" key={t}>
+                {t}
+              </span>
+            ))}
+          </span>
+          {editing === u.name ? (
+            <EditUser
+              user={u}
+              onDone={() => {
+                setEditing(undefined);
+                reload();
+              }}
+            />
+          ) : null}
+        </>
+      ),
+    },
+    {
+      label: "Actions",
+      hidden: true,
+      actions: true,
+      render: (u) => (
+        <>
+          <button
+            type="button"
+            aria-expanded={editing === u.name}
+            aria-label={`Edit user ${u.name}`}
+            onClick={() => setEditing(editing === u.name ? undefined : u.name)}
+          >
+            {editing === u.name ? "Close" : "Edit"}
+          </button>
+          <ConfirmButton
+            label="Delete"
+            question={`Delete user ${u.name} and close its connections?`}
+            disabled={action.busy}
+            onConfirm={() =>
+              void action.run(() => api("DELETE", `/users/${seg(u.name)}`), `User ${u.name} deleted.`, reload)
+            }
+          />
+        </>
+      ),
+    },
+  ];
+  const add = adding.submit(async (f, form) => {
     const name = String(f.get("new_username"));
-    void adding.run(
-      async () => {
-        await api("PUT", `/users/${seg(name)}`, {
-          password: String(f.get("new_password")),
-          tags: formTags(f),
-        });
-        form.reset();
-        return `User ${name} added. Give it permissions in a virtual host to let it connect.`;
-      },
-      undefined,
-      reload,
-    );
-  };
+    await api("PUT", `/users/${seg(name)}`, { password: String(f.get("new_password")), tags: formTags(f) });
+    form.reset();
+    return `User ${name} added. Give it permissions in a virtual host to let it connect.`;
+  }, reload);
   return (
     <>
-      <ErrorNote error={error} prefix="Could not load users" />
-      <ErrorNote error={action.error} />
-      <StatusNote>{action.done}</StatusNote>
-      <section class="card">
-        <h2>Users</h2>
-        <table class="data">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Tags</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {data?.map((u) => (
-              <tr key={u.name}>
-                <td>{u.name}</td>
-                <td>
-                  <span class="tags">
-                    {tagList(u.tags).map((t) => (
-                      <span class="tag" key={t}>
-                        {t}
-                      </span>
-                    ))}
-                  </span>
-                  {editing === u.name ? (
-                    <EditUser
-                      user={u}
-                      onDone={() => {
-                        setEditing(undefined);
-                        reload();
-                      }}
-                    />
-                  ) : null}
-                </td>
-                <td class="actions">
-                  <button
-                    type="button"
-                    aria-expanded={editing === u.name}
-                    aria-label={`Edit user ${u.name}`}
-                    onClick={() => setEditing(editing === u.name ? undefined : u.name)}
-                  >
-                    {editing === u.name ? "Close" : "Edit"}
-                  </button>
-                  <ConfirmButton
-                    label="Delete"
-                    question={`Delete user ${u.name} and close its connections?`}
-                    disabled={action.busy}
-                    onConfirm={() =>
-                      void action.run(
-                        () => api("DELETE", `/users/${seg(u.name)}`),
-                        `User ${u.name} deleted.`,
-                        reload,
-                      )
-                    }
-                  />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </section>
+      <PageNotes error={error} what="users" action={action} />
+      <CardTable title="Users" columns={columns} items={data} rowKey={(u) => u.name} caption="Users" />
       <form class="card form" onSubmit={add} aria-labelledby="add-user-title">
         <h2 id="add-user-title">Add a user</h2>
         <div class="row">
@@ -173,9 +151,7 @@ export function Users() {
 /** Changes a user's tags and, when one is typed, its password (else the hash is kept). */
 function EditUser({ user, onDone }: { user: UserJson; onDone: () => void }) {
   const action = useAction();
-  const submit = (e: Event) => {
-    e.preventDefault();
-    const f = new FormData(e.currentTarget as HTMLFormElement);
+  const submit = action.submit(async (f) => {
     const password = String(f.get("password") ?? "");
     const body: Record<string, unknown> = { tags: formTags(f) };
     if (password !== "") body.password = password;
@@ -183,8 +159,8 @@ function EditUser({ user, onDone }: { user: UserJson; onDone: () => void }) {
       body.password_hash = user.password_hash;
       if (user.hashing_algorithm) body.hashing_algorithm = user.hashing_algorithm;
     }
-    void action.run(() => api("PUT", `/users/${seg(user.name)}`, body), undefined, onDone);
-  };
+    await api("PUT", `/users/${seg(user.name)}`, body);
+  }, onDone);
   return (
     <form class="form inset" onSubmit={submit} aria-label={`Edit user ${user.name}`}>
       <TagFields tags={tagList(user.tags)} idPrefix={`edit-${user.name}`} />

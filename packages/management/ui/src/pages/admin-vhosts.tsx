@@ -1,6 +1,7 @@
 import { api, get, seg } from "../api.js";
 import { ConfirmButton } from "../components/confirm-button.js";
-import { ErrorNote, StatusNote } from "../components/notice.js";
+import { ErrorNote, PageNotes, StatusNote } from "../components/notice.js";
+import { CardTable, type Column } from "../components/table.js";
 import { forgetVhosts } from "../components/vhost-select.js";
 import { num } from "../format.js";
 import { useAction } from "../use-action.js";
@@ -22,71 +23,47 @@ export function Vhosts() {
     forgetVhosts();
     reload();
   };
-  const add = (e: Event) => {
-    e.preventDefault();
-    const form = e.currentTarget as HTMLFormElement;
-    const name = String(new FormData(form).get("vhost_name"));
-    void adding.run(
-      async () => {
-        await api("PUT", `/vhosts/${seg(name)}`);
-        form.reset();
-        return `Virtual host ${name} added.`;
-      },
-      undefined,
-      changed,
-    );
-  };
+  const columns: Column<VhostJson>[] = [
+    { label: "Name", render: (v) => v.name },
+    { label: "Ready", numeric: true, render: (v) => num(v.messages_ready ?? 0) },
+    { label: "Unacked", numeric: true, render: (v) => num(v.messages_unacknowledged ?? 0) },
+    { label: "Total", numeric: true, render: (v) => num(v.messages ?? 0) },
+    {
+      label: "Actions",
+      hidden: true,
+      actions: true,
+      render: (v) => (
+        <ConfirmButton
+          label="Delete"
+          question={`Delete ${v.name} with all its queues, exchanges and messages?`}
+          disabled={action.busy}
+          onConfirm={() =>
+            void action.run(
+              () => api("DELETE", `/vhosts/${seg(v.name)}`),
+              `Virtual host ${v.name} deleted.`,
+              changed,
+            )
+          }
+        />
+      ),
+    },
+  ];
+  const add = adding.submit(async (f, form) => {
+    const name = String(f.get("vhost_name"));
+    await api("PUT", `/vhosts/${seg(name)}`);
+    form.reset();
+    return `Virtual host ${name} added.`;
+  }, changed);
   return (
     <>
-      <ErrorNote error={error} prefix="Could not load virtual hosts" />
-      <ErrorNote error={action.error} />
-      <StatusNote>{action.done}</StatusNote>
-      <section class="card">
-        <h2>Virtual hosts</h2>
-        <table class="data">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col" class="num">
-                Ready
-              </th>
-              <th scope="col" class="num">
-                Unacked
-              </th>
-              <th scope="col" class="num">
-                Total
-              </th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {data?.map((v) => (
-              <tr key={v.name}>
-                <td>{v.name}</td>
-                <td class="num">{num(v.messages_ready ?? 0)}</td>
-                <td class="num">{num(v.messages_unacknowledged ?? 0)}</td>
-                <td class="num">{num(v.messages ?? 0)}</td>
-                <td class="actions">
-                  <ConfirmButton
-                    label="Delete"
-                    question={`Delete ${v.name} with all its queues, exchanges and messages?`}
-                    disabled={action.busy}
-                    onConfirm={() =>
-                      void action.run(
-                        () => api("DELETE", `/vhosts/${seg(v.name)}`),
-                        `Virtual host ${v.name} deleted.`,
-                        changed,
-                      )
-                    }
-                  />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </section>
+      <PageNotes error={error} what="virtual hosts" action={action} />
+      <CardTable
+        title="Virtual hosts"
+        columns={columns}
+        items={data}
+        rowKey={(v) => v.name}
+        caption="Virtual hosts"
+      />
       <form class="card form" onSubmit={add} aria-labelledby="add-vhost-title">
         <h2 id="add-vhost-title">Add a virtual host</h2>
         <div class="row">

@@ -1,4 +1,5 @@
-import { type Column, PagedList } from "../components/paged-list.js";
+import { ListPage } from "../components/list-page.js";
+import { type Column, Table } from "../components/table.js";
 import { counterRate } from "../counter-rates.js";
 import { num, rate } from "../format.js";
 import { href } from "../router.js";
@@ -36,44 +37,21 @@ const COLUMNS: Column<ChannelJson>[] = [
   { label: "Ack/s", numeric: true, render: (ch, at) => perSecond(ch, "ack", at) },
 ];
 
+/** On a connection's page: its channels by number, without the user and vhost it shows. */
+const OWN_COLUMNS: Column<ChannelJson>[] = [
+  { label: "Channel", render: (ch) => `#${ch.number}` },
+  ...COLUMNS.filter((c) => !["Channel", "User", "Vhost"].includes(c.label)),
+];
+
 /** Open channels of every connection, paged by the server. */
 export function Channels() {
   return (
-    <>
-      <div class="page-head">
-        <h1 tabIndex={-1}>Channels</h1>
-      </div>
-      <PagedList<ChannelJson> noun="channels" columns={COLUMNS} rowKey={(ch) => ch.name} />
-    </>
+    <ListPage<ChannelJson> title="Channels" noun="channels" columns={COLUMNS} rowKey={(ch) => ch.name} />
   );
 }
 
 /** The channels of one connection (its page), unpaged: a connection has few. */
 export function ChannelTable({ channels, at }: { channels: ChannelJson[]; at: number }) {
   if (channels.length === 0) return <p class="muted">No channels.</p>;
-  const cols = COLUMNS.filter((c) => c.label !== "User" && c.label !== "Vhost");
-  return (
-    <table class="data">
-      <thead>
-        <tr>
-          {cols.map((c) => (
-            <th scope="col" key={c.label} class={c.numeric ? "num" : ""}>
-              {c.label}
-            </th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>
-        {channels.map((ch) => (
-          <tr key={ch.name}>
-            {cols.map((c) => (
-              <td key={c.label} class={c.numeric ? "num" : ""}>
-                {c.label === "Channel" ? `#${ch.number}` : c.render(ch, at)}
-              </td>
-            ))}
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
+  return <Table columns={OWN_COLUMNS} items={channels} rowKey={(ch) => ch.name} at={at} caption="Channels" />;
 }

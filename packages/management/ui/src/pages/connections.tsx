@@ -1,4 +1,5 @@
-import { type Column, PagedList } from "../components/paged-list.js";
+import { ListPage } from "../components/list-page.js";
+import type { Column } from "../components/table.js";
 import { counterRate } from "../counter-rates.js";
 import { bytes, num } from "../format.js";
 import { href } from "../router.js";
@@ -48,11 +49,11 @@ const COLUMNS: Column<ConnectionJson>[] = [
 /** Open AMQP connections, paged by the server. */
 export function Connections() {
   return (
-    <>
-      <div class="page-head">
-        <h1 tabIndex={-1}>Connections</h1>
-      </div>
-      <PagedList<ConnectionJson> noun="connections" columns={COLUMNS} rowKey={(c) => c.name} />
-    </>
+    <ListPage<ConnectionJson>
+      title="Connections"
+      noun="connections"
+      columns={COLUMNS}
+      rowKey={(c) => c.name}
+    />
   );
 }

@@ -1,5 +1,6 @@
 import { api, get, seg } from "../api.js";
 import { AddBinding, BindingTable } from "../components/bindings.js";
+import { FeatureTags } from "../components/feature-tags.js";
 import { ConfirmButton } from "../components/confirm-button.js";
 import { KvTable, entries } from "../components/kv-table.js";
 import { ErrorNote, StatusNote } from "../components/notice.js";
@@ -8,7 +9,6 @@ import { href, navigate } from "../router.js";
 import type { BindingJson, ExchangeJson } from "../types.js";
 import { useAction } from "../use-action.js";
 import { usePoll } from "../use-poll.js";
-import { ExchangeFeatures } from "./exchanges.js";
 
 /** One exchange: details, bindings out (it is the source) and in, publish, delete. */
 export function ExchangePage({ vhost, name }: { vhost: string; name: string }) {
@@ -63,7 +63,7 @@ export function ExchangePage({ vhost, name }: { vhost: string; name: string }) {
               rows={[
                 ["Virtual host", x.vhost],
                 ["Type", x.type],
-                ["Features", <ExchangeFeatures x={x} />],
+                ["Features", <FeatureTags o={x} />],
                 ...entries(x.arguments).map(([k, v]) => [`Argument ${k}`, v] as [string, unknown]),
               ]}
             />

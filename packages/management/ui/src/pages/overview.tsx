@@ -2,6 +2,7 @@ import { useMemo } from "preact/hooks";
 import { get } from "../api.js";
 import { Chart, type Line } from "../components/chart.js";
 import { ErrorNote } from "../components/notice.js";
+import { type Column, Table } from "../components/table.js";
 import { bytes, duration, num, rate } from "../format.js";
 import { href } from "../router.js";
 import { levelsFromSamples, ratesFromSamples, type Sample } from "../series.js";
@@ -52,6 +53,13 @@ export const RATE_LINES: Line[] = [
 export const DEPTH_LINES: Line[] = [
   { label: "Ready", color: "#0891b2" },
   { label: "Unacked", color: "#d97706" },
+];
+
+type Listener = OverviewJson["listeners"][number];
+const LISTENER_COLUMNS: Column<Listener>[] = [
+  { label: "Protocol", render: (l) => l.protocol },
+  { label: "Address", render: (l) => l.ip_address },
+  { label: "Port", numeric: true, render: (l) => l.port },
 ];
 
 /** Ten minutes of samples, every 5 s, as the API keeps them. */
@@ -138,26 +146,13 @@ export function Overview() {
         </section>
         <section class="card">
           <h2>Listeners</h2>
-          <table class="data compact">
-            <thead>
-              <tr>
-                <th scope="col">Protocol</th>
-                <th scope="col">Address</th>
-                <th scope="col" class="num">
-                  Port
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {o?.listeners.map((l) => (
-                <tr key={`${l.protocol}${l.port}`}>
-                  <td>{l.protocol}</td>
-                  <td>{l.ip_address}</td>
-                  <td class="num">{l.port}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Table
+            compact
+            columns={LISTENER_COLUMNS}
+            items={o?.listeners}
+            rowKey={(l) => `${l.protocol}${l.port}`}
+            caption="Listeners"
+          />
         </section>
         <section class="card">
           <h2>Version</h2>

@@ -3,18 +3,19 @@ import { api, get, seg } from "../api.js";
 import { AddBinding, BindingTable } from "../components/bindings.js";
 import { Chart } from "../components/chart.js";
 import { ConfirmButton } from "../components/confirm-button.js";
+import { FeatureTags } from "../components/feature-tags.js";
 import { GetMessages } from "../components/get-messages.js";
 import { KvTable, entries } from "../components/kv-table.js";
 import { ErrorNote, StatusNote } from "../components/notice.js";
 import { PublishForm } from "../components/publish-form.js";
+import { type Column, Table } from "../components/table.js";
 import { bytes, num, rate } from "../format.js";
 import { href, navigate } from "../router.js";
 import { History } from "../series.js";
-import type { BindingJson, QueueJson } from "../types.js";
+import type { BindingJson, ConsumerJson, QueueJson } from "../types.js";
 import { useAction } from "../use-action.js";
 import { usePoll } from "../use-poll.js";
 import { DEPTH_LINES, RATE_LINES } from "./overview.js";
-import { Features } from "./queues.js";
 
 /** One queue: figures and charts, consumers, bindings, get and publish, purge and delete. */
 export function QueuePage({ vhost, name }: { vhost: string; name: string }) {
@@ -132,7 +133,7 @@ export function QueuePage({ vhost, name }: { vhost: string; name: string }) {
                   ["Virtual host", q.vhost],
                   ["Type", q.type],
                   ["State", q.state],
-                  ["Features", <Features q={q} />],
+                  ["Features", <FeatureTags o={q} />],
                   ["Policy", q.policy ?? "none"],
                   ["Ready bytes", bytes(q.message_bytes ?? 0)],
                   ["Exclusive owner", q.owner_pid_details?.name ?? "none"],
@@ -177,36 +178,28 @@ export function QueuePage({ vhost, name }: { vhost: string; name: string }) {
   );
 }
 
+const CONSUMER_COLUMNS: Column<ConsumerJson>[] = [
+  { label: "Tag", render: (c) => <code>{c.consumer_tag}</code> },
+  {
+    label: "Channel",
+    render: (c) => (
+      <a href={href("connections", c.channel_details.connection_name)}>{c.channel_details.name}</a>
+    ),
+  },
+  { label: "Ack", render: (c) => (c.ack_required ? "manual" : "auto") },
+  { label: "Prefetch", numeric: true, render: (c) => c.prefetch_count },
+];
+
 function Consumers({ q }: { q: QueueJson }) {
   const l = q.consumer_details ?? [];
   if (l.length === 0) return <p class="muted">No consumers.</p>;
   return (
-    <table class="data compact">
-      <caption class="sr-only">Consumers of queue {q.name}</caption>
-      <thead>
-        <tr>
-          <th scope="col">Tag</th>
-          <th scope="col">Channel</th>
-          <th scope="col">Ack</th>
-          <th scope="col" class="num">
-            Prefetch
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {l.map((c) => (
-          <tr key={c.consumer_tag + c.channel_details.name}>
-            <td>
-              <code>{c.consumer_tag}</code>
-            </td>
-            <td>
-              <a href={href("connections", c.channel_details.connection_name)}>{c.channel_details.name}</a>
-            </td>
-            <td>{c.ack_required ? "manual" : "auto"}</td>
-            <td class="num">{c.prefetch_count}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <Table
+      compact
+      columns={CONSUMER_COLUMNS}
+      items={l}
+      rowKey={(c) => c.consumer_tag + c.channel_details.name}
+      caption={`Consumers of queue ${q.name}`}
+    />
   );
 }
