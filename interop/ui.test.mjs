@@ -31,7 +31,7 @@ async function apiGet(path) {
 }
 
 /** The text of the first element matching selector whose text includes `has`, waiting for it. */
-async function waitForText(selector, has, timeout = 15000) {
+async function waitForText(selector, has, timeout = 30000) {
   await page.waitForFunction(
     (sel, t) => [...document.querySelectorAll(sel)].some((e) => e.textContent.includes(t)),
     { timeout },
@@ -108,7 +108,7 @@ test("a queue declared over AMQP appears in the list, live, with its message cou
       [...document.querySelectorAll(".list tbody tr")].some(
         (tr) => tr.querySelector("a")?.textContent === q && tr.cells[8]?.textContent === "3",
       ),
-    { timeout: 15000 },
+    { timeout: 30000 },
     QUEUE,
   );
   await noProblems();
