@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: installs what the tests need when it is missing (npm packages; Debian's Python
-// AMQP clients for the interop suites), then builds and runs every test. Arguments are passed
-// on to run-tests.mjs, which keeps the test files whose path contains one of them:
+// AMQP clients for the interop suites, Chromium for the UI test), then builds and runs every
+// test. Arguments are passed on to run-tests.mjs, which keeps the test files whose path
+// contains one of them:
 //
 //   npm test        npm test -- interop/seeds        node scripts/test.mjs interop/seeds
 import { spawnSync } from "node:child_process";
@@ -36,13 +37,17 @@ if (nodeModulesStale()) {
 }
 
 const pythonReady = () => run(PYTHON, ["-c", `import ${PY_MODULES}`], "ignore");
-if (!pythonReady()) {
+// The management UI's test drives Debian's Chromium (interop/ui.test.mjs).
+const CHROMIUM = "/usr/bin/chromium";
+const chromiumReady = () => existsSync(CHROMIUM);
+const missing = [...(pythonReady() ? [] : APT_PACKAGES), ...(chromiumReady() ? [] : ["chromium"])];
+if (missing.length > 0) {
   // apt-get needs root: run it directly as root, else through passwordless sudo (-n never prompts).
   const root = process.getuid?.() === 0;
   const sudo = root ? [] : run("sudo", ["-n", "true"], "ignore") ? ["sudo", "-n"] : null;
   const canApt = run("apt-get", ["--version"], "ignore");
   if (canApt && sudo) {
-    log(`Python clients missing: apt-get install ${APT_PACKAGES.join(" ")}`);
+    log(`missing: apt-get install ${missing.join(" ")}`);
     // env(1) sets DEBIAN_FRONTEND past sudo, which resets the environment. dpkg's chatter on
     // stdout is dropped; apt's errors (stderr) still show.
     const aptGet = (...args) => {
@@ -50,14 +55,20 @@ if (!pythonReady()) {
       return run(cmd[0], cmd.slice(1), ["ignore", "ignore", "inherit"]);
     };
     if (aptGet("update", "-qq")) {
-      aptGet("install", "-y", "-qq", "--no-install-recommends", ...APT_PACKAGES);
+      aptGet("install", "-y", "-qq", "--no-install-recommends", ...missing);
     }
   }
+  // Not fatal: the unit tests still run; the interop suites fail with Python's ImportError,
+  // and the UI test skips, saying why.
   if (!pythonReady()) {
-    // Not fatal: the unit tests still run, and the interop suites fail with Python's ImportError.
     log(
       `cannot import ${PY_MODULES} in ${PYTHON}; install them as root with ` +
         `\`apt-get install ${APT_PACKAGES.join(" ")}\` (the interop suites need them)`,
+    );
+  }
+  if (!chromiumReady()) {
+    log(
+      `${CHROMIUM} is missing; install it as root with \`apt-get install chromium\` (the UI test needs it)`,
     );
   }
 }

@@ -23,12 +23,24 @@ import {
 } from "./inspect.js";
 import { publishedMessage } from "./message.js";
 import { makePolicy, type PolicySpec } from "./policy/policy-store.js";
+import { asDurable } from "./store/durable-store.js";
 import type { Delivered } from "./queue/queue.js";
 import type { BrokerCounters } from "./stats.js";
 import { PublishResult, type VHost, type VHostLimits } from "./vhost.js";
 import type * as views from "./views.js";
 
 const ACCESS = { configure: Access.CONFIGURE, write: Access.WRITE, read: Access.READ } as const;
+
+/** Memory and disk use against the limits that raise their alarms (bytes). */
+export interface ResourceUsage {
+  memoryUsed: number;
+  memoryLimit: number;
+  memoryAlarm: boolean;
+  /** Free space on the data directory's disk; undefined without a disk store. */
+  diskFree: number | undefined;
+  diskFreeLimit: number;
+  diskAlarm: boolean;
+}
 
 /** The owner of queues declared through the management API: no connection. */
 const MANAGEMENT_OWNER = {};
@@ -153,6 +165,25 @@ export class BrokerAdmin {
   permits(user: string, vhost: string, access: "configure" | "write" | "read", name: string): boolean {
     const p = this.broker.users.users.get(user)?.permissions.get(vhost);
     return p?.allows(ACCESS[access], name === "" ? "amq.default" : name) ?? false;
+  }
+
+  /**
+   * Memory and disk against their alarms, as RabbitMQ's /api/nodes reports them: resident
+   * memory and its high watermark, free disk space (undefined without a disk store) and the
+   * free-disk limit, and which alarms are on.
+   */
+  async resources(): Promise<ResourceUsage> {
+    const limits = this.resourceLimits();
+    const alarms = this.broker.activeAlarms();
+    const store = asDurable(this.broker.store);
+    return {
+      memoryUsed: process.memoryUsage.rss(),
+      memoryLimit: limits.memory,
+      memoryAlarm: alarms.includes("memory"),
+      diskFree: store ? await store.freeBytes().catch(() => undefined) : undefined,
+      diskFreeLimit: limits.diskFree,
+      diskAlarm: alarms.includes("disk"),
+    };
   }
 
   /**

@@ -275,10 +275,9 @@ export class Broker implements ConnectionHost {
     this.memory = monitor;
     this.log(`warren: memory high watermark ${mib(bytes)} (resident memory, sampled every 100 ms)`);
     if (this.options.memoryHighWatermark !== undefined && bytes > 2 * monitor.heapSizeLimit) {
-      // Message bodies live outside V8's heap, so the RSS may exceed the heap limit; but each
-      // queued message keeps a few hundred bytes on the heap, and the heap guard blocks
-      // publishers at 85% of the limit long before an RSS this high is reached. Said only for
-      // a watermark the operator chose: the default (0.4 of memory) is no decision to warn of.
+      // Bodies live outside V8's heap, so the RSS may exceed its limit; but each queued message
+      // keeps a few hundred heap bytes, and the heap guard blocks publishers at 85% of the limit
+      // first. Said only for a watermark the operator chose (the default is no decision).
       this.log(
         `warren: warning: the memory high watermark (${mib(bytes)}) is far above V8's heap limit (${mib(monitor.heapSizeLimit)}); publishers will be blocked by the heap guard first. Raise the heap limit with NODE_OPTIONS=--max-old-space-size=MB`,
       );

@@ -49,7 +49,7 @@ export type { PolicySpec } from "./policy/policy-store.js";
 /** A refused policy (BrokerAdmin.setPolicy, importDefinitions); reason is RabbitMQ's text. */
 export { PolicyError } from "./policy/policy-definition.js";
 /** Operations tools' view of a broker (views, operations); the management API uses it. */
-export { BrokerAdmin, type GotMessage } from "./admin.js";
+export { BrokerAdmin, type GotMessage, type ResourceUsage } from "./admin.js";
 /** Snapshots returned by BrokerAdmin.listQueues, listConnections and the other list methods. */
 export type {
   BindingView,

@@ -23,13 +23,13 @@ const rate = (r = 0) => ({ rate: r });
 
 /**
  * Counters in RabbitMQ's shape: each name with its count and a "<name>_details": {"rate"}
- * companion. For overview-sized objects; long lists build their objects literally (faster).
+ * companion (a rate, or details with samples). For overview-sized objects; long lists build their objects literally (faster).
  */
-export function withRates(counts: Record<string, readonly [count: number, rate?: number]>): Json {
+export function withRates(counts: Record<string, readonly [count: number, details?: number | object]>): Json {
   const out: Json = {};
-  for (const [name, [count, r]] of Object.entries(counts)) {
+  for (const [name, [count, d]] of Object.entries(counts)) {
     out[name] = count;
-    out[`${name}_details`] = rate(r);
+    out[`${name}_details`] = typeof d === "object" ? d : rate(d);
   }
   return out;
 }

@@ -16,6 +16,7 @@ import { registerOverviewRoutes } from "./routes/overview.js";
 import { registerPolicyRoutes } from "./routes/policies.js";
 import { registerQueueRoutes } from "./routes/queues.js";
 import { registerUserRoutes } from "./routes/users.js";
+import { registerUiRoutes } from "./ui-routes.js";
 
 /** Options for the management HTTP API. */
 export interface ManagementOptions {
@@ -81,12 +82,20 @@ export function buildManagementApp(
     if (req.body === undefined || req.body === null) req.body = {};
   });
   app.addHook("onRequest", async (req) => {
+    // The UI's page and assets hold no data; every /api call logs in.
+    if (!req.url.startsWith("/api/")) return;
     const creds = basicCredentials(req.headers.authorization);
     const user = creds && broker.login(creds[0], creds[1], req.socket.remoteAddress);
     if (!user) {
-      throw new HttpError(401, "not_authorized", "Login failed", {
-        "www-authenticate": 'Basic realm="RabbitMQ Management"',
-      });
+      // No challenge to the UI's own requests (marked as XHR, as Spring Security does): the
+      // browser would answer it with its login dialog on top of the UI's login form.
+      const xhr = req.headers["x-requested-with"] === "XMLHttpRequest";
+      throw new HttpError(
+        401,
+        "not_authorized",
+        "Login failed",
+        xhr ? {} : { "www-authenticate": 'Basic realm="RabbitMQ Management"' },
+      );
     }
     if (!ApiContext.isManagementUser(user)) throw HttpError.notAuthorised("Not management user");
     req.mgmtUser = user;
@@ -123,6 +132,7 @@ export function buildManagementApp(
   registerPolicyRoutes(app, ctx);
   registerEmptyListRoutes(app);
   registerHealthRoutes(app, ctx);
+  registerUiRoutes(app);
   return { app, ctx };
 }
 

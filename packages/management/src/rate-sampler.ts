@@ -1,4 +1,5 @@
 import type { BrokerAdmin, ChannelView, ConnectionView, QueueView } from "@warren/broker";
+import { SampleHistory } from "./sample-history.js";
 
 /** The broker counters that overview's message_stats and churn_rates report with a rate. */
 const FIELDS = [
@@ -20,6 +21,13 @@ const FIELDS = [
 type Field = (typeof FIELDS)[number];
 
 const round = (x: number) => Math.round(x * 10) / 10;
+
+/** The global figures kept for /api/overview's samples: counters and total queue depths. */
+export const HISTORY_FIELDS = ["published", "deliver_get", "acked", "confirmed", "ready", "unacked"] as const;
+export type HistoryField = (typeof HISTORY_FIELDS)[number];
+
+/** Ten minutes of history, RabbitMQ's "basic" retention for its 5-s samples. */
+const HISTORY_SECONDS = 600;
 
 /**
  * Rates of some numeric fields of keyed objects (queues, channels, connections): each sample
@@ -94,6 +102,8 @@ export class RateSampler {
     (c) => c.name,
   );
   private timer: NodeJS.Timeout | undefined;
+  /** The last ten minutes of global counters and depths, one entry per interval. */
+  readonly history: SampleHistory<HistoryField>;
 
   constructor(
     private readonly broker: BrokerAdmin,
@@ -103,6 +113,7 @@ export class RateSampler {
     this.prevAt = Date.now();
     this.current = Object.fromEntries(FIELDS.map((f) => [f, 0])) as Record<Field, number>;
     this.sampleObjects(1);
+    this.history = new SampleHistory(HISTORY_FIELDS, Math.ceil((HISTORY_SECONDS * 1000) / intervalMs) + 1);
   }
 
   private read(): Record<Field, number> {
@@ -136,6 +147,15 @@ export class RateSampler {
     this.prev = next;
     this.prevAt = now;
     this.sampleObjects(secs);
+    this.history.push(now, (f) =>
+      f === "ready"
+        ? next.messagesReady
+        : f === "unacked"
+          ? next.messagesUnacked
+          : f === "deliver_get"
+            ? next.delivered + next.got
+            : next[f],
+    );
   }
 
   /** Per second, over the last interval, of one broker counter or total. */

@@ -5,6 +5,7 @@ import type { ApiContext } from "../api-context.js";
 import { withRates } from "../format.js";
 import { HttpError } from "../http-error.js";
 import { jsonValue } from "../json-value.js";
+import type { HistoryField } from "../rate-sampler.js";
 
 /**
  * The RabbitMQ version whose management API Warren answers like. Tools read
@@ -18,6 +19,21 @@ const EXCHANGE_TYPES = ["direct", "fanout", "headers", "topic"].map((name) => ({
   enabled: true,
 }));
 
+/** The recent-samples parameters of /api/overview (seconds). */
+interface HistoryQuery {
+  msg_rates_age?: string;
+  msg_rates_incr?: string;
+  lengths_age?: string;
+  lengths_incr?: string;
+}
+
+/** [age, incr] in seconds when both are positive numbers, else undefined (no samples). */
+function sampleWindow(age: string | undefined, incr: string | undefined): [number, number] | undefined {
+  const a = Number(age);
+  const i = Number(incr);
+  return a > 0 && i > 0 ? [a, i] : undefined;
+}
+
 /** Definitions keys RabbitMQ always exports, empty where the broker's export has none. */
 const EMPTY_DEFINITIONS = { topic_permissions: [], parameters: [], global_parameters: [], policies: [] };
 
@@ -28,11 +44,17 @@ const EMPTY_DEFINITIONS = { topic_permissions: [], parameters: [], global_parame
 export function registerOverviewRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const b = ctx.broker;
 
-  app.get("/api/overview", async (req) => {
+  app.get<{ Querystring: HistoryQuery }>("/api/overview", async (req) => {
     const t = b.objectTotals();
     const c = b.counters;
     const r = ctx.rates;
     const seesAll = ctx.seesAll(req);
+    // With ?msg_rates_age=600&msg_rates_incr=5 (lengths_age, lengths_incr for the depths),
+    // RabbitMQ adds the recent samples of each figure, newest first.
+    const msgAge = sampleWindow(req.query.msg_rates_age, req.query.msg_rates_incr);
+    const lenAge = sampleWindow(req.query.lengths_age, req.query.lengths_incr);
+    const withSamples = (rate: number, f: HistoryField, w: [number, number] | undefined) =>
+      w ? { rate, samples: r.history.samples(f, w[0], w[1]) } : { rate };
     return {
       management_version: RABBITMQ_API_VERSION,
       rates_mode: "basic",
@@ -47,15 +69,18 @@ export function registerOverviewRoutes(app: FastifyInstance, ctx: ApiContext): v
       disable_stats: false,
       enable_queue_totals: false,
       message_stats: withRates({
-        publish: [c.published, r.rate("published")],
-        confirm: [c.confirmed, r.rate("confirmed")],
+        publish: [c.published, withSamples(r.rate("published"), "published", msgAge)],
+        confirm: [c.confirmed, withSamples(r.rate("confirmed"), "confirmed", msgAge)],
         return_unroutable: [c.returned, r.rate("returned")],
         drop_unroutable: [c.unroutable - c.returned, Math.max(0, r.rate("unroutable") - r.rate("returned"))],
         deliver: [c.delivered, r.rate("delivered")],
-        deliver_get: [c.delivered + c.got, r.rate("delivered") + r.rate("got")],
+        deliver_get: [
+          c.delivered + c.got,
+          withSamples(r.rate("delivered") + r.rate("got"), "deliver_get", msgAge),
+        ],
         get: [c.got, r.rate("got")],
         redeliver: [c.redelivered, r.rate("redelivered")],
-        ack: [c.acked, r.rate("acked")],
+        ack: [c.acked, withSamples(r.rate("acked"), "acked", msgAge)],
       }),
       churn_rates: withRates({
         channel_closed: [c.channelsClosed, r.rate("channelsClosed")],
@@ -65,8 +90,11 @@ export function registerOverviewRoutes(app: FastifyInstance, ctx: ApiContext): v
       }),
       queue_totals: withRates({
         messages: [t.messagesReady + t.messagesUnacked, r.rate("messagesReady") + r.rate("messagesUnacked")],
-        messages_ready: [t.messagesReady, r.rate("messagesReady")],
-        messages_unacknowledged: [t.messagesUnacked, r.rate("messagesUnacked")],
+        messages_ready: [t.messagesReady, withSamples(r.rate("messagesReady"), "ready", lenAge)],
+        messages_unacknowledged: [
+          t.messagesUnacked,
+          withSamples(r.rate("messagesUnacked"), "unacked", lenAge),
+        ],
       }),
       object_totals: seesAll
         ? {
@@ -91,15 +119,21 @@ export function registerOverviewRoutes(app: FastifyInstance, ctx: ApiContext): v
 
   app.get("/api/whoami", async (req) => ({ name: req.mgmtUser.name, tags: req.mgmtUser.tags }));
 
-  const node = () => {
-    const mem = process.memoryUsage();
+  const node = async () => {
+    const r = await b.resources();
     return {
       name: ctx.node,
       type: "disc",
       running: true,
       os_pid: String(process.pid),
-      mem_used: mem.rss,
+      mem_used: r.memoryUsed,
       mem_used_details: { rate: 0.0 },
+      mem_limit: r.memoryLimit,
+      mem_alarm: r.memoryAlarm,
+      mem_calculation_strategy: "rss",
+      ...(r.diskFree !== undefined ? { disk_free: r.diskFree, disk_free_details: { rate: 0.0 } } : {}),
+      disk_free_limit: r.diskFreeLimit,
+      disk_free_alarm: r.diskAlarm,
       uptime: Date.now() - b.startedAt,
       rates_mode: "basic",
       processors:
@@ -110,7 +144,7 @@ export function registerOverviewRoutes(app: FastifyInstance, ctx: ApiContext): v
       host: hostname(),
     };
   };
-  app.get("/api/nodes", async () => [node()]);
+  app.get("/api/nodes", async () => [await node()]);
   app.get<{ Params: { name: string } }>("/api/nodes/:name", async (req) => {
     if (req.params.name !== ctx.node) throw HttpError.notFound();
     return node();
