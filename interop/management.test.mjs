@@ -604,3 +604,68 @@ test("vhost and user limits: set, list, enforce, export, clear", async () => {
     await request("DELETE", `/api/users/${u}`);
   }
 });
+
+test("a monitoring user sees every vhost and connection but only the queues of its vhosts", async () => {
+  const vh = `${RUN}-mv`;
+  const u = `${RUN}-mon`;
+  const as = (path) => request("GET", path, undefined, u, "p");
+  try {
+    assert.equal((await request("PUT", `/api/vhosts/${vh}`))[0], 201);
+    assert.equal((await request("PUT", `/api/queues/${vh}/mq`, {}))[0], 201);
+    assert.equal((await request("PUT", `/api/users/${u}`, { password: "p", tags: "monitoring" }))[0], 201);
+    const [, vhosts] = await as("/api/vhosts");
+    assert.ok(
+      vhosts.some((v) => v.name === vh),
+      "every vhost's name",
+    );
+    const [, queues] = await as("/api/queues");
+    assert.equal(queues.filter((q) => q.vhost === vh).length, 0, "no queues of a vhost without permissions");
+    assert.deepEqual(await as(`/api/queues/${vh}`), [
+      401,
+      { error: "not_authorised", reason: "User not authorised to access virtual host" },
+    ]);
+    assert.equal((await as("/api/connections"))[0], 200);
+    const perms = { configure: ".*", write: ".*", read: ".*" };
+    assert.equal((await request("PUT", `/api/permissions/${vh}/${u}`, perms))[0], 201);
+    const [, after] = await as(`/api/queues/${vh}`);
+    assert.deepEqual(
+      after.map((q) => q.name),
+      ["mq"],
+    );
+  } finally {
+    await request("DELETE", `/api/vhosts/${vh}`);
+    await request("DELETE", `/api/users/${u}`);
+  }
+});
+
+test("definitions import refuses unknown vhosts, unknown users and non-boolean flags as RabbitMQ", async () => {
+  const bad = (reason) => [400, { error: "bad_request", reason }];
+  const q = { name: `${RUN}-iq`, durable: false, auto_delete: false, arguments: {} };
+  assert.deepEqual(
+    await request("POST", "/api/definitions", { queues: [{ ...q, vhost: `${RUN}-novh` }] }),
+    bad(["no_such_vhost", `${RUN}-novh`]),
+  );
+  assert.deepEqual(
+    await request("POST", "/api/definitions", {
+      permissions: [{ user: `${RUN}-nouser`, vhost: "/", configure: ".*", write: ".*", read: ".*" }],
+    }),
+    bad(["no_such_user", `${RUN}-nouser`]),
+  );
+  assert.deepEqual(
+    await request("POST", "/api/definitions", { queues: [{ ...q, vhost: "/", durable: "maybe" }] }),
+    bad("function_clause"),
+  );
+  // A binding whose source is missing is left out, not refused.
+  const binding = {
+    source: `${RUN}-nox`,
+    vhost: "/",
+    destination: q.name,
+    destination_type: "queue",
+    routing_key: "k",
+    arguments: {},
+  };
+  assert.equal((await request("POST", "/api/definitions", { bindings: [binding] }))[0], 204);
+  assert.equal((await request("GET", `/api/queues/%2F/${q.name}`))[0], 404, "nothing was imported");
+  const [, vhosts] = await request("GET", "/api/vhosts");
+  assert.ok(!vhosts.some((v) => v.name === `${RUN}-novh`), "no vhost was created");
+});

@@ -9,6 +9,7 @@ import { Access } from "./auth/permissions.js";
 import type { UserLimits } from "./auth/users.js";
 import type { Broker } from "./broker.js";
 import type { Definitions } from "./definitions.js";
+import { checkDefinitions } from "./definitions-check.js";
 import {
   bindingViews,
   channelViews,
@@ -445,6 +446,11 @@ export class BrokerAdmin {
 
   /** Loads definitions (RabbitMQ's definitions.json) into the running broker and saves them. */
   importDefinitions(defs: Definitions): void {
+    checkDefinitions(
+      defs,
+      (v) => this.broker.vhosts.has(v),
+      (u) => this.broker.users.users.has(u),
+    );
     this.broker.importDefinitions(defs);
   }
 }

@@ -145,7 +145,9 @@ export function importDefinitions(target: DefinitionsTarget, defs: Definitions):
   }
   for (const b of defs.bindings ?? []) {
     const vh = target.vhost(b.vhost);
-    if (!vh) continue;
+    // As RabbitMQ: a binding whose source or destination is missing is left out, not an error.
+    if (!vh || !vh.exchanges.has(b.source)) continue;
+    if (!(b.destination_type === "exchange" ? vh.exchanges : vh.queues).has(b.destination)) continue;
     if (b.destination_type === "exchange")
       vh.bindExchange(b.destination, b.source, b.routing_key, b.arguments ?? {});
     else vh.bindQueue(b.destination, b.source, b.routing_key, b.arguments ?? {}, owner);

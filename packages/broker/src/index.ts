@@ -14,6 +14,8 @@ export type { TlsOptions } from "./net/tls-listener.js";
 export { VERSION } from "./broker.js";
 /** A RabbitMQ definitions.json document: BrokerOptions.definitions and Broker.exportDefinitions(). */
 export type { Definitions } from "./definitions.js";
+/** A definitions document refused by BrokerAdmin.importDefinitions, with RabbitMQ's reason. */
+export { DefinitionsError } from "./definitions-check.js";
 /** Parses a size with RabbitMQ's units ("256MiB", "1GB", "268435456") into bytes. */
 export { parseByteSize } from "./resources/byte-size.js";
 

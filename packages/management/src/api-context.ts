@@ -39,9 +39,13 @@ export class ApiContext {
     return t.includes("administrator") || t.includes("monitoring");
   }
 
-  /** The vhosts this user may see (all, or those it has permissions in). */
+  /**
+   * The vhosts whose queues, exchanges, bindings and consumers this user may see: all for an
+   * administrator, else those it has permissions in. RabbitMQ 3.10.8 holds monitoring users to
+   * their permissions here too, though they see every vhost's name and every connection.
+   */
   visibleVhosts(req: FastifyRequest): Set<string> {
-    if (this.seesAll(req)) return new Set(this.broker.listVhosts());
+    if (req.mgmtUser.tags.includes("administrator")) return new Set(this.broker.listVhosts());
     const name = req.mgmtUser.name;
     return new Set(
       this.broker
@@ -51,9 +55,9 @@ export class ApiContext {
     );
   }
 
-  /** The items in vhosts this user may see. */
+  /** The items in vhosts whose resources this user may see (visibleVhosts). */
   visible<T extends { vhost: string }>(req: FastifyRequest, items: T[]): T[] {
-    if (this.seesAll(req)) return items;
+    if (req.mgmtUser.tags.includes("administrator")) return items;
     const visible = this.visibleVhosts(req);
     return items.filter((x) => visible.has(x.vhost));
   }
@@ -78,12 +82,13 @@ export class ApiContext {
   }
 
   /**
-   * A vhost named in a path: 404 when it does not exist, 401 "Access refused." when the user
-   * may not see it (RabbitMQ's answers).
+   * A vhost named in a path: 404 when it does not exist, 401 "User not authorised to access
+   * virtual host" when the user may not see its resources (RabbitMQ 3.10.8's answers).
    */
   vhost(req: FastifyRequest, name: string): string {
     if (!this.broker.listVhosts().includes(name)) throw HttpError.notFound();
-    if (!this.visibleVhosts(req).has(name)) throw HttpError.notAuthorised("Access refused.");
+    if (!this.visibleVhosts(req).has(name))
+      throw HttpError.notAuthorised("User not authorised to access virtual host");
     return name;
   }
 }

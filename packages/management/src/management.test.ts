@@ -91,7 +91,7 @@ test("a management user sees only the vhosts it has permissions in", async () =>
   assert.deepEqual(vhosts, [{ name: "mine" }]);
   assert.deepEqual(await call("GET", "/api/queues/theirs", undefined, mgr), [
     401,
-    { error: "not_authorised", reason: "Access refused." },
+    { error: "not_authorised", reason: "User not authorised to access virtual host" },
   ]);
   assert.equal((await call("GET", "/api/queues/mine", undefined, mgr))[0], 200);
   assert.equal((await call("DELETE", "/api/users/mgr"))[0], 204);

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { type Definitions, PolicyError, VERSION } from "@warren/broker";
+import { type Definitions, DefinitionsError, PolicyError, VERSION } from "@warren/broker";
 import type { FastifyInstance } from "fastify";
 import type { ApiContext } from "../api-context.js";
 import { withRates } from "../format.js";
@@ -229,6 +229,7 @@ function importOrThrow(ctx: ApiContext, defs: unknown): void {
   } catch (e) {
     if (e instanceof TypeError) throw HttpError.badRequest(e.message);
     if (e instanceof PolicyError) throw HttpError.badRequest(e.reason);
+    if (e instanceof DefinitionsError) throw HttpError.badRequest(e.reason);
     throw HttpError.fromBroker(e);
   }
 }

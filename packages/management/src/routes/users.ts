@@ -53,7 +53,8 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ApiContext): void 
     });
 
   app.get<{ Querystring: ListQuery }>("/api/vhosts", async (req) => {
-    const visible = ctx.visibleVhosts(req);
+    // Monitoring users see every vhost's name (and its message counts), as in RabbitMQ.
+    const visible = ctx.seesAll(req) ? new Set(b.listVhosts()) : ctx.visibleVhosts(req);
     return applyListQuery(
       b
         .listVhosts()
