@@ -483,8 +483,8 @@ describe("changes while running", () => {
       url = () => urlFor(RUN_USER);
       adminUrl = urlFor("guest", "guest");
     } else {
-      const { Broker } = await import("../../packages/broker/dist/index.js");
-      embedded = new Broker({ port: 0, host: "127.0.0.1", definitions, log: () => {} });
+      const { Broker, lineLogger } = await import("../../packages/broker/dist/index.js");
+      embedded = new Broker({ port: 0, host: "127.0.0.1", definitions, log: lineLogger(() => {}) });
       const port = await embedded.start();
       ops = {
         addUser: async () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
-import { Broker } from "@warren/broker";
+import { Broker, lineLogger } from "@warren/broker";
 import { type Channel, type Connection, connect } from "@warren/client";
 
 const MAIN = fileURLToPath(new URL("./main.js", import.meta.url));
@@ -13,7 +13,7 @@ let conn: Connection;
 let ch: Channel;
 
 before(async () => {
-  broker = new Broker({ port: 0, log: () => {} });
+  broker = new Broker({ port: 0, log: lineLogger(() => {}) });
   url = `amqp://guest:guest@127.0.0.1:${await broker.start()}`;
   conn = await connect(url);
   ch = await conn.createChannel();
