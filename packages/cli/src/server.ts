@@ -70,7 +70,10 @@ async function listen(
 ): Promise<Closable | undefined> {
   const port = s.values[which];
   if (port === 0) return undefined;
-  const host = which === "prometheusPort" ? (s.values.prometheusHost ?? s.values.managementHost) : s.values.managementHost;
+  const host =
+    which === "prometheusPort"
+      ? (s.values.prometheusHost ?? s.values.managementHost)
+      : s.values.managementHost;
   try {
     return await start(port, host ? { host } : {});
   } catch (e) {
@@ -80,7 +83,9 @@ async function listen(
     fail(
       log,
       inUse
-        ? new Error(`${what} port ${port} is in use (set ${s.describe(which)} to another port, 0 turns it off)`)
+        ? new Error(
+            `${what} port ${port} is in use (set ${s.describe(which)} to another port, 0 turns it off)`,
+          )
         : e,
       s.values.logConsole,
       what,

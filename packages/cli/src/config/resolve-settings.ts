@@ -63,7 +63,8 @@ export function resolveSettings(argv: string[], env: NodeJS.ProcessEnv): Resolve
     else if (envText !== undefined) values[n] = parseOrThrow(s.parse, envText, s.env!);
     else if (file.has(n)) values[n] = fileValue(s, file.get(n)!, configText!);
     else values[n] = s.default;
-    sources[n] = flag !== undefined ? "flag" : envText !== undefined ? "env" : file.has(n) ? "file" : "default";
+    sources[n] =
+      flag !== undefined ? "flag" : envText !== undefined ? "env" : file.has(n) ? "file" : "default";
   }
   return {
     values: values as ResolvedSettings["values"],
@@ -96,12 +97,18 @@ function readSettingsFile(path: string): Map<Name, FileValue[]> {
     const family = dot < 0 ? undefined : families.get(entry.key.slice(0, dot));
     const match = exact.get(entry.key) ?? family;
     const where = `${path}, line ${entry.line}: ${entry.key}`;
-    if (!match) throw new ConfigError(`${path}, line ${entry.line}: unknown key '${entry.key}'${hint(entry.key)}`);
+    if (!match)
+      throw new ConfigError(`${path}, line ${entry.line}: unknown key '${entry.key}'${hint(entry.key)}`);
     // A family's members say true or false; other lines are parsed as their setting's values.
     const parse = match.key.members ? parsers.bool : (match.key.parse ?? table[match.name].parse);
     const value = parseOrThrow(parse, entry.value, where);
     const list = found.get(match.name) ?? [];
-    list.push({ entry, rank: match.rank, value, ...(match === family ? { member: entry.key.slice(dot + 1) } : {}) });
+    list.push({
+      entry,
+      rank: match.rank,
+      value,
+      ...(match === family ? { member: entry.key.slice(dot + 1) } : {}),
+    });
     found.set(match.name, list);
   }
   return found;
@@ -118,7 +125,12 @@ function fileValue(s: AnySetting, lines: FileValue[], path: string): unknown {
   if (key.members) {
     const on = new Map<string, boolean>();
     for (const l of ranked) on.set(l.member!, l.value as boolean);
-    return s.parse([...on].filter(([, v]) => v).map(([m]) => m).join(","));
+    return s.parse(
+      [...on]
+        .filter(([, v]) => v)
+        .map(([m]) => m)
+        .join(","),
+    );
   }
   const last = ranked[ranked.length - 1]!;
   const other = ranked.find((l) => l.member !== last.member);

@@ -42,7 +42,9 @@ export function serverUsage(): string {
   for (const s of all) {
     if (s.flag || !s.keys) continue;
     const def = shown(s);
-    lines.push(`  ${s.keys.map((k) => k.key).join(", ")}: ${s.help}${def !== undefined ? ` (default ${def})` : ""}`);
+    lines.push(
+      `  ${s.keys.map((k) => k.key).join(", ")}: ${s.help}${def !== undefined ? ` (default ${def})` : ""}`,
+    );
   }
   return `${lines.join("\n")}\n`;
 }

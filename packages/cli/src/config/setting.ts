@@ -35,7 +35,8 @@ export interface Setting<T, D extends T | undefined = T | undefined> {
 }
 
 /** The value a setting resolves to: its parser's type, or undefined too when it has no default. */
-export type SettingValue<S> = S extends Setting<infer T, infer D> ? (D extends undefined ? T | undefined : T) : never;
+export type SettingValue<S> =
+  S extends Setting<infer T, infer D> ? (D extends undefined ? T | undefined : T) : never;
 
 /** A setting as declared: `keys` may name config keys as plain strings. */
 type Declared<T> = Omit<Setting<T>, "keys" | "default"> & { keys?: readonly (string | ConfKey<T>)[] };

@@ -158,7 +158,8 @@ export const parsers = {
   },
   maxMessageSize(text: string): number {
     const n = size(text);
-    if (n < 1 || n > MAX_MESSAGE_SIZE) throw new Error(`expected a size from 1 byte to 512MiB, got "${text}"`);
+    if (n < 1 || n > MAX_MESSAGE_SIZE)
+      throw new Error(`expected a size from 1 byte to 512MiB, got "${text}"`);
     return n;
   },
   /** connection_max: a count, or "infinity" (no limit). */

@@ -58,11 +58,19 @@ export function createLogger(o: LogOutputs): CliLogger {
   };
 }
 
-function output(dest: 1 | string, format: "plaintext" | "json", level: LogThreshold, color: boolean): pino.Logger {
+function output(
+  dest: 1 | string,
+  format: "plaintext" | "json",
+  level: LogThreshold,
+  color: boolean,
+): pino.Logger {
   const options: pino.LoggerOptions = { level, base: null, timestamp: pino.stdTimeFunctions.isoTime };
   if (format === "json") {
     const stream = pino.destination({ dest, sync: true, mkdir: true });
-    return pino({ ...options, formatters: { level: (label) => ({ level: RABBIT_LABELS[label] ?? label }) } }, stream);
+    return pino(
+      { ...options, formatters: { level: (label) => ({ level: RABBIT_LABELS[label] ?? label }) } },
+      stream,
+    );
   }
   const stream = pretty({
     destination: dest,
