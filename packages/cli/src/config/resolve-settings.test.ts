@@ -2,12 +2,14 @@
 // that name the key and line. Value forms checked against RabbitMQ 3.10.8's cuttlefish and
 // rabbit_resource_monitor_misc (see docs/configuration.md).
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { ConfigError } from "./config-error.js";
 import { resolveSettings } from "./resolve-settings.js";
+import type { Setting } from "./setting.js";
+import { SETTINGS } from "./settings.js";
 
 const dir = mkdtempSync(join(tmpdir(), "warren-conf-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -192,4 +194,13 @@ test("describe names a setting by flag and config keys", () => {
   const s = resolveSettings([], {});
   assert.equal(s.describe("tlsCert"), "--tls-cert (ssl_options.certfile)");
   assert.equal(s.describe("logConsole"), "log.console");
+});
+
+test("docs/configuration.md names every flag, environment variable and config key", () => {
+  const doc = readFileSync(new URL("../../../../docs/configuration.md", import.meta.url), "utf8");
+  for (const s of Object.values(SETTINGS) as Setting<unknown>[]) {
+    const names = [s.flag && `\`--${s.flag}`, s.env && `\`${s.env}\``];
+    for (const k of s.keys ?? []) names.push(k.key.replace(/\.\*$/, "."));
+    for (const name of names) if (name) assert.ok(doc.includes(name), `docs/configuration.md lacks ${name}`);
+  }
 });
