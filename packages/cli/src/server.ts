@@ -88,7 +88,7 @@ async function listen(
           )
         : e,
       s.values.logConsole,
-      what,
+      inUse ? undefined : what,
     );
   }
 }
