@@ -82,11 +82,7 @@ async function listen(
     const inUse = (e as { code?: string }).code === "EADDRINUSE";
     fail(
       log,
-      inUse
-        ? new Error(
-            `${what} port ${port} is in use (set ${s.describe(which)} to another port, 0 turns it off)`,
-          )
-        : e,
+      inUse ? `${what} port ${port} is in use (set ${s.describe(which)} to another port, 0 turns it off)` : e,
       s.values.logConsole,
       inUse ? undefined : what,
     );
@@ -94,12 +90,13 @@ async function listen(
 }
 
 /**
- * Logs why the start failed and exits 1. Also on standard error when the console log is off,
- * so that whoever started the process sees it.
+ * Logs why the start failed (an error's stack as the `err` field; a plain message is a refusal
+ * that needs none) and exits 1. Also on standard error when the console log is off, so that
+ * whoever started the process sees it.
  */
 function fail(log: CliLogger, e: unknown, console: boolean, what?: string): never {
   const message = `${what ? `${what}: ` : ""}${e instanceof Error ? e.message : String(e)}`;
-  log.error(`start failed: ${message}`, { err: e });
+  log.error(`start failed: ${message}`, e instanceof Error ? { err: e } : undefined);
   log.flush();
   if (!console) process.stderr.write(`warren: ${message}\n`);
   process.exit(1);
