@@ -461,7 +461,8 @@ export class Broker implements ConnectionHost {
     if (tlsServer && tlsOptions) {
       this.tlsServer = tlsServer;
       try {
-        await listenOn(tlsServer, tlsOptions.port ?? 5671, tlsOptions.host ?? this.options.host);
+        const host = tlsOptions.host === null ? undefined : (tlsOptions.host ?? this.options.host);
+        await listenOn(tlsServer, tlsOptions.port ?? 5671, host);
       } catch (e) {
         // Do not leave a half-started broker behind (a plaintext-only one, unnoticed).
         this.server = undefined;

@@ -23,7 +23,9 @@ const COMMANDS = new Map<string, (argv: string[]) => Promise<number>>([
 
 const [cmd, ...rest] = process.argv.slice(2);
 const command = cmd === undefined ? undefined : COMMANDS.get(cmd);
-if (cmd === "server" || cmd === undefined) {
+if ((cmd === "server" || cmd === undefined) && (rest.includes("--help") || rest.includes("-h"))) {
+  process.stdout.write(serverUsage());
+} else if (cmd === "server" || cmd === undefined) {
   // Failures after the logger exists are logged and exit in server(); what reaches here is a
   // bad setting or flag (exit 2, before anything started) or an unexpected error.
   server(rest).catch((e: unknown) => {

@@ -63,7 +63,8 @@ function tls(s: ResolvedSettings): { tls?: TlsOptions } {
       key: readFileSync(v.tlsKey),
       ...(v.tlsCa ? { ca: readFileSync(v.tlsCa) } : {}),
       ...(v.tlsPort ? { port: v.tlsPort.port } : {}),
-      ...(v.tlsPort?.host ? { host: v.tlsPort.host } : {}),
+      // Its own address, else --host's, else all interfaces (not the IP of listeners.tcp.*).
+      host: v.tlsPort?.host ?? v.host ?? null,
       verifyPeer: v.tlsVerifyPeer,
       failIfNoPeerCert: v.tlsFailIfNoPeerCert,
     },
