@@ -63,8 +63,8 @@ function tls(s: ResolvedSettings): { tls?: TlsOptions } {
       key: readFileSync(v.tlsKey),
       ...(v.tlsCa ? { ca: readFileSync(v.tlsCa) } : {}),
       ...(v.tlsPort ? { port: v.tlsPort.port } : {}),
-      // Its own address, else --host's, else all interfaces (not the IP of listeners.tcp.*).
-      host: v.tlsPort?.host ?? v.host ?? null,
+      // --host, else its own address, else all interfaces (not the IP of listeners.tcp.*).
+      host: v.host ?? v.tlsPort?.host ?? null,
       verifyPeer: v.tlsVerifyPeer,
       failIfNoPeerCert: v.tlsFailIfNoPeerCert,
     },
