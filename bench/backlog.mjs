@@ -50,7 +50,7 @@ const USAGE = `Usage: node bench/backlog.mjs [options]
                          delete   delete the queue
   --settle SECONDS     wait before a memory sample (default 6: one store-stats interval + GC)
   --broker-pid PID     broker process (default: owner of the URL's listening port)
-  --broker-log FILE    the broker's output: memory reads "warren: store stats" lines from it
+  --broker-log FILE    the broker's output: memory reads its "store stats" lines
                        (WARREN_STORE_STATS=1), restart appends the new broker's output to it
   --restart-cmd CMD    shell command starting the broker again (restart phase)
   --before-restart CMD shell command run after the kill and before the new broker starts, not timed
@@ -121,7 +121,10 @@ const fmt = (n) => Math.round(n).toLocaleString("en-US");
 // ---------------------------------------------------------------------------
 // The broker process
 
-/** The last "warren: store stats {...}" line of the broker log, parsed. */
+/**
+ * The last "store stats {...}" line of the broker log, parsed: a JSON log record (the stats in
+ * its message) or a plain line ending in the stats.
+ */
 function lastStoreStats(file) {
   if (!file) return undefined;
   let text;
@@ -130,11 +133,13 @@ function lastStoreStats(file) {
   } catch {
     return undefined;
   }
-  const i = text.lastIndexOf("warren: store stats ");
+  const i = text.lastIndexOf("store stats {");
   if (i < 0) return undefined;
-  const line = text.slice(i + "warren: store stats ".length, text.indexOf("\n", i));
+  const start = text.lastIndexOf("\n", i) + 1;
+  const line = text.slice(start, text.indexOf("\n", i));
   try {
-    return JSON.parse(line);
+    const msg = line.startsWith("{") ? JSON.parse(line).msg : line.slice(i - start);
+    return JSON.parse(msg.slice("store stats ".length));
   } catch {
     return undefined;
   }
@@ -317,9 +322,7 @@ async function restartPhase(o, ctx) {
   const tAmqp = performance.now();
   await c.close().catch(() => {});
   const text = readFileSync(o.brokerLog, "utf8").slice(before);
-  const m = /warren: recovered (\d+) messages in (\d+) durable queues from (\d+) segments in (\d+) ms/.exec(
-    text,
-  );
+  const m = /recovered (\d+) messages in (\d+) durable queues from (\d+) segments in (\d+) ms/.exec(text);
   ctx.pid = child.pid;
   const r = {
     phase: "restart",

@@ -4,14 +4,14 @@
 //
 //   npm run build && node bench/management-bench.mjs [--queues 10000] [--rounds 6]
 import { parseArgs } from "node:util";
-import { Broker, BrokerAdmin } from "../packages/broker/dist/index.js";
+import { Broker, BrokerAdmin, lineLogger } from "../packages/broker/dist/index.js";
 import { startManagement } from "../packages/management/dist/index.js";
 
 const { values } = parseArgs({ options: { queues: { type: "string" }, rounds: { type: "string" } } });
 const queues = Number(values.queues ?? 10_000);
 const rounds = Number(values.rounds ?? 6);
 
-const broker = new Broker({ port: 0, log: () => {} });
+const broker = new Broker({ port: 0, log: lineLogger(() => {}) });
 await broker.start();
 // Half of the queues carry an argument, so argument conversion is part of the cost.
 const admin = new BrokerAdmin(broker);

@@ -51,17 +51,17 @@ const tempDir = (what) => mkdtempSync(join(tmpdir(), `warren-durability-${what}-
 /** Starts the broker and waits for its recovery report. */
 async function boot(port, dataDir) {
   const b = await startBroker({ port, dataDir });
-  await waitFor(() => /warren: listening/.test(b.log()), 5000, "the broker's listening line");
+  await waitFor(() => /listening on port/.test(b.log()), 5000, "the broker's listening line");
   return b;
 }
 
 /**
- * The broker's start-up report: "warren: recovered N messages in Q durable queues from S
+ * The broker's start-up report (the message of a log line): "recovered N messages in Q durable queues from S
  * segments in X ms; skipped B bytes of damaged records (T torn at the tail)".
  */
 function recoveryReport(log) {
   const m =
-    /warren: recovered (\d+) messages in (\d+) durable queues from (\d+) segments in (\d+) ms(?:; skipped (\d+) bytes of damaged records \((\d+) torn at the tail\))?/.exec(
+    /recovered (\d+) messages in (\d+) durable queues from (\d+) segments in (\d+) ms(?:; skipped (\d+) bytes of damaged records \((\d+) torn at the tail\))?/.exec(
       log,
     );
   assert.ok(m, `no recovery report in the broker log:\n${log}`);

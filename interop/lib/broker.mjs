@@ -12,6 +12,23 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const CLI = join(root, "packages", "cli", "dist", "main.js");
 
+/**
+ * The JSON log records in a broker's output (`warren server` logs JSON lines when its output
+ * is not a terminal); other lines (a Node crash report, say) are left out.
+ */
+export function logRecords(text) {
+  const records = [];
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    try {
+      records.push(JSON.parse(line));
+    } catch {
+      // A line still being written.
+    }
+  }
+  return records;
+}
+
 /** A free TCP port on loopback. */
 export function freePort() {
   return new Promise((resolve, reject) => {

@@ -1597,7 +1597,7 @@ const SERVER_METHODS = new Map([
   [90, new Set([11, 21, 31])],
 ]);
 // 541 INTERNAL_ERROR included: RabbitMQ (and so Warren) refuses unparseable properties with it. A
-// real internal error shows in the broker's log ("warren: internal error" and a stack), which
+// real internal error shows in the broker's log ("internal error on connection ..." with a stack), which
 // the run checks.
 const KNOWN_CODES = new Set([
   200, 311, 312, 313, 320, 402, 403, 404, 405, 406, 501, 502, 503, 504, 505, 506, 530, 540, 541,
@@ -2158,9 +2158,24 @@ if (!isMainThread && workerData?.role === "warren-fuzz-bystander") {
 
 // ---------------------------------------------------------------------------------- a run
 
-/** Lines of a broker log that betray an internal error or a crash. */
+/**
+ * Lines of a broker log that betray an internal error or a crash: JSON log records of an
+ * internal error, of a failure with an error object, or at level critical, and any other line
+ * that looks like an error or a stack (Node's report of an uncaught exception). The closing
+ * lines of hostile connections (level "error", reply texts such as FRAME_ERROR) are expected.
+ */
 export function logErrors(text) {
-  return text.split("\n").filter((l) => /Error|uncaught|Uncaught|internal error|FATAL|^\s+at \S/.test(l));
+  return text.split("\n").filter((l) => {
+    if (l.startsWith("{")) {
+      try {
+        const r = JSON.parse(l);
+        return r.level === "critical" || /^internal error/.test(r.msg ?? "") || r.err !== undefined;
+      } catch {
+        // A line cut short: judged as text below.
+      }
+    }
+    return /Error|uncaught|Uncaught|internal error|FATAL|^\s+at \S/.test(l);
+  });
 }
 
 /**

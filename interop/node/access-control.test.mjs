@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import amqp from "amqplib";
-import { startBroker } from "../lib/broker.mjs";
+import { logRecords, startBroker } from "../lib/broker.mjs";
 import { amqplibClose, sleep, withTimeout } from "./helpers.mjs";
 import { handshake } from "./raw-amqp.mjs";
 
@@ -429,16 +429,15 @@ describe("logins", () => {
 
   test("Warren logs failed logins with the peer's address, one line per peer per interval", async (t) => {
     if (RABBIT) return t.skip("Warren's log format");
-    const lines = broker
-      .log()
-      .split("\n")
-      .filter((l) => l.includes("login failed"));
+    const lines = logRecords(broker.log()).filter((r) => r.msg.startsWith("login failed"));
     // Three wrong passwords from 127.0.0.1 above: the first is logged, the others suppressed.
-    assert.equal(lines.length, 1, lines.join("\n"));
+    assert.equal(lines.length, 1, JSON.stringify(lines));
     assert.match(
-      lines[0],
-      /^warren: login failed for user 'acl-[\w-]+' from (::ffff:)?127\.0\.0\.1 with mechanism PLAIN: invalid credentials$/,
+      lines[0].msg,
+      /^login failed for user 'acl-[\w-]+' from (::ffff:)?127\.0\.0\.1 with mechanism PLAIN: invalid credentials$/,
     );
+    assert.equal(lines[0].level, "warning");
+    assert.equal(lines[0].reason, "invalid credentials");
   });
 
   test("a user without permissions in the vhost cannot open it", async () => {
@@ -483,8 +482,8 @@ describe("changes while running", () => {
       url = () => urlFor(RUN_USER);
       adminUrl = urlFor("guest", "guest");
     } else {
-      const { Broker } = await import("../../packages/broker/dist/index.js");
-      embedded = new Broker({ port: 0, host: "127.0.0.1", definitions, log: () => {} });
+      const { Broker, lineLogger } = await import("../../packages/broker/dist/index.js");
+      embedded = new Broker({ port: 0, host: "127.0.0.1", definitions, log: lineLogger(() => {}) });
       const port = await embedded.start();
       ops = {
         addUser: async () => {

@@ -7,8 +7,9 @@ import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { Broker } from "./broker.js";
+import { lineLogger } from "./logger.js";
 
-const quiet = { port: 0, host: "127.0.0.1", log: () => {} };
+const quiet = { port: 0, host: "127.0.0.1", log: lineLogger(() => {}) };
 
 test("importDefinitions merges: a user imported again keeps its permissions", async () => {
   const b = new Broker(quiet);
@@ -62,7 +63,7 @@ test("a definitions file user with an unknown hashing algorithm is loaded with a
   const lines: string[] = [];
   const b = new Broker({
     ...quiet,
-    log: (l) => lines.push(l),
+    log: lineLogger((l) => lines.push(l)),
     definitions: {
       users: [{ name: "old", password_hash: "x", hashing_algorithm: "rabbit_password_hashing_crypt" }],
     },
@@ -71,7 +72,7 @@ test("a definitions file user with an unknown hashing algorithm is loaded with a
   await b.stop();
   assert.ok(
     lines.includes(
-      "warren: user 'old' has unknown hashing algorithm 'rabbit_password_hashing_crypt' and cannot log in",
+      "warren: warning: user 'old' has unknown hashing algorithm 'rabbit_password_hashing_crypt' and cannot log in",
     ),
     lines.join("\n"),
   );

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import amqplib from "amqplib";
 import { Broker } from "./broker.js";
+import { lineLogger } from "./logger.js";
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -17,7 +18,7 @@ test("memory and disk alarms together: 'low on memory & disk', unblocked only wh
     dataDir: dir,
     diskFreeLimit: Number.MAX_SAFE_INTEGER,
     memoryHighWatermark: 1024 * 1024, // 1 MiB: always above
-    log: () => {},
+    log: lineLogger(() => {}),
   });
   const port = await broker.start();
   const conn = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${port}`);

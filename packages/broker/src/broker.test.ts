@@ -18,6 +18,7 @@ import {
   Writer,
 } from "@warren/protocol";
 import { Broker } from "./broker.js";
+import { lineLogger } from "./logger.js";
 import type { Definitions } from "./definitions.js";
 
 interface Frame {
@@ -128,7 +129,7 @@ let broker: Broker;
 let port: number;
 
 before(async () => {
-  broker = new Broker({ port: 0, handshakeTimeoutMs: 400, log: () => {} });
+  broker = new Broker({ port: 0, handshakeTimeoutMs: 400, log: lineLogger(() => {}) });
   port = await broker.start();
 });
 
@@ -275,7 +276,7 @@ test("definitions export round-trips through import", async () => {
       },
     ],
   };
-  const b = new Broker({ port: 0, definitions: defs, log: () => {} });
+  const b = new Broker({ port: 0, definitions: defs, log: lineLogger(() => {}) });
   await b.start();
   const out = b.exportDefinitions();
   await b.stop();
@@ -293,7 +294,7 @@ test("definitions export round-trips through import", async () => {
   assert.deepEqual(out.queues, defs.queues);
   assert.deepEqual(out.bindings, defs.bindings);
   // And the export imports into a fresh broker to the same export.
-  const b2 = new Broker({ port: 0, definitions: out, log: () => {} });
+  const b2 = new Broker({ port: 0, definitions: out, log: lineLogger(() => {}) });
   await b2.start();
   assert.deepEqual(b2.exportDefinitions(), out);
   await b2.stop();
@@ -301,7 +302,7 @@ test("definitions export round-trips through import", async () => {
 
 test("durable declarations and bindings are answered only once definitions.json holds them", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "warren-defs-sync-"));
-  const b = new Broker({ port: 0, dataDir: dir, log: () => {} });
+  const b = new Broker({ port: 0, dataDir: dir, log: lineLogger(() => {}) });
   const p = await RawPeer.connect(await b.start());
   try {
     await p.open();

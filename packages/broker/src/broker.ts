@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import net from "node:net";
 import type tls from "node:tls";
 import { version as nodeVersion, platform } from "node:process";
@@ -6,11 +5,14 @@ import { SERVER_CAPABILITIES, TypedValue } from "@warren/protocol";
 import { Authenticator } from "./auth/authenticator.js";
 import { LoginFailureLog } from "./auth/login-failures.js";
 import { DEFAULT_HASHING, hashPassword, isHashingAlgorithm } from "./auth/password.js";
+import { type BootDefaults, loadBootDefinitions } from "./boot-definitions.js";
 import type { Permission, TopicPermission } from "./auth/permissions.js";
 import { type User, UserStore } from "./auth/users.js";
 import { BrokerCounters } from "./stats.js";
 import { type Definitions, exportDefinitions, importDefinitions } from "./definitions.js";
+import { lineLogger, type Logger } from "./logger.js";
 import { Connection, type ConnectionHost } from "./net/connection.js";
+import { ConnectionLog } from "./net/connection-log.js";
 import { checkTlsOptions, createTlsServer, type TlsOptions } from "./net/tls-listener.js";
 import { asDurable, type DurableStore } from "./store/durable-store.js";
 import { logStoreStats } from "./store/stats-log.js";
@@ -19,6 +21,7 @@ import type { MessageStore } from "./store/message-store.js";
 import type { DiskStore } from "./store/disk-store.js";
 import { openSpool } from "./store/open-spool.js";
 import { openStore } from "./store/open-store.js";
+import { recoverMessages } from "./store/recover-messages.js";
 import { admitChannel, admitConnection } from "./resources/admission.js";
 import { MemoryMonitor } from "./resources/memory-monitor.js";
 import { type MemoryWatermark, parseMemoryWatermark, watermarkBytes } from "./resources/memory-watermark.js";
@@ -46,6 +49,8 @@ export interface BrokerOptions {
   dataDir?: string;
   /** A RabbitMQ definitions.json to load at boot. */
   definitions?: string | Definitions;
+  /** The vhost and user created on a first start without definitions (default "/", guest/guest). */
+  defaults?: BootDefaults;
   heartbeat?: number;
   frameMax?: number;
   channelMax?: number;
@@ -80,8 +85,8 @@ export interface BrokerOptions {
   transientPaging?: boolean;
   /** Connections the broker accepts at once, all vhosts together; default no limit. */
   maxConnections?: number;
-  /** Log lines go here; default console.log. */
-  log?: (line: string) => void;
+  /** Where log lines go (see Logger); default plain lines on the console, `lineLogger(console.log)`. */
+  log?: Logger;
   /** Failed logins are logged at most once per peer address per this interval. Default 10000. */
   loginFailureLogIntervalMs?: number;
   /**
@@ -115,13 +120,16 @@ export class Broker implements ConnectionHost {
   private tlsServer: tls.Server | undefined;
   /** Sockets accepted by the TLS server, handshaking or not: stop() must not wait for them. */
   private readonly tlsSockets = new Set<net.Socket>();
-  private readonly log: (line: string) => void;
+  /** The broker's log (ConnectionHost: connections report internal errors to it). */
+  readonly log: Logger;
+  private readonly connectionLog: ConnectionLog;
   private readonly authenticator: Authenticator;
 
   constructor(private readonly options: BrokerOptions = {}) {
     // Memory until start() opens the configured store (openStore picks disk or memory).
     this.store = options.store ?? new MemoryStore();
-    this.log = options.log ?? ((l) => console.log(l));
+    this.log = options.log ?? lineLogger((l) => console.log(l));
+    this.connectionLog = new ConnectionLog(this.log);
     this.limits = {
       channelMax: options.channelMax ?? 2047,
       frameMax: options.frameMax ?? 131072,
@@ -160,31 +168,6 @@ export class Broker implements ConnectionHost {
   private diskTimer: NodeJS.Timeout | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
 
-  /**
-   * Definitions at boot: what the store saved last time, then the definitions file on top;
-   * with neither, vhost "/" and guest/guest.
-   */
-  private loadDefinitions(): void {
-    const stored = this.durableStore?.loadDefinitions();
-    if (stored) importDefinitions(this, JSON.parse(stored) as Definitions);
-    const defs = this.options.definitions;
-    if (defs) {
-      const parsed: Definitions = typeof defs === "string" ? JSON.parse(readFileSync(defs, "utf8")) : defs;
-      importDefinitions(this, parsed);
-      // Loaded anyway (the rest of the file is good), but such a user can never log in.
-      for (const u of parsed.users ?? []) {
-        const algorithm = u.hashing_algorithm ?? DEFAULT_HASHING;
-        if (!isHashingAlgorithm(algorithm))
-          this.log(`warren: user '${u.name}' has unknown hashing algorithm '${algorithm}' and cannot log in`);
-      }
-    }
-    if (!stored && !defs) {
-      this.addVhost("/");
-      this.users.add("guest", "guest", ["administrator"]);
-      this.users.setPermission("guest", "/", { configure: ".*", write: ".*", read: ".*" });
-    }
-  }
-
   private get durableStore(): DurableStore | undefined {
     return asDurable(this.store);
   }
@@ -200,35 +183,6 @@ export class Broker implements ConnectionHost {
     });
   }
 
-  /** Puts every durable queue's recovered messages back, in order. */
-  private recoverMessages(store: DurableStore, t0: number): void {
-    let messages = 0;
-    for (const [key, ids] of store.recoverIds()) {
-      const sep = key.indexOf("\u0000");
-      const q = this.vhosts.get(key.slice(0, sep))?.queues.get(key.slice(sep + 1));
-      if (!q?.durable) {
-        store.dropQueue(key);
-        continue;
-      }
-      q.restoreIds(ids);
-      messages += ids.length;
-    }
-    const r = store.recovery;
-    const damaged =
-      r.skippedBytes > 0
-        ? `; skipped ${r.skippedBytes} bytes of damaged records (${r.truncatedBytes} torn at the tail)`
-        : "";
-    this.log(
-      `warren: recovered ${messages} messages in ${this.countDurableQueues()} durable queues from ${r.segments} segments in ${Date.now() - t0} ms${damaged}`,
-    );
-  }
-
-  private countDurableQueues(): number {
-    let n = 0;
-    for (const vh of this.vhosts.values()) for (const q of vh.queues.values()) if (q.durable) n++;
-    return n;
-  }
-
   /**
    * Raises or clears one resource alarm. While any is on, every connection is told (with the
    * reasons of all that are on, as RabbitMQ) and stops reading publishes.
@@ -238,7 +192,8 @@ export class Broker implements ConnectionHost {
     if (next === this.alarms) return;
     this.alarms = next;
     const name = alarm === MEMORY_ALARM ? "memory" : "disk";
-    this.log(on ? `warren: ${name} alarm: ${why}, blocking publishers` : `warren: ${name} alarm cleared`);
+    if (on) this.log.warn(`${name} alarm: ${why}, blocking publishers`, { alarm: name });
+    else this.log.info(`${name} alarm cleared`, { alarm: name });
     for (const c of this.connections) this.applyAlarms(c);
   }
 
@@ -273,13 +228,15 @@ export class Broker implements ConnectionHost {
       ),
     );
     this.memory = monitor;
-    this.log(`warren: memory high watermark ${mib(bytes)} (resident memory, sampled every 100 ms)`);
+    this.log.info(`memory high watermark ${mib(bytes)} (resident memory, sampled every 100 ms)`, {
+      watermark_bytes: bytes,
+    });
     if (this.options.memoryHighWatermark !== undefined && bytes > 2 * monitor.heapSizeLimit) {
       // Bodies live outside V8's heap, so the RSS may exceed its limit; but each queued message
       // keeps a few hundred heap bytes, and the heap guard blocks publishers at 85% of the limit
       // first. Said only for a watermark the operator chose (the default is no decision).
-      this.log(
-        `warren: warning: the memory high watermark (${mib(bytes)}) is far above V8's heap limit (${mib(monitor.heapSizeLimit)}); publishers will be blocked by the heap guard first. Raise the heap limit with NODE_OPTIONS=--max-old-space-size=MB`,
+      this.log.warn(
+        `the memory high watermark (${mib(bytes)}) is far above V8's heap limit (${mib(monitor.heapSizeLimit)}); publishers will be blocked by the heap guard first. Raise the heap limit with NODE_OPTIONS=--max-old-space-size=MB`,
       );
     }
     monitor.start();
@@ -440,9 +397,10 @@ export class Broker implements ConnectionHost {
   readonly authenticate: ConnectionHost["authenticate"] = (...login) =>
     this.authenticator.authenticate(...login);
 
-  /** ConnectionHost: node, vhost and user connection limits at connection.open. */
+  /** ConnectionHost: node, vhost and user connection limits at connection.open; logs an admitted one. */
   admitConnection(c: Connection, vh: VHost): void {
     admitConnection(this.connections, this.options.maxConnections, c, vh);
+    this.connectionLog.opened(c, vh.name);
   }
 
   /** ConnectionHost: the user's max-channels at channel.open. */
@@ -453,6 +411,7 @@ export class Broker implements ConnectionHost {
   connectionClosed(c: Connection): void {
     if (!this.connections.delete(c)) return;
     c.vhost?.removeExclusiveQueues(c);
+    this.connectionLog.closed(c);
   }
 
   /** Opens the store, recovers, and starts listening; resolves with the bound port. */
@@ -461,9 +420,9 @@ export class Broker implements ConnectionHost {
     if (!this.options.store) {
       this.store = await openStore({
         dataDir: this.options.dataDir,
-        onWarning: (m) => this.log(`warren: store: ${m}`),
+        onWarning: (m) => this.log.warn(`store: ${m}`),
         onError: (e) => {
-          this.log(`warren: store failed: ${e.message}; publishers are blocked`);
+          this.log.error(`store failed: ${e.message}; publishers are blocked`, { err: e });
           this.setAlarm(DISK_ALARM, true, "the store failed");
         },
       });
@@ -471,10 +430,17 @@ export class Broker implements ConnectionHost {
     // Transient paging needs a disk of our own: only with the data directory's disk store.
     if (this.options.dataDir !== undefined && this.durableStore && this.options.transientPaging !== false)
       this.spool = await openSpool(this.options.dataDir, this.log);
-    this.loadDefinitions();
+    const o = this.options;
+    loadBootDefinitions(
+      this,
+      this.durableStore?.loadDefinitions(),
+      o.definitions,
+      o.defaults ?? {},
+      this.log,
+    );
     const disk = this.durableStore;
     if (disk) {
-      this.recoverMessages(disk, t0);
+      recoverMessages(this.vhosts, disk, t0, this.log);
       this.watchDisk(disk);
       if (process.env.WARREN_STORE_STATS === "1") this.statsTimer = logStoreStats(disk, this.log);
     }
@@ -492,11 +458,12 @@ export class Broker implements ConnectionHost {
     const server = net.createServer((socket) => this.accept(socket));
     this.server = server;
     const port = await listenOn(server, this.options.port ?? 5672, this.options.host);
-    this.log(`warren: listening on port ${port}`);
+    this.log.info(`listening on port ${port}`, { listener: "amqp", port });
     if (tlsServer && tlsOptions) {
       this.tlsServer = tlsServer;
       try {
-        await listenOn(tlsServer, tlsOptions.port ?? 5671, this.options.host);
+        const host = tlsOptions.host === null ? undefined : (tlsOptions.host ?? this.options.host);
+        await listenOn(tlsServer, tlsOptions.port ?? 5671, host);
       } catch (e) {
         // Do not leave a half-started broker behind (a plaintext-only one, unnoticed).
         this.server = undefined;
@@ -504,7 +471,7 @@ export class Broker implements ConnectionHost {
         server.close();
         throw e;
       }
-      this.log(`warren: listening for amqps on port ${this.tlsPort}`);
+      this.log.info(`listening for amqps on port ${this.tlsPort}`, { listener: "amqps", port: this.tlsPort });
     }
     return port;
   }
@@ -512,6 +479,7 @@ export class Broker implements ConnectionHost {
   private accept(socket: net.Socket): void {
     const c = new Connection(socket, this);
     this.connections.add(c);
+    this.connectionLog.watch(c);
     if (this.alarms !== 0) this.applyAlarms(c);
   }
 
@@ -521,7 +489,8 @@ export class Broker implements ConnectionHost {
       o,
       this.limits.handshakeTimeoutMs,
       (socket) => this.accept(socket),
-      (reason, from) => this.log(`warren: amqps connection from ${from ?? "?"} refused: ${reason}`),
+      (reason, from) =>
+        this.log.warn(`amqps connection from ${from ?? "?"} refused: ${reason}`, { peer: from, reason }),
     );
     server.on("connection", (raw: net.Socket) => {
       this.tlsSockets.add(raw);

@@ -8,12 +8,18 @@ import { join } from "node:path";
 import { test } from "node:test";
 import amqplib from "amqplib";
 import { Broker } from "./broker.js";
+import { lineLogger } from "./logger.js";
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test("below the free-disk limit publishers are blocked until space returns", async () => {
   const dir = mkdtempSync(join(tmpdir(), "warren-alarm-"));
-  const broker = new Broker({ port: 0, dataDir: dir, diskFreeLimit: Number.MAX_SAFE_INTEGER, log: () => {} });
+  const broker = new Broker({
+    port: 0,
+    dataDir: dir,
+    diskFreeLimit: Number.MAX_SAFE_INTEGER,
+    log: lineLogger(() => {}),
+  });
   const port = await broker.start();
   const url = `amqp://guest:guest@127.0.0.1:${port}`;
   const pub = await amqplib.connect(url);

@@ -8,6 +8,10 @@
 export { Broker } from "./broker.js";
 /** Options for `new Broker(options)`: port, data directory, definitions, limits, store, log. */
 export type { BrokerOptions } from "./broker.js";
+/** BrokerOptions.log: the broker's structured logger, and a plain-line one (the default). */
+export { lineLogger, type Logger, type LogFields } from "./logger.js";
+/** BrokerOptions.defaults: the vhost and user a first start creates (default_user, ...). */
+export type { BootDefaults } from "./boot-definitions.js";
 /** BrokerOptions.tls: the amqps listener's certificate, key, CA, port and peer verification. */
 export type { TlsOptions } from "./net/tls-listener.js";
 /** The broker's version, as announced in its server-properties and definitions exports. */

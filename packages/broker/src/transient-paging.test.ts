@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import amqplib from "amqplib";
 import { Broker } from "./broker.js";
+import { lineLogger } from "./logger.js";
 
 const spoolBytes = (dir: string) =>
   readdirSync(join(dir, "transient-spool"))
@@ -16,7 +17,7 @@ const spoolBytes = (dir: string) =>
 
 test("transient messages of a deep queue are paged out, delivered in order, and gone after a restart", async () => {
   const dir = mkdtempSync(join(tmpdir(), "warren-spool-"));
-  let broker = new Broker({ port: 0, dataDir: dir, log: () => {} });
+  let broker = new Broker({ port: 0, dataDir: dir, log: lineLogger(() => {}) });
   let port = await broker.start();
   try {
     let conn = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${port}`);
@@ -57,7 +58,7 @@ test("transient messages of a deep queue are paged out, delivered in order, and 
     await ch.waitForConfirms();
     await conn.close();
     await broker.stop();
-    broker = new Broker({ port: 0, dataDir: dir, log: () => {} });
+    broker = new Broker({ port: 0, dataDir: dir, log: lineLogger(() => {}) });
     port = await broker.start();
     conn = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${port}`);
     const after = await conn.createChannel();

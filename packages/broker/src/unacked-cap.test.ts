@@ -4,11 +4,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import amqplib from "amqplib";
 import { Broker } from "./broker.js";
+import { lineLogger } from "./logger.js";
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test("a channel without prefetch holds at most maxUnackedPerChannel unacked deliveries", async () => {
-  const broker = new Broker({ port: 0, maxUnackedPerChannel: 5, log: () => {} });
+  const broker = new Broker({ port: 0, maxUnackedPerChannel: 5, log: lineLogger(() => {}) });
   const port = await broker.start();
   const conn = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${port}`);
   try {

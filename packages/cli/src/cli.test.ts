@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
-import { Broker } from "@warren/broker";
+import { Broker, lineLogger } from "@warren/broker";
 import { type Channel, type Connection, connect } from "@warren/client";
 
 const MAIN = fileURLToPath(new URL("./main.js", import.meta.url));
@@ -13,7 +16,7 @@ let conn: Connection;
 let ch: Channel;
 
 before(async () => {
-  broker = new Broker({ port: 0, log: () => {} });
+  broker = new Broker({ port: 0, log: lineLogger(() => {}) });
   url = `amqp://guest:guest@127.0.0.1:${await broker.start()}`;
   conn = await connect(url);
   ch = await conn.createChannel();
@@ -154,19 +157,26 @@ describe("warren CLI", () => {
   });
 
   it("server refuses an incomplete TLS configuration before it starts", async () => {
+    // The files exist (a missing one is refused by itself); the combinations are wrong.
+    const dir = mkdtempSync(join(tmpdir(), "warren-cli-tls-"));
+    const [c, k] = [join(dir, "c.pem"), join(dir, "k.pem")];
+    writeFileSync(c, "");
+    writeFileSync(k, "");
     const cases: [string[], RegExp][] = [
-      [["--tls-key", "k.pem"], /both --tls-cert and --tls-key/],
-      [["--tls-verify-peer"], /TLS options given without --tls-cert and --tls-key/],
-      [
-        ["--tls-cert", "c.pem", "--tls-key", "k.pem", "--tls-fail-if-no-peer-cert"],
-        /needs --tls-verify-peer/,
-      ],
-      [["--tls-cert", "c.pem", "--tls-key", "k.pem", "--tls-verify-peer"], /needs --tls-ca/],
+      [["--tls-key", k], /TLS needs both --tls-cert \(ssl_options.certfile\) and --tls-key/],
+      [["--tls-verify-peer"], /TLS options given without --tls-cert \(ssl_options.certfile\) and --tls-key/],
+      [["--tls-cert", c, "--tls-key", k, "--tls-fail-if-no-peer-cert"], /needs --tls-verify-peer/],
+      [["--tls-cert", c, "--tls-key", k, "--tls-verify-peer"], /needs --tls-ca \(ssl_options.cacertfile\)/],
+      [["--tls-cert", join(dir, "missing.pem")], /--tls-cert: file ".*missing.pem" does not exist/],
     ];
-    for (const [args, message] of cases) {
-      const r = await warren(["server", "--port", "0", ...args]);
-      assert.equal(r.code, 1, args.join(" "));
-      assert.match(r.stderr, message);
+    try {
+      for (const [args, message] of cases) {
+        const r = await warren(["server", "--port", "0", ...args]);
+        assert.equal(r.code, 2, args.join(" "));
+        assert.match(r.stderr, message);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { after, before, describe, it } from "node:test";
-import { Broker } from "@warren/broker";
+import { Broker, lineLogger } from "@warren/broker";
 import { ChannelError, ConnectionError, ReplyCode } from "@warren/protocol";
 import { ClosedError } from "./closed-error.js";
 import { type Connection, connect } from "./connection.js";
@@ -12,7 +12,7 @@ let broker: Broker;
 let url: string;
 
 before(async () => {
-  broker = new Broker({ port: 0, log: () => {} });
+  broker = new Broker({ port: 0, log: lineLogger(() => {}) });
   const port = await broker.start();
   url = `amqp://guest:guest@127.0.0.1:${port}`;
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Broker } from "@warren/broker";
+import { Broker, lineLogger } from "@warren/broker";
 import { ChannelError, ReplyCode } from "@warren/protocol";
 import type { Message } from "./message.js";
 import { BrokerConnection, isRecoverable } from "./kombu/broker-connection.js";
@@ -10,7 +10,7 @@ import { Producer } from "./kombu/producer.js";
 import { Queue } from "./kombu/queue.js";
 import { ContentDisallowed, dumps, loads } from "./kombu/serialization.js";
 
-const quiet = { log: () => {} };
+const quiet = { log: lineLogger(() => {}) };
 const fast = { intervalStart: 0.02, intervalStep: 0.02, intervalMax: 0.1 };
 
 let broker: Broker;

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { Broker, BrokerAdmin } from "@warren/broker";
+import { Broker, BrokerAdmin, lineLogger } from "@warren/broker";
 import { connect } from "@warren/client";
 import type { FastifyInstance } from "fastify";
 import type { ApiContext } from "./api-context.js";
@@ -36,7 +36,7 @@ async function call(method: string, url: string, body?: unknown, auth = GUEST): 
 }
 
 before(async () => {
-  broker = new Broker({ port: 0, log: () => {} });
+  broker = new Broker({ port: 0, log: lineLogger(() => {}) });
   amqpPort = await broker.start();
   ({ app, ctx } = buildManagementApp(broker));
   await app.ready();
@@ -250,7 +250,7 @@ test("health checks: ok without alarms, 503 for a missing listener", async () =>
 test("users, vhosts, permissions and policies made through the API survive a restart", async () => {
   const dir = mkdtempSync(join(tmpdir(), "warren-mgmt-persist-"));
   try {
-    const first = new Broker({ port: 0, dataDir: dir, log: () => {} });
+    const first = new Broker({ port: 0, dataDir: dir, log: lineLogger(() => {}) });
     await first.start();
     const api = buildManagementApp(first).app;
     const put = (url: string, body: unknown) =>
@@ -278,7 +278,7 @@ test("users, vhosts, permissions and policies made through the API survive a res
     await api.close();
     await first.stop();
 
-    const second = new Broker({ port: 0, dataDir: dir, log: () => {} });
+    const second = new Broker({ port: 0, dataDir: dir, log: lineLogger(() => {}) });
     await second.start();
     const admin = new BrokerAdmin(second);
     assert.ok(admin.listVhosts().includes("kept"));

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { Broker } from "@warren/broker";
+import { Broker, lineLogger } from "@warren/broker";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { ApiContext } from "./api-context.js";
 import { buildManagementApp } from "./management-server.js";
@@ -19,7 +19,7 @@ let ctx: ApiContext;
 const GUEST = `Basic ${Buffer.from("guest:guest").toString("base64")}`;
 
 before(async () => {
-  broker = new Broker({ port: 0, log: () => {} });
+  broker = new Broker({ port: 0, log: lineLogger(() => {}) });
   await broker.start();
   ({ app, ctx } = buildManagementApp(broker, 60_000));
   await app.ready();

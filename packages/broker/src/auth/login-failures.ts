@@ -1,3 +1,5 @@
+import type { Logger } from "../logger.js";
+
 /**
  * The log of failed logins: one line per failure with the peer's address, but at most one
  * line per peer per interval, so that a client hammering wrong passwords cannot flood the log.
@@ -9,7 +11,7 @@ export class LoginFailureLog {
   private readonly peers = new Map<string, { at: number; suppressed: number }>();
 
   constructor(
-    private readonly log: (line: string) => void,
+    private readonly log: Logger,
     private readonly intervalMs = 10_000,
     private readonly now: () => number = Date.now,
     /** Peers remembered at most; beyond it, the quiet ones are forgotten. */
@@ -27,7 +29,13 @@ export class LoginFailureLog {
     const more =
       seen && seen.suppressed > 0 ? ` (${seen.suppressed} similar lines from this peer suppressed)` : "";
     const who = user === undefined ? "" : ` for user '${user}'`;
-    this.log(`warren: login failed${who} from ${peer} with mechanism ${mechanism}: ${reason}${more}`);
+    this.log.warn(`login failed${who} from ${peer} with mechanism ${mechanism}: ${reason}${more}`, {
+      peer,
+      ...(user === undefined ? {} : { user }),
+      mechanism,
+      reason,
+      ...(seen && seen.suppressed > 0 ? { suppressed: seen.suppressed } : {}),
+    });
     if (!seen && this.peers.size >= this.maxPeers) this.forgetQuiet(t);
     this.peers.set(peer, { at: t, suppressed: 0 });
   }

@@ -18,6 +18,7 @@ import {
   writeMethodFrame,
 } from "@warren/protocol";
 import type { User } from "../auth/users.js";
+import type { Logger } from "../logger.js";
 import type { BrokerCounters } from "../stats.js";
 import type { VHost } from "../vhost.js";
 import { ConsumerRemoval } from "../queue/consumer.js";
@@ -25,6 +26,7 @@ import { Channel } from "./channel.js";
 import {
   unmapped,
   checkTuneOk,
+  connectionStart,
   decodeConnectionMethod,
   type HeartbeatTarget,
   offeredMechanisms,
@@ -49,6 +51,7 @@ export interface ConnectionHost {
     maxUnackedPerChannel: number;
   };
   readonly counters: BrokerCounters;
+  readonly log: Logger;
   /** The user a start-ok logs in as; peer: the TLS facts of a TLS connection (for EXTERNAL). */
   authenticate(
     mechanism: string,
@@ -108,6 +111,8 @@ export class Connection implements HeartbeatTarget {
   readonly name: string;
   readonly peerHost: string;
   readonly peerPort: number;
+  /** Why it ended, for the log: the connection.close sent or received, or what happened instead. */
+  closeReason: { by: "client" | "broker"; code: number; text: string } | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -127,7 +132,9 @@ export class Connection implements HeartbeatTarget {
     socket.on("error", () => this.teardown());
     socket.on("close", () => this.teardown());
     const t = setTimeout(() => {
-      if (this.state !== "running" && this.state !== "closed") this.teardown();
+      if (this.state === "running" || this.state === "closed") return;
+      this.closeReason ??= { by: "broker", code: 0, text: "handshake timeout" };
+      this.teardown();
     }, host.limits.handshakeTimeoutMs);
     this.timers.push(t);
   }
@@ -301,19 +308,13 @@ export class Connection implements HeartbeatTarget {
     this.header = Buffer.concat([this.header, chunk.subarray(0, need)]);
     if (this.header.length < 8) return Buffer.alloc(0);
     if (!this.header.equals(PROTOCOL_HEADER)) {
+      this.closeReason = { by: "broker", code: 0, text: "bad protocol header" };
       this.state = "closed";
       this.socket.end(PROTOCOL_HEADER);
       return Buffer.alloc(0);
     }
     this.state = "start";
-    this.sendMethod(0, {
-      name: "connection.start",
-      versionMajor: 0,
-      versionMinor: 9,
-      serverProperties: this.host.serverProperties as never,
-      mechanisms: offeredMechanisms(this.socket).join(" "),
-      locales: "en_US",
-    });
+    this.sendMethod(0, connectionStart(this.host.serverProperties, this.socket));
     return chunk.subarray(need);
   }
 
@@ -387,9 +388,8 @@ export class Connection implements HeartbeatTarget {
    * class and method being handled, reported when the error names none itself.
    */
   private fail(e: unknown, ch: Channel | undefined, ids?: readonly [number, number]): void {
-    if (!(e instanceof AmqpError)) {
-      console.error("warren: internal error", e);
-    }
+    if (!(e instanceof AmqpError))
+      this.host.log.error(`internal error on connection ${this.name}`, { err: e });
     const err = e instanceof AmqpError ? e : new ConnectionError(ReplyCode.INTERNAL_ERROR, String(e));
     let classId = err.classId;
     let methodId = err.methodId;
@@ -416,6 +416,7 @@ export class Connection implements HeartbeatTarget {
   closeWithError(code: number, text: string, classId = 0, methodId = 0): void {
     if (this.state === "closing" || this.state === "closed") return;
     const handshaking = this.state !== "running";
+    this.closeReason ??= { by: "broker", code, text };
     this.state = "closing";
     this.cleanupChannels();
     this.sendMethod(0, {
@@ -443,6 +444,7 @@ export class Connection implements HeartbeatTarget {
         if (this.state !== "open") break;
         return this.onOpen(m.virtualHost);
       case "connection.close":
+        this.closeReason ??= { by: "client", code: m.replyCode, text: m.replyText };
         this.sendMethod(0, { name: "connection.close-ok" });
         this.flush();
         this.state = "closed";
@@ -506,6 +508,7 @@ export class Connection implements HeartbeatTarget {
    * silent: hang up without connection.close even for clients that asked for one.
    */
   private refuseLogin(mechanism: string, silent = false): void {
+    this.closeReason = { by: "broker", code: ReplyCode.ACCESS_REFUSED, text: "login refused" };
     this.state = "closing";
     this.refusingLogin = true;
     this.socket.pause();

@@ -6,6 +6,7 @@ import {
   FRAME_MIN_SIZE,
   METHOD_IDS,
   type Method,
+  type MethodInit,
   ReplyCode,
   writeHeartbeat,
   type Writer,
@@ -126,4 +127,16 @@ export function watchHeartbeats(c: HeartbeatTarget, seconds: number): NodeJS.Tim
 /** "::ffff:127.0.0.1" → "127.0.0.1", as RabbitMQ shows IPv4 peers on a dual-stack listener. */
 export function unmapped(addr: string): string {
   return addr.startsWith("::ffff:") ? addr.slice(7) : addr;
+}
+
+/** The connection.start a client gets once its protocol header is read. */
+export function connectionStart(serverProperties: Record<string, unknown>, socket: Socket): MethodInit {
+  return {
+    name: "connection.start",
+    versionMajor: 0,
+    versionMinor: 9,
+    serverProperties: serverProperties as never,
+    mechanisms: offeredMechanisms(socket).join(" "),
+    locales: "en_US",
+  };
 }

@@ -10,6 +10,7 @@ import { test } from "node:test";
 import tls from "node:tls";
 import { decodeMethod, FrameReader, PROTOCOL_HEADER } from "@warren/protocol";
 import { Broker } from "../broker.js";
+import { lineLogger } from "../logger.js";
 
 test("incomplete TLS options are refused when the broker is made", () => {
   const pem = "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n";
@@ -24,7 +25,7 @@ test("incomplete TLS options are refused when the broker is made", () => {
 test("a certificate that does not load fails start() before anything listens", async () => {
   const broker = new Broker({
     port: 0,
-    log: () => {},
+    log: lineLogger(() => {}),
     tls: { cert: "not a PEM", key: "not a PEM", port: 0 },
   });
   await assert.rejects(broker.start());
@@ -57,7 +58,12 @@ test("a TLS port already taken fails start() and closes the plaintext listener",
   const taken = net.createServer();
   await new Promise<void>((r) => taken.listen(0, "127.0.0.1", r));
   const port = (taken.address() as net.AddressInfo).port;
-  const broker = new Broker({ port: 0, host: "127.0.0.1", log: () => {}, tls: { ...selfSigned(), port } });
+  const broker = new Broker({
+    port: 0,
+    host: "127.0.0.1",
+    log: lineLogger(() => {}),
+    tls: { ...selfSigned(), port },
+  });
   await assert.rejects(broker.start(), /EADDRINUSE/);
   assert.equal(broker.port, 0);
   await broker.stop();
@@ -66,7 +72,11 @@ test("a TLS port already taken fails start() and closes the plaintext listener",
 
 test("port 0 binds a free TLS port; connection.start there offers EXTERNAL", async () => {
   const lines: string[] = [];
-  const broker = new Broker({ port: 0, log: (l) => lines.push(l), tls: { ...selfSigned(), port: 0 } });
+  const broker = new Broker({
+    port: 0,
+    log: lineLogger((l) => lines.push(l)),
+    tls: { ...selfSigned(), port: 0 },
+  });
   await broker.start();
   try {
     assert.notEqual(broker.tlsPort, 0);
@@ -92,7 +102,7 @@ test("port 0 binds a free TLS port; connection.start there offers EXTERNAL", asy
 });
 
 test("without TLS options there is no TLS listener", async () => {
-  const broker = new Broker({ port: 0, log: () => {} });
+  const broker = new Broker({ port: 0, log: lineLogger(() => {}) });
   await broker.start();
   assert.notEqual(broker.port, 0);
   assert.equal(broker.tlsPort, 0);

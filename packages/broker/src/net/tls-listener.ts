@@ -11,6 +11,11 @@ export interface TlsOptions {
   /** TCP port of the amqps listener; 0 picks a free one. Default 5671. */
   port?: number;
   /**
+   * Address the amqps listener binds; default BrokerOptions.host, and null for all interfaces
+   * whatever that is (RabbitMQ's listeners.ssl.default = 5671 beside an IP in listeners.tcp).
+   */
+  host?: string | null;
+  /**
    * Ask clients for a certificate and refuse those whose certificate does not chain to `ca`
    * (ssl_options.verify = verify_peer). A client without a certificate is still let in unless
    * failIfNoPeerCert is set. Needed for the EXTERNAL mechanism. Default false.
