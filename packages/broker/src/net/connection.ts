@@ -479,9 +479,8 @@ export class Connection implements HeartbeatTarget {
     this.capabilities.consumerCancelNotify = caps.consumer_cancel_notify === true;
     this.capabilities.authFailureClose = caps.authentication_failure_close === true;
     this.capabilities.connectionBlocked = caps["connection.blocked"] === true;
-    // A mechanism we did not offer (EXTERNAL on plaintext, or unknown): RabbitMQ's 503
-    // "invalid authentication mechanism" during the handshake, which it answers by hanging up
-    // after the same delay as a failed login, with no connection.close.
+    // A mechanism not offered (EXTERNAL on plaintext, unknown): RabbitMQ hangs up after the
+    // failed-login delay with no connection.close ("invalid authentication mechanism").
     if (!offeredMechanisms(this.socket).includes(mechanism)) return this.refuseLogin(mechanism, true);
     const user = this.host.authenticate(
       mechanism,
