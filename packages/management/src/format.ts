@@ -19,7 +19,9 @@ import type { ChannelRates, ConnectionRates, QueueRates } from "./rate-sampler.j
 
 type Json = Record<string, unknown>;
 
-const rate = (r = 0) => ({ rate: r });
+/** The zero rate is shared: most queues of a long list are idle, and each object is garbage. */
+const ZERO_RATE = Object.freeze({ rate: 0 });
+const rate = (r = 0) => (r === 0 ? ZERO_RATE : { rate: r });
 
 /**
  * Counters in RabbitMQ's shape: each name with its count and a "<name>_details": {"rate"}

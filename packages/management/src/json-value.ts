@@ -1,5 +1,7 @@
 import { TypedValue } from "@warren/protocol";
 
+const EMPTY = Object.freeze({});
+
 /**
  * A field-table value (arguments, headers, client properties) as plain JSON, the way
  * RabbitMQ's API shows it: typed values unwrapped, 64-bit integers as numbers, byte strings
@@ -13,7 +15,7 @@ export function jsonValue(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(jsonValue);
   if (v !== null && typeof v === "object") {
     const keys = Object.keys(v);
-    if (keys.length === 0) return {}; // the common case: no arguments
+    if (keys.length === 0) return EMPTY; // the common case: no arguments (shared, read-only)
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) out[k] = jsonValue(x);
     return out;
