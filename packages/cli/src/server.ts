@@ -1,6 +1,5 @@
 import { resolve } from "node:path";
 import { Broker, VERSION } from "@warren/broker";
-import { startManagement, startPrometheus } from "@warren/management";
 import { brokerOptions } from "./config/broker-options.js";
 import { type ResolvedSettings, resolveSettings } from "./config/resolve-settings.js";
 import { type CliLogger, createLogger } from "./log/create-logger.js";
@@ -38,11 +37,14 @@ export async function server(argv: string[]): Promise<void> {
   }
   // The HTTP endpoints live in @warren/management, outside the broker: they start after the
   // broker so that they never show a broker that is still recovering.
-  const management = await listen(broker, settings, log, "managementPort", (port, host) =>
-    startManagement(broker, { port, ...host }),
+  // Loaded only when an endpoint is on: fastify and the API take longer to load than the broker,
+  // and brokers started for tests and benchmarks run without them.
+  const http = () => import("@warren/management");
+  const management = await listen(broker, settings, log, "managementPort", async (port, host) =>
+    (await http()).startManagement(broker, { port, ...host }),
   );
-  const prometheus = await listen(broker, settings, log, "prometheusPort", (port, host) =>
-    startPrometheus(broker, { port, dataDir: v.dataDir, ...host }),
+  const prometheus = await listen(broker, settings, log, "prometheusPort", async (port, host) =>
+    (await http()).startPrometheus(broker, { port, dataDir: v.dataDir, ...host }),
   );
   banner(log, broker, settings, management, prometheus);
   const stop = async () => {
