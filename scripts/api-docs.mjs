@@ -56,7 +56,9 @@ if (!check) {
     const want = new Set(files(tmp));
     const have = new Set(files(OUT));
     const stale = [
-      ...[...want].filter((f) => !have.has(f) || !readFileSync(join(tmp, f)).equals(readFileSync(join(OUT, f)))),
+      ...[...want].filter(
+        (f) => !have.has(f) || !readFileSync(join(tmp, f)).equals(readFileSync(join(OUT, f))),
+      ),
       ...[...have].filter((f) => !want.has(f)),
     ];
     if (stale.length > 0) {
