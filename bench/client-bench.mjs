@@ -318,11 +318,8 @@ function printTable(results, o) {
     printColumns(lines, (i) => i > 0);
     const notes = Object.entries(rows).flatMap(([client, r]) =>
       Object.entries(r)
-        .filter(([, x]) => x?.error || x?.unavailable || x?.unhandled)
-        .map(
-          ([s, x]) =>
-            `  ${LABEL[client]} ${s}: ${x.error ?? x.unavailable ?? `${x.unhandled} unhandled rejections`}`,
-        ),
+        .filter(([, x]) => x?.error || x?.unhandled)
+        .map(([s, x]) => `  ${LABEL[client]} ${s}: ${x.error ?? `${x.unhandled} unhandled rejections`}`),
     );
     if (notes.length > 0) console.log(notes.join("\n"));
   }
