@@ -8,7 +8,7 @@
 //                              package does not export, a broken {@link}) or if docs/api/ is
 //                              not what TypeDoc generates now; part of `npm run check`
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,21 +30,9 @@ function typedoc(out) {
   }
 }
 
-/** Every file under dir, as paths relative to it. */
-function files(dir, base = dir, out = []) {
-  let entries;
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    const p = join(dir, e);
-    if (statSync(p).isDirectory()) files(p, base, out);
-    else out.push(relative(base, p));
-  }
-  return out;
-}
+/** Every file under dir, as paths relative to it (none if dir is missing). */
+const files = (dir) =>
+  existsSync(dir) ? readdirSync(dir, { recursive: true }).filter((f) => statSync(join(dir, f)).isFile()) : [];
 
 if (!check) {
   typedoc(OUT);
