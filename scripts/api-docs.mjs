@@ -18,29 +18,26 @@ const OUT = join(ROOT, "docs", "api");
 const TYPEDOC = join(ROOT, "node_modules", "typedoc", "bin", "typedoc");
 const check = process.argv.includes("--check");
 
-/** Runs TypeDoc into `out`; exits with its output when it fails (treatWarningsAsErrors). */
+/** Runs TypeDoc into `out`; false (with its output on stderr) when it fails or warns. */
 function typedoc(out) {
   const r = spawnSync(process.execPath, [TYPEDOC, "--out", out, "--logLevel", "Warn"], {
     cwd: ROOT,
     encoding: "utf8",
   });
-  if (r.status !== 0) {
-    process.stderr.write(`${r.stdout}${r.stderr}api-docs: TypeDoc failed (warnings count as errors)\n`);
-    process.exit(1);
-  }
+  if (r.status === 0) return true;
+  process.stderr.write(`${r.stdout}${r.stderr}api-docs: TypeDoc failed (warnings count as errors)\n`);
+  return false;
 }
 
 /** Every file under dir, as paths relative to it (none if dir is missing). */
 const files = (dir) =>
   existsSync(dir) ? readdirSync(dir, { recursive: true }).filter((f) => statSync(join(dir, f)).isFile()) : [];
 
-if (!check) {
-  typedoc(OUT);
-  console.log(`api-docs: wrote ${relative(ROOT, OUT)}/ (${files(OUT).length} files)`);
-} else {
+/** Whether docs/api/ is what TypeDoc generates now (generated into a temporary directory). */
+function upToDate() {
   const tmp = mkdtempSync(join(tmpdir(), "warren-api-docs-"));
   try {
-    typedoc(tmp);
+    if (!typedoc(tmp)) return false;
     const want = new Set(files(tmp));
     const have = new Set(files(OUT));
     const stale = [
@@ -53,10 +50,15 @@ if (!check) {
       console.error(
         `api-docs: docs/api/ is out of date (${stale.sort().join(", ")}): run \`npm run docs:api\` and commit it`,
       );
-      process.exit(1);
+      return false;
     }
     console.log(`api-docs: docs/api/ is up to date (${want.size} files)`);
+    return true;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
 }
+
+if (check) process.exitCode = upToDate() ? 0 : 1;
+else if (typedoc(OUT)) console.log(`api-docs: wrote ${relative(ROOT, OUT)}/ (${files(OUT).length} files)`);
+else process.exitCode = 1;
