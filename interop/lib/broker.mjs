@@ -60,14 +60,19 @@ export async function waitForPort(port, timeoutMs = 15000) {
 }
 
 /**
- * @param {{ port?: number, dataDir?: string, args?: string[], env?: Record<string,string> }} [opts]
+ * `opts.command` starts another program than this checkout's CLI (for example the `warren` bin
+ * of an installed package, interop/packaging.test.mjs): its argv before `server`. A test of that
+ * program wants that program, so INTEROP_TARGET_URL does not apply then.
+ *
+ * @param {{ port?: number, dataDir?: string, args?: string[], env?: Record<string,string>,
+ *   command?: string[] }} [opts]
  * @returns {Promise<{ url: string, host: string, port: number, dataDir: string|undefined,
  *   proc: import("node:child_process").ChildProcess|undefined, external: boolean,
  *   stop: () => Promise<void>, kill: (signal?: string) => Promise<void> }>}
  */
 export async function startBroker(opts = {}) {
   const target = process.env.INTEROP_TARGET_URL;
-  if (target) {
+  if (target && !opts.command) {
     const u = new URL(target);
     return {
       url: target,
@@ -83,9 +88,10 @@ export async function startBroker(opts = {}) {
   const port = opts.port ?? (await freePort());
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "warren-test-"));
+  const [program, ...prefix] = opts.command ?? [process.execPath, CLI];
   const proc = spawn(
-    process.execPath,
-    [CLI, "server", "--port", String(port), "--data-dir", dataDir, ...(opts.args ?? [])],
+    program,
+    [...prefix, "server", "--port", String(port), "--data-dir", dataDir, ...(opts.args ?? [])],
     {
       stdio: ["ignore", "pipe", "pipe"],
       // The management API and Prometheus endpoint are off unless a test asks for them (their

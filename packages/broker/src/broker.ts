@@ -106,8 +106,11 @@ export type UserSpec = { tags?: string[] } & (
  * message store. Embeddable: `await new Broker({ port: 0 }).start()`.
  */
 export class Broker implements ConnectionHost {
+  /** @internal The users (BrokerAdmin and the management API read them; use putUser etc.). */
   readonly users = new UserStore();
+  /** @internal The vhosts by name (BrokerAdmin reads them; use BrokerAdmin to change them). */
   readonly vhosts = new Map<string, VHost>();
+  /** @internal The open AMQP connections (BrokerAdmin lists and closes them). */
   readonly connections = new Set<Connection>();
   /** Message and connection counters since start (management API, Prometheus). */
   readonly counters = new BrokerCounters();
@@ -163,7 +166,7 @@ export class Broker implements ConnectionHost {
   private spool: DiskStore | undefined;
   /** The resource alarms that are on (MEMORY_ALARM | DISK_ALARM). */
   private alarms = 0;
-  /** The memory alarm's sampler (its watermark is read by metrics); undefined before start. */
+  /** @internal The memory alarm's sampler (its watermark is read by metrics); undefined before start. */
   memory: MemoryMonitor | undefined;
   private diskTimer: NodeJS.Timeout | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
@@ -272,6 +275,7 @@ export class Broker implements ConnectionHost {
     this.diskTimer.unref();
   }
 
+  /** @internal Creates a vhost if there is none of that name (BrokerAdmin.addVhost is the public way). */
   addVhost(name: string): VHost {
     let vh = this.vhosts.get(name);
     if (!vh) {
@@ -283,6 +287,7 @@ export class Broker implements ConnectionHost {
     return vh;
   }
 
+  /** @internal The vhost of that name (connections and definitions look vhosts up here). */
   vhost(name: string): VHost | undefined {
     return this.vhosts.get(name);
   }
@@ -386,28 +391,29 @@ export class Broker implements ConnectionHost {
     return (["memory", "disk"] as const).filter((_, i) => this.alarms & (1 << i));
   }
 
-  /** A password login for another front door (the management API): AMQP's rules, no log. */
+  /** @internal A password login for another front door (the management API): AMQP's rules, no log. */
   login(name: string, password: string, remoteAddress: string | undefined): User | undefined {
     return this.authenticator.login(name, password, remoteAddress);
   }
 
   // ------------------------------------------------------------ connections
 
-  /** ConnectionHost: who a connection.start-ok logs in as (see Authenticator). */
+  /** @internal ConnectionHost: who a connection.start-ok logs in as (see Authenticator). */
   readonly authenticate: ConnectionHost["authenticate"] = (...login) =>
     this.authenticator.authenticate(...login);
 
-  /** ConnectionHost: node, vhost and user connection limits at connection.open; logs an admitted one. */
+  /** @internal ConnectionHost: node, vhost and user connection limits at connection.open; logs an admitted one. */
   admitConnection(c: Connection, vh: VHost): void {
     admitConnection(this.connections, this.options.maxConnections, c, vh);
     this.connectionLog.opened(c, vh.name);
   }
 
-  /** ConnectionHost: the user's max-channels at channel.open. */
+  /** @internal ConnectionHost: the user's max-channels at channel.open. */
   admitChannel(c: Connection): void {
     admitChannel(this.connections, c);
   }
 
+  /** @internal ConnectionHost: forgets a closed connection and its exclusive queues. */
   connectionClosed(c: Connection): void {
     if (!this.connections.delete(c)) return;
     c.vhost?.removeExclusiveQueues(c);

@@ -2,6 +2,8 @@
  * The public API of @warren/broker: the embeddable broker, its options, and the types those
  * options and the broker's methods use. Everything else in this package is internal and may
  * change without notice; the package's own tests import it by relative path.
+ *
+ * @packageDocumentation
  */
 
 /** The broker: `const port = await new Broker({ port: 0 }).start(); ... await broker.stop();` */
@@ -17,7 +19,7 @@ export type { TlsOptions } from "./net/tls-listener.js";
 /** The broker's version, as announced in its server-properties and definitions exports. */
 export { VERSION } from "./broker.js";
 /** A RabbitMQ definitions.json document: BrokerOptions.definitions and Broker.exportDefinitions(). */
-export type { Definitions } from "./definitions.js";
+export type { Definitions, PolicyDefinition } from "./definitions.js";
 /** A definitions document refused by BrokerAdmin.importDefinitions, with RabbitMQ's reason. */
 export { DefinitionsError } from "./definitions-check.js";
 /** Parses a size with RabbitMQ's units ("256MiB", "1GB", "268435456") into bytes. */

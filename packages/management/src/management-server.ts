@@ -48,6 +48,9 @@ function basicCredentials(header: string | undefined): [string, string] | undefi
 /**
  * Builds the RabbitMQ-compatible management API for a broker (not listening yet): HTTP Basic
  * against the broker's users, RabbitMQ's error shapes, and the /api routes.
+ *
+ * @internal For this package's tests (fastify's inject() without a socket); applications call
+ *   startManagement.
  */
 export function buildManagementApp(
   broker: Broker,

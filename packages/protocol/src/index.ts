@@ -1,3 +1,10 @@
+/**
+ * The public API of @warren/protocol: the AMQP 0-9-1 codec the broker and the client share
+ * (frame reader and writer, the protocol's methods generated from RabbitMQ's specification,
+ * content properties, field tables and typed values, reply codes and the AmqpError family).
+ *
+ * @packageDocumentation
+ */
 export * from "./capabilities.js";
 export * from "./content-assembler.js";
 export * from "./errors.js";
