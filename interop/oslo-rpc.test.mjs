@@ -1,9 +1,9 @@
 // oslo.messaging interop: the `oslo` namespace of @warren/client against Python's oslo.messaging
 // (Debian's python3-oslo.messaging 14, rabbit driver, run with /usr/bin/python3 through
-// interop/python/oslo_agent.py), both on the broker: RPC call, directed call, cast and fanout
-// cast in both directions, remote exceptions, namespaces and versions, timeouts, call-monitor
-// heartbeats, notifications in both directions, and the messages and declarations on the wire
-// compared with Python's own.
+// interop/python/oslo_agent.py), both on the broker: a Python-only baseline, then RPC call,
+// directed call, cast and fanout cast in both directions, remote exceptions, namespaces and
+// versions, timeouts, call-monitor heartbeats, notifications in both directions, and the
+// messages and declarations on the wire compared with Python's own.
 //
 //   node --test interop/oslo-rpc.test.mjs                    (a fresh Warren broker)
 //   INTEROP_TARGET_URL=amqp://guest:guest@localhost:5682 \
@@ -113,12 +113,46 @@ after(async () => {
   }
   await transport?.cleanup();
   await notifyTransport?.cleanup();
+  if (broker?.external && amqp) {
+    // oslo never deletes topic and notification queues; a shared broker should not keep ours.
+    const ch = await amqp.createChannel();
+    const names = [PY_TOPIC, `${PY_TOPIC}.py-a`, `${PY_TOPIC}.py-b`, TS_TOPIC, `${TS_TOPIC}.ts-a`, `${TS_TOPIC}.ts-b`];
+    for (const t of [PY_NOTIFY, TS_NOTIFY]) names.push(...PRIORITIES.map((p) => `${t}.${p}`));
+    for (const q of names) await ch.queueDelete(q);
+    await ch.close();
+  }
   await amqp?.close();
   await broker?.stop();
 });
 
 /** A token that tells this call's events from the others'. */
 const token = () => randomBytes(4).toString("hex");
+
+describe("baseline: Python client, Python server", () => {
+  test("call, directed call, fanout cast, exception, timeout, notification", async () => {
+    const call = (args) => agent.request("call", { topic: PY_TOPIC, timeout: 10, ...args });
+    assert.equal((await call({ method: "add", kwargs: { a: 1, b: 2 } })).result, 3);
+    assert.equal((await call({ method: "echo", server: "py-b" })).result.server, "py-b");
+    const all = token();
+    await agent.request("cast", { topic: PY_TOPIC, method: "record", fanout: true, kwargs: { token: all } });
+    for (const server of ["py-a", "py-b"]) {
+      await agent.waitEvent((e) => e.kwargs?.token === all && e.server === server, 10_000, `fanout at ${server}`);
+    }
+    const failed = await call({ method: "fail", kwargs: { message: "boom" } });
+    assert.equal(failed.raised.type, "ValueError");
+    const timedOut = await call({ topic: `nobody-${run}`, method: "echo", timeout: 1 });
+    assert.equal(timedOut.raised.type, "MessagingTimeout");
+    await agent.request("notify", {
+      publisher_id: "py",
+      topics: [PY_NOTIFY],
+      priority: "warn",
+      event_type: "baseline",
+      payload: { ok: true },
+    });
+    const n = await agent.waitEvent((e) => e.event_type === "baseline", 10_000, "the notification");
+    assert.equal(n.priority, "warn");
+  });
+});
 
 describe("TypeScript client, Python server", () => {
   test("call: the context and keyword arguments arrive, the return value comes back", async () => {
