@@ -1,7 +1,6 @@
 import type { Channel } from "../channel.js";
-import { isRecoverable } from "../kombu/broker-connection.js";
 import type { Message, ReturnFields } from "../message.js";
-import { MessageDeliveryFailure, MessageUndeliverable } from "./errors.js";
+import { MessageUndeliverable } from "./errors.js";
 import type { Transport } from "./transport.js";
 import { addUniqueId, deserializeMsg, messageProperties, type RawMessage, serializeMsg } from "./wire.js";
 
@@ -92,32 +91,34 @@ export class Publisher {
     );
     const exchangeName = s.exchange?.name ?? "";
     try {
-      await this.transport.connection.ensure(async (ch) => {
-        await this.prepare(ch);
-        const x = s.exchange;
-        if (x) {
-          await this.once(ch, `exchange ${x.name}`, () =>
-            ch.exchangeDeclare(x.name, x.type, { durable: x.durable, autoDelete: x.autoDelete }),
-          );
-          if (s.defaultQueue) {
-            await this.once(ch, `queue ${x.name} ${s.routingKey}`, async () => {
-              await ch.queueDeclare(s.routingKey, { durable: x.durable, autoDelete: x.autoDelete });
-              await ch.queueBind(s.routingKey, x.name, s.routingKey);
-            });
+      await this.transport.ensure(
+        async (_conn, ch) => {
+          await this.prepare(ch);
+          const x = s.exchange;
+          if (x) {
+            await this.once(ch, `exchange ${x.name}`, () =>
+              ch.exchangeDeclare(x.name, x.type, { durable: x.durable, autoDelete: x.autoDelete }),
+            );
+            if (s.defaultQueue) {
+              await this.once(ch, `queue ${x.name} ${s.routingKey}`, async () => {
+                await ch.queueDeclare(s.routingKey, { durable: x.durable, autoDelete: x.autoDelete });
+                await ch.queueBind(s.routingKey, x.name, s.routingKey);
+              });
+            }
           }
-        }
-        await ch.publishConfirm(exchangeName, s.routingKey, body, props, { mandatory: s.mandatory === true });
-        // The broker sends basic.return before the basic.ack of the same publish.
-        const r = this.returned.get(uniqueId);
-        if (r) {
-          this.returned.delete(uniqueId);
-          throw new MessageUndeliverable(r.exchange, r.routingKey, r.replyCode, r.replyText);
-        }
-      }, this.transport.retryPolicy(s.retry));
-    } catch (e) {
+          await ch.publishConfirm(exchangeName, s.routingKey, body, props, { mandatory: s.mandatory === true });
+          // The broker sends basic.return before the basic.ack of the same publish.
+          const r = this.returned.get(uniqueId);
+          if (r) {
+            this.returned.delete(uniqueId);
+            throw new MessageUndeliverable(r.exchange, r.routingKey, r.replyCode, r.replyText);
+          }
+        },
+        s.retry,
+        `cannot send to exchange '${exchangeName}'`,
+      );
+    } finally {
       this.returned.delete(uniqueId);
-      if (isRecoverable(e)) throw new MessageDeliveryFailure(`cannot send to '${exchangeName}'`, { cause: e });
-      throw e;
     }
   }
 

@@ -44,10 +44,7 @@ export class QueueConsumer {
       this.active = true;
       this.transport.connection.on("revive", this.onRevive);
       try {
-        await this.transport.connection.ensure(
-          (_ch, conn) => this.attach(conn),
-          this.transport.retryPolicy(retry),
-        );
+        await this.transport.ensure((conn) => this.attach(conn), retry, "cannot consume");
       } catch (e) {
         this.active = false;
         this.started = undefined;
@@ -136,8 +133,8 @@ export class QueueConsumer {
   private retryLater(): void {
     const t = setTimeout(() => {
       if (!this.active) return;
-      this.transport.connection
-        .ensure((_ch, conn) => this.attach(conn), this.transport.retryPolicy(undefined))
+      this.transport
+        .ensure((conn) => this.attach(conn), undefined, "cannot consume")
         .catch((e: unknown) => this.onError(e instanceof Error ? e : new Error(String(e))));
     }, this.transport.conf.kombuReconnectDelay * 1000);
     t.unref();

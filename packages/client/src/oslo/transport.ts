@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import type { ConnectOptions } from "../connection.js";
-import { BrokerConnection, type RetryPolicy } from "../kombu/broker-connection.js";
-import { InvalidTransportURL } from "./errors.js";
+import type { Channel } from "../channel.js";
+import type { Connection } from "../connection.js";
+import { BrokerConnection, isRecoverable, type RetryPolicy } from "../kombu/broker-connection.js";
+import { InvalidTransportURL, MessageDeliveryFailure } from "./errors.js";
 import { Publisher } from "./publisher.js";
 import { ReplyWaiter } from "./reply-waiter.js";
 import { parseTransportUrl, type TransportURL } from "./transport-url.js";
@@ -154,7 +156,7 @@ export class Transport {
    * at most N times; waits grow from rabbit_retry_interval by rabbit_retry_backoff up to
    * rabbit_interval_max.
    */
-  retryPolicy(retry: number | undefined): RetryPolicy {
+  private retryPolicy(retry: number | undefined): RetryPolicy {
     const c = this.conf;
     return {
       ...(retry !== undefined && retry >= 0 ? { maxRetries: retry } : {}),
@@ -162,6 +164,20 @@ export class Transport {
       intervalStep: c.rabbitRetryBackoff,
       intervalMax: c.rabbitIntervalMax,
     };
+  }
+
+  /**
+   * @internal Runs fn on the connection as kombu's ensure() does (reconnecting and running it
+   * again after a connection failure, per oslo's `retry`); the connection failure left after
+   * the last retry becomes a MessageDeliveryFailure, as in oslo.
+   */
+  async ensure<T>(fn: (conn: Connection, ch: Channel) => Promise<T>, retry: number | undefined, what: string): Promise<T> {
+    try {
+      return await this.connection.ensure((ch, conn) => fn(conn, ch), this.retryPolicy(retry));
+    } catch (e) {
+      if (isRecoverable(e)) throw new MessageDeliveryFailure(`${what}: ${(e as Error).message}`, { cause: e });
+      throw e;
+    }
   }
 
   /** @internal The reply queue's consumer, created on the first call (as oslo does). */
