@@ -94,7 +94,11 @@ before(async () => {
     await s.start();
     tsServers.push(s);
   }
-  const listener = oslo.getNotificationListener(notifyTransport, [{ topic: TS_NOTIFY }], [tsListenerEndpoint]);
+  const listener = oslo.getNotificationListener(
+    notifyTransport,
+    [{ topic: TS_NOTIFY }],
+    [tsListenerEndpoint],
+  );
   await listener.start();
   tsServers.push(listener);
   agent = await agentStarted;
@@ -116,7 +120,14 @@ after(async () => {
   if (broker?.external && amqp) {
     // oslo never deletes topic and notification queues; a shared broker should not keep ours.
     const ch = await amqp.createChannel();
-    const names = [PY_TOPIC, `${PY_TOPIC}.py-a`, `${PY_TOPIC}.py-b`, TS_TOPIC, `${TS_TOPIC}.ts-a`, `${TS_TOPIC}.ts-b`];
+    const names = [
+      PY_TOPIC,
+      `${PY_TOPIC}.py-a`,
+      `${PY_TOPIC}.py-b`,
+      TS_TOPIC,
+      `${TS_TOPIC}.ts-a`,
+      `${TS_TOPIC}.ts-b`,
+    ];
     for (const t of [PY_NOTIFY, TS_NOTIFY]) names.push(...PRIORITIES.map((p) => `${t}.${p}`));
     for (const q of names) await ch.queueDelete(q);
     await ch.close();
@@ -136,7 +147,11 @@ describe("baseline: Python client, Python server", () => {
     const all = token();
     await agent.request("cast", { topic: PY_TOPIC, method: "record", fanout: true, kwargs: { token: all } });
     for (const server of ["py-a", "py-b"]) {
-      await agent.waitEvent((e) => e.kwargs?.token === all && e.server === server, 10_000, `fanout at ${server}`);
+      await agent.waitEvent(
+        (e) => e.kwargs?.token === all && e.server === server,
+        10_000,
+        `fanout at ${server}`,
+      );
     }
     const failed = await call({ method: "fail", kwargs: { message: "boom" } });
     assert.equal(failed.raised.type, "ValueError");
@@ -186,10 +201,18 @@ describe("TypeScript client, Python server", () => {
     const all = token();
     await client.prepare({ fanout: true }).cast({}, "record", { token: all });
     for (const server of ["py-a", "py-b"]) {
-      await agent.waitEvent((e) => e.kwargs?.token === all && e.server === server, 10_000, `fanout at ${server}`);
+      await agent.waitEvent(
+        (e) => e.kwargs?.token === all && e.server === server,
+        10_000,
+        `fanout at ${server}`,
+      );
     }
     await sleep(200);
-    assert.equal(agent.events.filter((e) => e.kwargs?.token === one).length, 1, "the plain cast went to one server");
+    assert.equal(
+      agent.events.filter((e) => e.kwargs?.token === one).length,
+      1,
+      "the plain cast went to one server",
+    );
     assert.equal(agent.events.filter((e) => e.kwargs?.token === all).length, 2);
   });
 
@@ -212,9 +235,15 @@ describe("TypeScript client, Python server", () => {
     const client = oslo.getRpcClient(transport, { topic: PY_TOPIC }, { timeout: 10 });
     const calc = client.prepare({ namespace: "calc", version: "2.1" });
     assert.equal(await calc.call({}, "multiply", { a: 6, b: 7 }), 42);
-    const remote = (p) => p.then(() => assert.fail("no error"), (e) => (assert.ok(e instanceof oslo.RemoteError), e));
+    const remote = (p) =>
+      p.then(
+        () => assert.fail("no error"),
+        (e) => (assert.ok(e instanceof oslo.RemoteError), e),
+      );
     for (const version of ["2.4", "3.0", "1.0"]) {
-      const e = await remote(client.prepare({ namespace: "calc", version }).call({}, "multiply", { a: 1, b: 1 }));
+      const e = await remote(
+        client.prepare({ namespace: "calc", version }).call({}, "multiply", { a: 1, b: 1 }),
+      );
       assert.equal(e.excType, "UnsupportedVersion", version);
       assert.equal(e.value, `Endpoint does not support RPC version ${version}. Attempted method: multiply`);
     }
@@ -234,12 +263,19 @@ describe("TypeScript client, Python server", () => {
     await ch.queueBind(topic, "openstack", topic);
     const client = oslo.getRpcClient(transport, { topic }, { timeout: 1 });
     const started = Date.now();
-    const err = await client.call({}, "echo").then(() => assert.fail("no error"), (e) => e);
+    const err = await client.call({}, "echo").then(
+      () => assert.fail("no error"),
+      (e) => e,
+    );
     const elapsed = Date.now() - started;
     assert.ok(err instanceof oslo.MessagingTimeout, String(err));
     assert.match(err.message, /^Timed out waiting for a reply to message ID [0-9a-f]{32}\.$/);
     assert.ok(elapsed >= 990 && elapsed < 1800, `${elapsed} ms`);
-    await waitFor(async () => (await ch.queueDeclare(topic, { passive: true })).messageCount === 0, 3000, "expiry");
+    await waitFor(
+      async () => (await ch.queueDeclare(topic, { passive: true })).messageCount === 0,
+      3000,
+      "expiry",
+    );
     await ch.close();
   });
 
@@ -250,7 +286,10 @@ describe("TypeScript client, Python server", () => {
     assert.ok(Date.now() - started >= 3000);
     // Without a server, nothing renews the monitor: the call fails after 2 s, not 20.
     const t0 = Date.now();
-    const err = await client.prepare({ topic: `nobody-${run}` }).call({}, "slow", { seconds: 1 }).catch((e) => e);
+    const err = await client
+      .prepare({ topic: `nobody-${run}` })
+      .call({}, "slow", { seconds: 1 })
+      .catch((e) => e);
     assert.ok(err instanceof oslo.MessagingTimeout, String(err));
     assert.ok(Date.now() - t0 < 3000);
   });
@@ -275,19 +314,35 @@ describe("Python client, TypeScript server", () => {
         [server, server, server],
       );
     }
-    const calc = await pyCall({ method: "multiply", namespace: "calc", version: "2.2", kwargs: { a: 3, b: 5 } });
+    const calc = await pyCall({
+      method: "multiply",
+      namespace: "calc",
+      version: "2.2",
+      kwargs: { a: 3, b: 5 },
+    });
     assert.equal(calc.result, 15);
   });
 
   test("cast reaches one TypeScript server; fanout cast reaches both", async () => {
     const one = token();
-    await agent.request("cast", { topic: TS_TOPIC, method: "record", ctxt: { user: "dave" }, kwargs: { token: one } });
+    await agent.request("cast", {
+      topic: TS_TOPIC,
+      method: "record",
+      ctxt: { user: "dave" },
+      kwargs: { token: one },
+    });
     await waitFor(() => tsRpc.some((e) => e.kwargs.token === one), 10_000, "the cast");
     assert.deepEqual(tsRpc.find((e) => e.kwargs.token === one).ctxt, { user: "dave" });
     const all = token();
     await agent.request("cast", { topic: TS_TOPIC, method: "record", fanout: true, kwargs: { token: all } });
     await waitFor(() => tsRpc.filter((e) => e.kwargs.token === all).length === 2, 10_000, "the fanout cast");
-    assert.deepEqual(tsRpc.filter((e) => e.kwargs.token === all).map((e) => e.server).sort(), ["ts-a", "ts-b"]);
+    assert.deepEqual(
+      tsRpc
+        .filter((e) => e.kwargs.token === all)
+        .map((e) => e.server)
+        .sort(),
+      ["ts-a", "ts-b"],
+    );
     await sleep(200);
     assert.equal(tsRpc.filter((e) => e.kwargs.token === one).length, 1);
   });
@@ -309,7 +364,10 @@ describe("Python client, TypeScript server", () => {
     assert.equal(priv.raised.exc_type, "NoSuchMethod");
     const unsupported = await pyCall({ method: "multiply", namespace: "calc", version: "2.9" });
     assert.equal(unsupported.raised.exc_type, "UnsupportedVersion");
-    assert.equal(unsupported.raised.value, "Endpoint does not support RPC version 2.9. Attempted method: multiply");
+    assert.equal(
+      unsupported.raised.value,
+      "Endpoint does not support RPC version 2.9. Attempted method: multiply",
+    );
   });
 
   test("call-monitor heartbeats from the TypeScript server keep a Python call alive", async () => {
@@ -326,7 +384,10 @@ describe("notifications", () => {
   };
 
   test("TypeScript notifier, Python listener: every priority, event type, payload, publisher", async () => {
-    const notifier = new oslo.Notifier(notifyTransport, { publisherId: "compute.ts-host", topics: [PY_NOTIFY] });
+    const notifier = new oslo.Notifier(notifyTransport, {
+      publisherId: "compute.ts-host",
+      topics: [PY_NOTIFY],
+    });
     const ctxt = { user_id: "u1", project_id: "p1", auth_token: "secret" };
     for (const p of PRIORITIES) await notifier[p](ctxt, `compute.instance.${p}`, { p, n: 1 });
     await notifier.prepare({ publisherId: "other" }).warning(ctxt, "compute.instance.warning", {});
@@ -360,7 +421,11 @@ describe("notifications", () => {
         driver: p === "error" ? "messaging" : "messagingv2",
       });
     }
-    await waitFor(() => PRIORITIES.every((p) => tsNotifications.some((n) => n.eventType === `port.${p}`)), 10_000, "all");
+    await waitFor(
+      () => PRIORITIES.every((p) => tsNotifications.some((n) => n.eventType === `port.${p}`)),
+      10_000,
+      "all",
+    );
     for (const [i, p] of PRIORITIES.entries()) {
       const n = tsNotifications.find((x) => x.eventType === `port.${p}`);
       assert.equal(n.priority, p);
@@ -408,7 +473,10 @@ describe("on the wire", () => {
     const ns = { namespace: "ns", version: "1.2" };
     await Promise.all([
       agent.request("call", { topic, method: "m", ctxt: ctxt("call", "py"), kwargs, timeout: 1, ...ns }),
-      client.prepare(ns).call(ctxt("call", "ts"), "m", kwargs).catch(() => undefined),
+      client
+        .prepare(ns)
+        .call(ctxt("call", "ts"), "m", kwargs)
+        .catch(() => undefined),
       agent.request("cast", { topic, method: "m", ctxt: ctxt("cast", "py"), kwargs }),
       client.cast(ctxt("cast", "ts"), "m", kwargs),
     ]);
@@ -435,12 +503,20 @@ describe("on the wire", () => {
 
     // Notifications: the notifier itself declares and binds <topic>.<priority>.
     const ntopic = `ncapture-${run}`;
-    await agent.request("notify", { publisher_id: "p", topics: [ntopic], priority: "info", event_type: "e", payload: 1, ctxt: {} });
+    await agent.request("notify", {
+      publisher_id: "p",
+      topics: [ntopic],
+      priority: "info",
+      event_type: "e",
+      payload: 1,
+      ctxt: {},
+    });
     await new oslo.Notifier(notifyTransport, { publisherId: "p", topics: [ntopic] }).info({}, "e", 1);
     const [py, ts] = [await take(ch, `${ntopic}.info`), await take(ch, `${ntopic}.info`)];
     assert.deepEqual(keys(ts.msg), keys(py.msg));
     assert.deepEqual(ts.props, py.props);
-    for (const k of ["publisher_id", "event_type", "priority", "payload"]) assert.deepEqual(ts.msg[k], py.msg[k], k);
+    for (const k of ["publisher_id", "event_type", "priority", "payload"])
+      assert.deepEqual(ts.msg[k], py.msg[k], k);
     assert.equal(ts.msg.priority, "INFO");
     await ch.queueDelete(`${ntopic}.info`);
     await ch.close();
@@ -453,7 +529,12 @@ describe("on the wire", () => {
       assert.equal(r.status, 200, path);
       return r.json();
     };
-    const strip = (q) => ({ durable: q.durable, auto_delete: q.auto_delete, exclusive: q.exclusive, arguments: q.arguments });
+    const strip = (q) => ({
+      durable: q.durable,
+      auto_delete: q.auto_delete,
+      exclusive: q.exclusive,
+      arguments: q.arguments,
+    });
     const queues = await api("queues/%2F");
     const byName = (re) => queues.filter((q) => re.test(q.name));
     // Python's and TypeScript's servers share <topic> and <topic>.<server> queues of one shape.
@@ -461,7 +542,10 @@ describe("on the wire", () => {
     const [tsTopic] = byName(new RegExp(`^${TS_TOPIC}$`));
     assert.deepEqual(strip(tsTopic), strip(pyTopic));
     assert.deepEqual(strip(tsTopic), { durable: false, auto_delete: false, exclusive: false, arguments: {} });
-    assert.deepEqual(strip(byName(new RegExp(`^${TS_TOPIC}\\.ts-a$`))[0]), strip(byName(new RegExp(`^${PY_TOPIC}\\.py-a$`))[0]));
+    assert.deepEqual(
+      strip(byName(new RegExp(`^${TS_TOPIC}\\.ts-a$`))[0]),
+      strip(byName(new RegExp(`^${PY_TOPIC}\\.py-a$`))[0]),
+    );
     // One fanout queue per server, <topic>_fanout_<uuid>, expiring when unused.
     const pyFanout = byName(new RegExp(`^${PY_TOPIC}_fanout_[0-9a-f]{32}$`));
     const tsFanout = byName(new RegExp(`^${TS_TOPIC}_fanout_[0-9a-f]{32}$`));

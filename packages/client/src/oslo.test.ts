@@ -3,7 +3,12 @@ import { after, before, describe, it } from "node:test";
 import { Broker, BrokerAdmin } from "@warren/broker";
 import { connect } from "./connection.js";
 import * as oslo from "./oslo/index.js";
-import { deserializeMsg, deserializeRemoteException, serializeMsg, serializeRemoteException } from "./oslo/wire.js";
+import {
+  deserializeMsg,
+  deserializeRemoteException,
+  serializeMsg,
+  serializeRemoteException,
+} from "./oslo/wire.js";
 
 // The Python side of the protocol is tested in interop/oslo-rpc.test.mjs; here: the pure
 // parts, and what needs a broker but no Python (recovery, stop/wait, lost reply queues,
@@ -13,7 +18,12 @@ let broker: Broker;
 let admin: BrokerAdmin;
 let port: number;
 /** Fast reconnection, so that recovery tests take milliseconds. */
-const fast = { rabbitRetryInterval: 0.05, rabbitRetryBackoff: 0.05, rabbitIntervalMax: 0.2, kombuReconnectDelay: 0.05 };
+const fast = {
+  rabbitRetryInterval: 0.05,
+  rabbitRetryBackoff: 0.05,
+  rabbitIntervalMax: 0.2,
+  kombuReconnectDelay: 0.05,
+};
 const transports: oslo.Transport[] = [];
 const rpcTransport = (config: oslo.TransportConfig = {}, query = "") => {
   const t = oslo.getRpcTransport(`rabbit://guest:guest@127.0.0.1:${port}/${query}`, { ...fast, ...config });
@@ -108,8 +118,14 @@ describe("targets and versions", () => {
     assert.equal(client.canSendVersion("2.4"), true);
     const capped = await rejects(client.call({}, "m"));
     assert.ok(capped instanceof oslo.RPCVersionCapError, String(capped));
-    assert.ok((await rejects(client.prepare({ fanout: true, versionCap: undefined }).call({}, "m"))) instanceof oslo.InvalidTarget);
-    assert.match(String(await rejects(client.prepare({ topic: undefined, versionCap: undefined }).cast({}, "m"))), /A topic is required/);
+    assert.ok(
+      (await rejects(client.prepare({ fanout: true, versionCap: undefined }).call({}, "m"))) instanceof
+        oslo.InvalidTarget,
+    );
+    assert.match(
+      String(await rejects(client.prepare({ topic: undefined, versionCap: undefined }).cast({}, "m"))),
+      /A topic is required/,
+    );
     assert.throws(() => client.prepare({ version: "two" }), /major and minor/);
     assert.equal(client.prepare({ server: "s" }).prepare({ server: undefined }).target.server, undefined);
     assert.throws(() => oslo.getRpcServer(t, { topic: "x" }, []), /must have topic and server/);
@@ -138,7 +154,9 @@ describe("the wire format", () => {
     assert.deepEqual([nsm.class, nsm.module], ["NoSuchMethod", "oslo_messaging.rpc.dispatcher"]);
     class QuotaError extends Error {}
     assert.equal(JSON.parse(serializeRemoteException(new QuotaError("q"))).class, "QuotaError");
-    const back = deserializeRemoteException(serializeRemoteException(Object.assign(new Error("v"), { kwargs: { code: 3 } })));
+    const back = deserializeRemoteException(
+      serializeRemoteException(Object.assign(new Error("v"), { kwargs: { code: 3 } })),
+    );
     assert.deepEqual([back.excType, back.value, back.kwargs], ["Error", "v", { code: 3 }]);
     assert.equal(deserializeRemoteException("not json").value, "not json");
   });
@@ -163,10 +181,16 @@ describe("RPC dispatch", () => {
   const dispatch = (msg: Record<string, unknown>) => d.dispatch({ args: {}, ...msg }, { user: "u" });
 
   it("picks the endpoint by namespace and version, as oslo's dispatcher", async () => {
-    assert.deepEqual(await dispatch({ method: "echo", args: { a: 1 } }), { ctxt: { user: "u" }, kwargs: { a: 1 } });
+    assert.deepEqual(await dispatch({ method: "echo", args: { a: 1 } }), {
+      ctxt: { user: "u" },
+      kwargs: { a: 1 },
+    });
     assert.equal(await dispatch({ method: "echo", namespace: "ns", version: "2.1" }), "v2");
     assert.equal(await dispatch({ method: "echo", namespace: "old-ns", version: "2.0" }), "v2");
-    await assert.rejects(dispatch({ method: "echo", namespace: "ns", version: "2.3" }), oslo.UnsupportedVersion);
+    await assert.rejects(
+      dispatch({ method: "echo", namespace: "ns", version: "2.3" }),
+      oslo.UnsupportedVersion,
+    );
     await assert.rejects(dispatch({ method: "echo", namespace: "other" }), oslo.UnsupportedVersion);
   });
 
@@ -224,16 +248,39 @@ describe("servers, clients and listeners on a broker", () => {
     await server.wait();
   });
 
+  it("declares and consumes again when the broker cancels a consumer (its queue was deleted)", async () => {
+    const t = rpcTransport();
+    const server = oslo.getRpcServer(t, { topic: "cancelled", server: "s1" }, [new Endpoint("s1")]);
+    await server.start();
+    admin.deleteQueue("/", "cancelled.s1");
+    await waitFor(
+      () => admin.listConsumers("/").some((c) => c.queue === "cancelled.s1"),
+      3000,
+      "re-consuming",
+    );
+    const client = oslo.getRpcClient(t, { topic: "cancelled", server: "s1" }, { timeout: 5 });
+    assert.equal(((await client.call({}, "echo")) as { server: string }).server, "s1");
+    await server.stop();
+    await server.wait();
+  });
+
   it("stop() ends consuming; wait() lets calls in progress reply, then deletes the fanout queue", async () => {
     const t = rpcTransport();
     const server = oslo.getRpcServer(t, { topic: "stopping", server: "s1" }, [new Endpoint("s1")]);
     await server.start();
-    const fanoutQueue = () => admin.listQueues("/").filter((q) => /^stopping_fanout_[0-9a-f]{32}$/.test(q.name));
+    const fanoutQueue = () =>
+      admin.listQueues("/").filter((q) => /^stopping_fanout_[0-9a-f]{32}$/.test(q.name));
     const [fq] = fanoutQueue();
     assert.deepEqual([fq?.durable, fq?.autoDelete, fq?.arguments], [false, false, { "x-expires": 1800000 }]);
     const client = oslo.getRpcClient(t, { topic: "stopping" }, { timeout: 5 });
     const pending = client.call({}, "slow", { ms: 300 });
-    await waitFor(() => admin.listQueues("/").find((q) => q.name === "stopping")?.unacked === 0 && admin.listQueues("/").find((q) => q.name === "stopping")!.delivered > 0, 3000, "delivery");
+    await waitFor(
+      () =>
+        admin.listQueues("/").find((q) => q.name === "stopping")?.unacked === 0 &&
+        admin.listQueues("/").find((q) => q.name === "stopping")!.delivered > 0,
+      3000,
+      "delivery",
+    );
     await server.stop();
     let waited = false;
     const w = server.wait().then(() => (waited = true));
@@ -305,10 +352,15 @@ describe("servers, clients and listeners on a broker", () => {
       },
     });
     const listeners = ["l1", "l2"].map((n) =>
-      oslo.getNotificationListener(nt, [{ topic: "pooled" }], [endpoint(n)], { pool: "workers", allowRequeue: true }),
+      oslo.getNotificationListener(nt, [{ topic: "pooled" }], [endpoint(n)], {
+        pool: "workers",
+        allowRequeue: true,
+      }),
     );
     for (const l of listeners) await l.start();
-    assert.ok(admin.listBindings("/").some((b) => b.destination === "workers" && b.routingKey === "pooled.info"));
+    assert.ok(
+      admin.listBindings("/").some((b) => b.destination === "workers" && b.routingKey === "pooled.info"),
+    );
     const notifier = new oslo.Notifier(nt, { publisherId: "p", topics: ["pooled"] });
     for (let i = 0; i < 6; i++) await notifier.info({}, `e${i}`, {});
     await notifier.info({}, "retry", {});

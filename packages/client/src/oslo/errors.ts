@@ -57,7 +57,9 @@ export class MessageUndeliverable extends Error {
     readonly replyCode: number,
     readonly replyText: string,
   ) {
-    super(`message to exchange '${exchange}' with routing key '${routingKey}' returned: ${replyCode} ${replyText}`);
+    super(
+      `message to exchange '${exchange}' with routing key '${routingKey}' returned: ${replyCode} ${replyText}`,
+    );
   }
 }
 

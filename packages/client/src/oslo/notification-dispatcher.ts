@@ -87,7 +87,10 @@ export class NotificationFilter {
  * NotificationDispatcher), in endpoint order, skipping endpoints whose filter does not match.
  */
 export class NotificationDispatcher {
-  private readonly callbacks = new Map<Priority, { filter: NotificationFilter | undefined; fn: NotificationCallback; endpoint: object }[]>();
+  private readonly callbacks = new Map<
+    Priority,
+    { filter: NotificationFilter | undefined; fn: NotificationCallback; endpoint: object }[]
+  >();
 
   constructor(endpoints: readonly NotificationEndpoint[]) {
     for (const endpoint of endpoints) {

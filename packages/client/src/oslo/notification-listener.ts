@@ -1,6 +1,10 @@
 import type { Message } from "../message.js";
 import { InvalidTarget } from "./errors.js";
-import { NotificationDispatcher, type NotificationEndpoint, NotificationResult } from "./notification-dispatcher.js";
+import {
+  NotificationDispatcher,
+  type NotificationEndpoint,
+  NotificationResult,
+} from "./notification-dispatcher.js";
 import type { QueueSpec } from "./queue-consumer.js";
 import { MessageHandlingServer } from "./server.js";
 import { Target, type TargetFields } from "./target.js";

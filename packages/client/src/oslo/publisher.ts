@@ -106,7 +106,9 @@ export class Publisher {
               });
             }
           }
-          await ch.publishConfirm(exchangeName, s.routingKey, body, props, { mandatory: s.mandatory === true });
+          await ch.publishConfirm(exchangeName, s.routingKey, body, props, {
+            mandatory: s.mandatory === true,
+          });
           // The broker sends basic.return before the basic.ack of the same publish.
           const r = this.returned.get(uniqueId);
           if (r) {

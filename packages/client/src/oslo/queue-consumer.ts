@@ -89,7 +89,11 @@ export class QueueConsumer {
       for (const s of this.specs) {
         const x = s.exchange;
         if (x) await ch.exchangeDeclare(x.name, x.type, { durable: x.durable, autoDelete: x.autoDelete });
-        await ch.queueDeclare(s.queue, { durable: s.durable, autoDelete: s.autoDelete, arguments: s.arguments });
+        await ch.queueDeclare(s.queue, {
+          durable: s.durable,
+          autoDelete: s.autoDelete,
+          arguments: s.arguments,
+        });
         if (x) await ch.queueBind(s.queue, x.name, s.routingKey);
       }
       const tags: string[] = [];

@@ -76,7 +76,11 @@ export class RPCDispatcher {
  */
 function findMethod(endpoint: object, name: string): Method | undefined {
   if (name === "constructor" || name === "target") return undefined;
-  for (let o: object | null = endpoint; o && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
+  for (
+    let o: object | null = endpoint;
+    o && o !== Object.prototype;
+    o = Object.getPrototypeOf(o) as object | null
+  ) {
     const d = Object.getOwnPropertyDescriptor(o, name);
     if (d) return typeof d.value === "function" ? (d.value as Method) : undefined;
   }

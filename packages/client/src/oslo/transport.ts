@@ -120,7 +120,8 @@ export class Transport {
       if (key === "ssl_ca_file") tls.ca = readFileSync(value);
       else if (key === "ssl_cert_file") tls.cert = readFileSync(value);
       else if (key === "ssl_key_file") tls.key = readFileSync(value);
-      else if (typeof DEFAULTS[key] === "boolean") (conf as Record<string, unknown>)[key] = parseBool(url, name, value);
+      else if (typeof DEFAULTS[key] === "boolean")
+        (conf as Record<string, unknown>)[key] = parseBool(url, name, value);
       else (conf as Record<string, unknown>)[key] = parseNumber(url, name, value);
     }
     this.conf = conf;
@@ -171,11 +172,16 @@ export class Transport {
    * again after a connection failure, per oslo's `retry`); the connection failure left after
    * the last retry becomes a MessageDeliveryFailure, as in oslo.
    */
-  async ensure<T>(fn: (conn: Connection, ch: Channel) => Promise<T>, retry: number | undefined, what: string): Promise<T> {
+  async ensure<T>(
+    fn: (conn: Connection, ch: Channel) => Promise<T>,
+    retry: number | undefined,
+    what: string,
+  ): Promise<T> {
     try {
       return await this.connection.ensure((ch, conn) => fn(conn, ch), this.retryPolicy(retry));
     } catch (e) {
-      if (isRecoverable(e)) throw new MessageDeliveryFailure(`${what}: ${(e as Error).message}`, { cause: e });
+      if (isRecoverable(e))
+        throw new MessageDeliveryFailure(`${what}: ${(e as Error).message}`, { cause: e });
       throw e;
     }
   }
