@@ -83,6 +83,18 @@ describe("transport URLs and options", () => {
     assert.throws(() => oslo.getRpcTransport("rabbit://h/?rabbit_quorum_queue=true"), /unsupported option/);
     assert.throws(() => oslo.getRpcTransport("rabbit://h/?ssl=maybe"), /not a boolean/);
     assert.throws(() => oslo.getRpcTransport("amqp://h/"), /unsupported driver 'amqp'.*rabbit:\/\//);
+    // The password stays out of the message.
+    assert.throws(
+      () => oslo.getRpcTransport("kafka://u:s3cret@h1,v:s3cret@h2/"),
+      (e: Error) =>
+        e.message.startsWith("Invalid transport URL: kafka://u:***@h1,v:***@h2/:") &&
+        !e.message.includes("s3cret"),
+    );
+    // oslo connects to 5672 unless told otherwise, with ssl too; no host: guest@localhost.
+    const ssl = oslo.getRpcTransport("rabbit://h/?ssl=true").connection.urls[0];
+    assert.deepEqual([ssl?.protocol, ssl?.port, ssl?.vhost], ["amqps", 5672, "/"]);
+    const bare = oslo.getRpcTransport("rabbit://").connection.urls[0];
+    assert.deepEqual([bare?.hostname, bare?.username, bare?.password], ["localhost", "guest", "guest"]);
   });
 });
 

@@ -36,11 +36,12 @@ export class InvalidTarget extends MessagingException {
 export class InvalidTransportURL extends MessagingException {
   override name = "InvalidTransportURL";
   override readonly pythonModule = "oslo_messaging.transport";
-  constructor(
-    readonly url: string,
-    reason: string,
-  ) {
-    super(`Invalid transport URL: ${url}: ${reason}`);
+  /** The URL, its passwords masked. */
+  readonly url: string;
+  constructor(url: string, reason: string) {
+    const masked = url.replace(/(\/\/|,)([^:@/,]*):[^@/,]*@/g, "$1$2:***@");
+    super(`Invalid transport URL: ${masked}: ${reason}`);
+    this.url = masked;
   }
 }
 

@@ -130,7 +130,8 @@ export class Transport {
     const targets: ConnectOptions[] = hosts.map((h) => ({
       protocol: conf.ssl ? "amqps" : "amqp",
       hostname: h?.hostname ?? "localhost",
-      ...(h?.port !== undefined ? { port: h.port } : {}),
+      // oslo's default port is 5672 with or without ssl.
+      port: h?.port ?? 5672,
       username: h?.username ?? "guest",
       password: h?.password ?? "guest",
       vhost,
