@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Broker, BrokerAdmin } from "@warren/broker";
-import { connect } from "./connection.js";
+import { type ConnectOptions, connect } from "./connection.js";
 import * as oslo from "./oslo/index.js";
 import {
   deserializeMsg,
@@ -91,9 +91,9 @@ describe("transport URLs and options", () => {
         !e.message.includes("s3cret"),
     );
     // oslo connects to 5672 unless told otherwise, with ssl too; no host: guest@localhost.
-    const ssl = oslo.getRpcTransport("rabbit://h/?ssl=true").connection.urls[0];
+    const ssl = oslo.getRpcTransport("rabbit://h/?ssl=true").connection.urls[0] as ConnectOptions;
     assert.deepEqual([ssl?.protocol, ssl?.port, ssl?.vhost], ["amqps", 5672, "/"]);
-    const bare = oslo.getRpcTransport("rabbit://").connection.urls[0];
+    const bare = oslo.getRpcTransport("rabbit://").connection.urls[0] as ConnectOptions;
     assert.deepEqual([bare?.hostname, bare?.username, bare?.password], ["localhost", "guest", "guest"]);
   });
 });
