@@ -136,6 +136,15 @@ after(async () => {
   await broker?.stop();
 });
 
+/** A channel with an exclusive queue named `topic`, bound to the topic on the control exchange. */
+async function bindQueue(topic) {
+  const ch = await amqp.createChannel();
+  await ch.exchangeDeclare("openstack", "topic");
+  await ch.queueDeclare(topic, { exclusive: true });
+  await ch.queueBind(topic, "openstack", topic);
+  return ch;
+}
+
 /** A token that tells this call's events from the others'. */
 const token = () => randomBytes(4).toString("hex");
 
@@ -257,10 +266,7 @@ describe("TypeScript client, Python server", () => {
   test("a call to a topic nobody serves: MessagingTimeout within the timeout, the request expires", async () => {
     const topic = `nobody-${run}`;
     // A queue bound to the topic without a consumer: the request waits there until it expires.
-    const ch = await amqp.createChannel();
-    await ch.exchangeDeclare("openstack", "topic");
-    await ch.queueDeclare(topic, { exclusive: true });
-    await ch.queueBind(topic, "openstack", topic);
+    const ch = await bindQueue(topic);
     const client = oslo.getRpcClient(transport, { topic }, { timeout: 1 });
     const started = Date.now();
     const err = await client.call({}, "echo").then(
@@ -453,10 +459,7 @@ describe("on the wire", () => {
 
   test("calls, casts and notifications look like Python's", async () => {
     const topic = `capture-${run}`;
-    const ch = await amqp.createChannel();
-    await ch.exchangeDeclare("openstack", "topic");
-    await ch.queueDeclare(topic, { exclusive: true });
-    await ch.queueBind(topic, "openstack", topic);
+    const ch = await bindQueue(topic);
     // Consumed as they come: the calls' requests expire with their 1 s timeout.
     const got = [];
     await ch.basicConsume(topic, (m) => void got.push(decode(m)), { noAck: true });

@@ -32,8 +32,7 @@ def emit(obj):
 cfg.CONF([], project="warren-oslo-agent", default_config_files=[])
 rpc_transport = om.get_rpc_transport(cfg.CONF, url=URL)
 notify_transport = om.get_notification_transport(cfg.CONF, url=URL)
-servers = {}
-listeners = {}
+running = []  # servers and listeners, stopped at exit
 
 
 class TestEndpoint(object):
@@ -118,14 +117,7 @@ def op_server(cmd):
                                [TestEndpoint(cmd["server"]), CalcEndpoint()],
                                executor="threading")
     server.start()
-    servers[cmd["server"]] = server
-    return {}
-
-
-def op_stop_server(cmd):
-    server = servers.pop(cmd["server"])
-    server.stop()
-    server.wait()
+    running.append(server)
     return {}
 
 
@@ -150,14 +142,7 @@ def op_listener(cmd):
         notify_transport, targets, [NotificationEndpoint(cmd["name"])],
         executor="threading", pool=cmd.get("pool"))
     listener.start()
-    listeners[cmd["name"]] = listener
-    return {}
-
-
-def op_stop_listener(cmd):
-    listener = listeners.pop(cmd["name"])
-    listener.stop()
-    listener.wait()
+    running.append(listener)
     return {}
 
 
@@ -193,8 +178,7 @@ def main():
         threading.Thread(target=run, args=(cmd,), daemon=True).start()
     # Each stop() waits for its listener's poll to time out (up to 5 s in oslo): stop them
     # all at once, then the transports (their reply waiter polls the same way).
-    parallel([lambda s=s: (s.stop(), s.wait())
-              for s in list(servers.values()) + list(listeners.values())])
+    parallel([lambda s=s: (s.stop(), s.wait()) for s in running])
     parallel([rpc_transport.cleanup, notify_transport.cleanup])
     emit({"event": "bye"})
 

@@ -9,7 +9,7 @@ import type { QueueSpec } from "./queue-consumer.js";
 import { MessageHandlingServer } from "./server.js";
 import { Target, type TargetFields } from "./target.js";
 import type { Transport } from "./transport.js";
-import { deserializeMsg, MsgIdCache, type RawMessage, unpackContext } from "./wire.js";
+import { MsgIdCache, unpackContext } from "./wire.js";
 
 /** Options of a notification listener. */
 export interface NotificationListenerOptions {
@@ -74,13 +74,7 @@ export class NotificationListener extends MessageHandlingServer {
   }
 
   protected async process(m: Message): Promise<void> {
-    let data: RawMessage;
-    try {
-      data = deserializeMsg(m.body);
-    } catch (e) {
-      m.reject(false);
-      throw e;
-    }
+    const data = this.decode(m);
     const { ctxt, uniqueId } = unpackContext(data);
     if (this.seen.has(uniqueId)) {
       m.ack();

@@ -6,7 +6,6 @@ import { MessageHandlingServer } from "./server.js";
 import { Target, type TargetFields } from "./target.js";
 import type { Transport } from "./transport.js";
 import {
-  deserializeMsg,
   MsgIdCache,
   type RawMessage,
   serializeRemoteException,
@@ -90,13 +89,7 @@ export class RPCServer extends MessageHandlingServer {
   }
 
   protected async process(m: Message): Promise<void> {
-    let data: RawMessage;
-    try {
-      data = deserializeMsg(m.body);
-    } catch (e) {
-      m.reject(false);
-      throw e;
-    }
+    const data = this.decode(m);
     m.ack();
     const incoming = unpackContext(data);
     if (this.seen.has(incoming.uniqueId)) return;

@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import type { Message } from "../message.js";
 import { QueueConsumer, type QueueSpec } from "./queue-consumer.js";
 import type { Transport } from "./transport.js";
+import { deserializeMsg, type RawMessage } from "./wire.js";
 
 /** Events of a server or listener. */
 export type ServerEvents = {
@@ -71,6 +72,19 @@ export abstract class MessageHandlingServer extends EventEmitter<ServerEvents> {
     const c = this.consumer;
     this.consumer = undefined;
     await c?.close();
+  }
+
+  /**
+   * The oslo message of a delivery. One that is not (not JSON, or an envelope of another
+   * version) is rejected without requeueing, as oslo's consumer does, and the error thrown.
+   */
+  protected decode(m: Message): RawMessage {
+    try {
+      return deserializeMsg(m.body);
+    } catch (e) {
+      m.reject(false);
+      throw e;
+    }
   }
 
   /** Emits 'error' if anyone listens. */
