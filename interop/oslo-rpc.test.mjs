@@ -276,7 +276,8 @@ describe("TypeScript client, Python server", () => {
     const elapsed = Date.now() - started;
     assert.ok(err instanceof oslo.MessagingTimeout, String(err));
     assert.match(err.message, /^Timed out waiting for a reply to message ID [0-9a-f]{32}\.$/);
-    assert.ok(elapsed >= 990 && elapsed < 1800, `${elapsed} ms`);
+    // The client's timer, not the broker, ends the call: at 1 s (plus a loaded machine's delay).
+    assert.ok(elapsed >= 990 && elapsed < 2500, `${elapsed} ms`);
     await waitFor(
       async () => (await ch.queueDeclare(topic, { passive: true })).messageCount === 0,
       3000,
@@ -297,7 +298,7 @@ describe("TypeScript client, Python server", () => {
       .call({}, "slow", { seconds: 1 })
       .catch((e) => e);
     assert.ok(err instanceof oslo.MessagingTimeout, String(err));
-    assert.ok(Date.now() - t0 < 3000);
+    assert.ok(Date.now() - t0 < 6000, `${Date.now() - t0} ms`);
   });
 });
 

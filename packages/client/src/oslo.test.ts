@@ -292,7 +292,7 @@ describe("servers, clients and listeners on a broker", () => {
     const [fq] = fanoutQueue();
     assert.deepEqual([fq?.durable, fq?.autoDelete, fq?.arguments], [false, false, { "x-expires": 1800000 }]);
     const client = oslo.getRpcClient(t, { topic: "stopping" }, { timeout: 5 });
-    const pending = client.call({}, "slow", { ms: 300 });
+    const pending = client.call({}, "slow", { ms: 1000 });
     // Taken (and, as oslo does, acknowledged on arrival) by the server.
     await waitFor(() => admin.queueInfo("/", "stopping")?.acked === 1, 3000, "the request to be taken");
     await server.stop();
