@@ -386,6 +386,38 @@ describe("servers, clients and listeners on a broker", () => {
     await stop();
   });
 
+  it("a call that timed out while the broker was unreachable is not sent when it comes back", async () => {
+    const probe = new Broker({ port: 0, log: () => {} });
+    const p = await probe.start();
+    await probe.stop();
+    const t = oslo.getRpcTransport(`rabbit://guest:guest@127.0.0.1:${p}/`, {
+      rabbitRetryInterval: 0.3,
+      rabbitRetryBackoff: 0,
+      rabbitIntervalMax: 0.3,
+    });
+    transports.push(t);
+    const late = await rejects(oslo.getRpcClient(t, { topic: "late" }, { timeout: 0.2 }).call({}, "m"));
+    assert.ok(late instanceof oslo.MessagingTimeout);
+    const b2 = new Broker({ port: p, log: () => {} });
+    await b2.start();
+    try {
+      const conn = await connect(`amqp://guest:guest@127.0.0.1:${p}`);
+      const ch = await conn.createChannel();
+      await ch.exchangeDeclare("openstack", "topic");
+      await ch.queueDeclare("late");
+      await ch.queueBind("late", "openstack", "late");
+      // The transport reconnects (its reply queue appears) and still does not send the request.
+      const a2 = new BrokerAdmin(b2);
+      await waitFor(() => a2.listQueues("/").some((q) => q.name.startsWith("reply_")), 3000, "reconnection");
+      await sleep(300);
+      assert.equal(a2.queueInfo("/", "late")?.published, 0);
+      await conn.close();
+      await t.cleanup();
+    } finally {
+      await b2.stop();
+    }
+  });
+
   it("with retry: 0 an unreachable broker fails the send at once", async () => {
     const t = oslo.getRpcTransport("rabbit://guest:guest@127.0.0.1:1/");
     transports.push(t);

@@ -28,6 +28,8 @@ interface Send {
   retry?: number | undefined;
   /** false: the bare message (format 1.0, the "messaging" notification driver). */
   envelope?: boolean;
+  /** True once nobody waits for this send any more: it is then dropped, not retried. */
+  abandoned?: (() => boolean) | undefined;
 }
 
 /**
@@ -56,9 +58,18 @@ export class Publisher {
     return { name: `${topic}_fanout`, type: "fanout", durable: false, autoDelete: true };
   }
 
-  /** topic_send: to `routingKey` (`topic` or `topic.server`) on a topic exchange. */
-  topicSend(exchange: string, routingKey: string, msg: RawMessage, expiration?: number, retry?: number) {
-    return this.send({ exchange: this.topicExchange(exchange), routingKey, msg, expiration, retry });
+  /**
+   * topic_send: to `routingKey` (`topic` or `topic.server`) on a topic exchange; a call's
+   * request expires after its timeout (seconds), and is not sent at all once the caller gave
+   * up (`abandoned`), however long reconnecting took.
+   */
+  topicSend(
+    exchange: string,
+    routingKey: string,
+    msg: RawMessage,
+    o: { expiration?: number; retry?: number | undefined; abandoned?: () => boolean } = {},
+  ): Promise<void> {
+    return this.send({ exchange: this.topicExchange(exchange), routingKey, msg, ...o });
   }
 
   /** fanout_send: to every server's queue bound to `<topic>_fanout`. */
@@ -93,6 +104,7 @@ export class Publisher {
     try {
       await this.transport.ensure(
         async (_conn, ch) => {
+          if (s.abandoned?.()) throw new Error("abandoned: the caller gave up");
           await this.prepare(ch);
           const x = s.exchange;
           if (x) {

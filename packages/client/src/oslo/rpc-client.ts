@@ -86,7 +86,7 @@ export class RPCClient {
     const topic = requireTopic(t);
     const { publisher } = this.transport;
     if (t.fanout) await publisher.fanoutSend(topic, msg, this.options.retry);
-    else await publisher.topicSend(this.exchange(), routingKey(t, topic), msg, undefined, this.options.retry);
+    else await publisher.topicSend(this.exchange(), routingKey(t, topic), msg, { retry: this.options.retry });
   }
 
   /**
@@ -151,7 +151,11 @@ export class RPCClient {
       waiter
         .start(retry)
         .then(() =>
-          this.transport.publisher.topicSend(this.exchange(), routingKey(t, topic), msg, timeout, retry),
+          this.transport.publisher.topicSend(this.exchange(), routingKey(t, topic), msg, {
+            expiration: timeout,
+            retry,
+            abandoned: () => done,
+          }),
         )
         .catch((e: unknown) => finish(e instanceof Error ? e : new Error(String(e))));
     });
