@@ -11,10 +11,18 @@ import { fileURLToPath } from "node:url";
 
 // The interop suites run /usr/bin/python3 (not whatever python3 is first on PATH, e.g. a pyenv
 // shim without Debian's dist-packages), so that is the interpreter to check. six is imported by
-// the oslo.messaging seed and is not a dependency of python3-kombu.
+// the oslo.messaging seed and is not a dependency of python3-kombu; oslo_messaging (Debian's
+// python3-oslo.messaging) is the Python side of interop/oslo-rpc.test.mjs.
 const PYTHON = "/usr/bin/python3";
-const PY_MODULES = "pika, kombu, amqp, six";
-const APT_PACKAGES = ["python3", "python3-pika", "python3-kombu", "python3-amqp", "python3-six"];
+const PY_MODULES = "pika, kombu, amqp, six, oslo_messaging";
+const APT_PACKAGES = [
+  "python3",
+  "python3-pika",
+  "python3-kombu",
+  "python3-amqp",
+  "python3-six",
+  "python3-oslo.messaging",
+];
 
 const log = (msg) => console.log(`test-setup: ${msg}`);
 const run = (cmd, args, stdio = "inherit") => spawnSync(cmd, args, { stdio }).status === 0;

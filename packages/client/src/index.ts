@@ -1,7 +1,7 @@
 /**
  * @warren/client: an AMQP 0-9-1 client (connect, Connection, Channel, Message) and a small
  * kombu-style layer on top (BrokerConnection with ensure/failover, Exchange, Queue,
- * Producer, Consumer).
+ * Producer, Consumer), and oslo.messaging's RPC and notifications (the `oslo` namespace).
  */
 export {
   AmqpError,
@@ -26,3 +26,5 @@ export * from "./kombu/queue.js";
 export * from "./kombu/serialization.js";
 /** The kombu-style layer as a namespace, with kombu's names (kombu.Connection, …). */
 export * as kombu from "./kombu/index.js";
+/** oslo.messaging's RPC and notifications, wire-compatible with Python (docs/oslo-rpc.md). */
+export * as oslo from "./oslo/index.js";
