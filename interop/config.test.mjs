@@ -167,6 +167,8 @@ describe("warren server --config", { skip: SKIP }, () => {
       );
       for (const r of w.records()) assert.match(r.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       // The refused third connection: a connection error raised by the broker.
+      // Its closing line may be written after the client has seen the refusal.
+      await waitFor(() => w.records().some((r) => r.reply_code === 530), 5000, "the refusal's log line");
       const refused = w.records().find((r) => r.reply_code === 530);
       assert.equal(refused?.level, "error");
       assert.match(refused.reason, /node connection limit \(2\) is reached/);
