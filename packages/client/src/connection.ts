@@ -24,14 +24,18 @@ import {
   writeMethodWithContent,
 } from "@warren/protocol";
 import { Channel } from "./channel.js";
-import { ClosedError } from "./closed-error.js";
+import type { ChannelOptions } from "./channel-types.js";
+import { BlockedError, ClosedError, TimeoutError } from "./errors.js";
 import { parseUrl } from "./url.js";
 
 /** The client library's version, sent in client-properties. */
 export const CLIENT_VERSION = "0.1.0";
 
-/** Where and how to connect. Every field has a default; see also parseUrl. */
-export interface ConnectOptions {
+/**
+ * Where and how to connect. Every field has a default; see also parseUrl. The ChannelOptions
+ * (timeouts, publish window) are the defaults of every channel of the connection.
+ */
+export interface ConnectOptions extends ChannelOptions {
   /** "amqps" connects with TLS. Default "amqp". */
   protocol?: "amqp" | "amqps";
   /** Default "localhost". */
@@ -74,6 +78,12 @@ export interface ConnectOptions {
    * username and password are not sent). URL: `?auth_mechanism=external`.
    */
   authMechanism?: "PLAIN" | "EXTERNAL";
+  /**
+   * TCP keep-alive: true, or the idle milliseconds before the first probe (true: 60000).
+   * Default off: heartbeats already detect a dead peer; keep-alive also keeps idle NAT and
+   * firewall entries from expiring when heartbeats are off.
+   */
+  keepAlive?: boolean | number;
 }
 
 /** Events of a Connection. */
@@ -81,7 +91,8 @@ export type ConnectionEvents = {
   /**
    * The connection failed: a server connection.close (ConnectionError with the reply code),
    * a protocol error, or the socket was lost (ClosedError). Emitted only when someone listens,
-   * so that an unobserved failure does not crash the process; 'close' always follows.
+   * so that an unobserved failure does not crash the process (it becomes a process warning
+   * instead); 'close' always follows.
    */
   error: [err: Error];
   /** The connection is closed; `err` is undefined after a clean close(). */
@@ -153,6 +164,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   heartbeat = 0;
   private state: State = "opening";
   private _blocked = false;
+  private _blockReason = "";
+  private secretUpdate:
+    { resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | undefined;
   private readonly socket: Socket;
   private readonly reader = new FrameReader(0);
   private readonly out = new Writer(INITIAL_OUT);
@@ -195,6 +209,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       : net.connect({ host, port });
     const s = this.socket;
     s.setNoDelay(true);
+    if (options.keepAlive) s.setKeepAlive(true, options.keepAlive === true ? 60_000 : options.keepAlive);
     s.on(secure ? "secureConnect" : "connect", () => (this.stage = "waiting for connection.start"));
     s.on("data", (chunk: Buffer) => this.onData(chunk));
     s.on("error", (e) => (this.socketError ??= e));
@@ -217,6 +232,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return this._blocked;
   }
 
+  /** The reason of the server's connection.blocked ("" when not blocked). */
+  get blockReason(): string {
+    return this._blocked ? this._blockReason : "";
+  }
+
   /** True until the connection is closing or closed. */
   get isOpen(): boolean {
     return this.state === "open";
@@ -237,11 +257,18 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return false;
   }
 
-  /** Opens a channel. */
-  async createChannel(): Promise<Channel> {
+  /** Opens a channel; its options default to the connection's. */
+  async createChannel(options: ChannelOptions = {}): Promise<Channel> {
     if (this.state !== "open") throw this.closedError();
     const id = this.allocateChannelId();
-    const ch = new Channel(this, id);
+    const o = { ...this.options, ...options };
+    const operationTimeout = o.operationTimeout ?? 30_000;
+    const ch = new Channel(this, id, {
+      operationTimeout,
+      publishTimeout: o.publishTimeout ?? operationTimeout,
+      publishWindow: o.publishWindow ?? 1000,
+      maxQueuedBytes: o.maxQueuedBytes ?? 64 * 1024 * 1024,
+    });
     this.channels.set(id, ch);
     await ch.open();
     return ch;
@@ -267,6 +294,35 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     t.unref();
     this.timers.push(t);
     return this.closedPromise;
+  }
+
+  /**
+   * Gives the broker a new secret for this connection's user (connection.update-secret), e.g.
+   * a refreshed OAuth 2 token, without reconnecting. Resolves on update-secret-ok.
+   */
+  updateSecret(
+    newSecret: string,
+    reason = "",
+    timeout = this.options.operationTimeout ?? 30_000,
+  ): Promise<void> {
+    if (this.state !== "open") return Promise.reject(this.closedError());
+    if (this.secretUpdate) return Promise.reject(new Error("a secret update is already in progress"));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => {
+          this.secretUpdate = undefined;
+          reject(
+            this._blocked
+              ? new BlockedError("connection.update-secret", timeout, this._blockReason)
+              : new TimeoutError(`connection.update-secret timed out after ${timeout} ms`, timeout),
+          );
+        },
+        timeout || 2 ** 31 - 1,
+      );
+      timer.unref();
+      this.secretUpdate = { resolve, reject, timer };
+      this.sendMethod(0, { name: "connection.update-secret", newSecret, reason });
+    });
   }
 
   // ------------------------------------------------------------------ for Channel
@@ -301,7 +357,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   /** @internal The channel is fully closed: its number may be reused. */
-  releaseChannel(ch: Channel): void {
+  releaseChannel(ch: { readonly id: number }): void {
     if (this.channels.get(ch.id) === ch) this.channels.delete(ch.id);
   }
 
@@ -344,7 +400,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (!this.needDrain || !this.writable) return;
     this.needDrain = false;
     this.emit("drain");
-    for (const ch of this.channels.values()) ch.emit("drain");
+    for (const ch of this.channels.values()) ch.onDrain();
   }
 
   // ------------------------------------------------------------------ input
@@ -419,6 +475,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         return;
       case "connection.blocked":
         this._blocked = true;
+        this._blockReason = m.reason;
         this.emit("blocked", m.reason);
         return;
       case "connection.unblocked":
@@ -426,8 +483,15 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         this.emit("unblocked");
         this.maybeDrain();
         return;
-      case "connection.update-secret-ok":
+      case "connection.update-secret-ok": {
+        const u = this.secretUpdate;
+        this.secretUpdate = undefined;
+        if (u) {
+          clearTimeout(u.timer);
+          u.resolve();
+        }
         return;
+      }
       default:
         break;
     }
@@ -572,6 +636,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       // Give the peer a moment to read our last frames, but do not wait forever.
       setTimeout(() => this.socket.destroy(), 1000).unref();
     }
+    const u = this.secretUpdate;
+    this.secretUpdate = undefined;
+    if (u) {
+      clearTimeout(u.timer);
+      u.reject(channelErr);
+    }
     const o = this.opening;
     this.opening = undefined;
     this.resolveClosed();
@@ -580,7 +650,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       o.reject(err ?? new ClosedError("connection closed during the handshake"));
       return;
     }
-    if (err && this.listenerCount("error") > 0) this.emit("error", err);
+    if (err) {
+      // Nobody listening: a warning rather than silence, and never an uncaught exception.
+      if (this.listenerCount("error") > 0) this.emit("error", err);
+      else process.emitWarning(err);
+    }
     this.emit("close", err);
   }
 }

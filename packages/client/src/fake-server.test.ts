@@ -11,7 +11,7 @@ import {
   Writer,
   writeMethodFrame,
 } from "@warren/protocol";
-import { ClosedError } from "./closed-error.js";
+import { ClosedError } from "./errors.js";
 import { connect } from "./connection.js";
 
 /*
@@ -126,7 +126,7 @@ describe("Connection against a scripted server", () => {
     const reason = await new Promise<string>((r) => conn.once("blocked", r));
     assert.equal(reason, "low on memory");
     assert.equal(conn.blocked, true);
-    assert.equal(ch.publish("", "q", "held"), false);
+    assert.equal(ch.basicPublish("", "q", "held"), false);
     const drained = new Promise<void>((r) => ch.once("drain", r));
     const unblocked = new Promise<void>((r) => conn.once("unblocked", r));
     release();

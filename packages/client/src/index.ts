@@ -1,7 +1,7 @@
 /**
- * @warren/client: an AMQP 0-9-1 client (connect, Connection, Channel, Message) and a small
- * kombu-style layer on top (BrokerConnection with ensure/failover, Exchange, Queue,
- * Producer, Consumer).
+ * @warren/client: an AMQP 0-9-1 client (connect, Connection, Channel, Message), typed errors,
+ * an opt-in recovering connection, and a small kombu-style layer on top (BrokerConnection with
+ * ensure/failover, Exchange, Queue, Producer, Consumer).
  */
 export {
   AmqpError,
@@ -14,7 +14,8 @@ export {
   typed,
 } from "@warren/protocol";
 export * from "./channel.js";
-export * from "./closed-error.js";
+export * from "./channel-types.js";
+export * from "./errors.js";
 export * from "./connection.js";
 export * from "./message.js";
 export * from "./url.js";

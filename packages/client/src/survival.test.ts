@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Broker } from "@warren/broker";
 import { ChannelError, ReplyCode, typed } from "@warren/protocol";
-import { ClosedError } from "./closed-error.js";
+import { ClosedError } from "./errors.js";
 import { connect } from "./connection.js";
 import type { Message } from "./message.js";
 
