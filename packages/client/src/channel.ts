@@ -217,27 +217,27 @@ export class Channel extends ChannelBase {
     const buf = toBody(body);
     const timeout = this.options.publishTimeout;
     const mandatory = options.mandatory === true;
-    if (this.queue.length === 0 && this.hasRoom()) {
-      if (!this.confirms) {
-        this.connection.sendPublish(this.id, exchange, routingKey, mandatory, properties, buf);
-        return RESOLVED;
-      }
+    if (!this.confirms && this.queue.length === 0 && this.hasRoom()) {
+      // Plain mode with room: no promise to make.
+      this.connection.sendPublish(this.id, exchange, routingKey, mandatory, properties, buf);
+      return RESOLVED;
     }
-    const p = new Promise<void>((resolve, reject) => {
-      const o: Outgoing = {
-        exchange,
-        routingKey,
-        mandatory,
-        body: buf,
-        properties,
-        deadline: timeout > 0 ? Date.now() + timeout : 0,
-        resolve,
-        reject,
-      };
-      if (this.queue.length === 0 && this.hasRoom()) this.write(o);
-      else this.queue.push(o);
-      if (timeout > 0) this.watch();
-    });
+    let settle!: Pick<Outgoing, "resolve" | "reject">;
+    const p = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    const o: Outgoing = {
+      exchange,
+      routingKey,
+      mandatory,
+      body: buf,
+      properties,
+      deadline: timeout > 0 ? Date.now() + timeout : 0,
+      resolve: settle.resolve,
+      reject: settle.reject,
+    };
+    // Outside the promise's executor, so that BufferFullError is thrown, not a rejection.
+    if (this.queue.length === 0 && this.hasRoom()) this.write(o);
+    else this.queue.push(o);
+    if (timeout > 0) this.watch();
     p.catch(noop);
     return p;
   }

@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Broker } from "@warren/broker";
 import { ChannelError, ReplyCode, typed } from "@warren/protocol";
-import { ClosedError } from "./errors.js";
+import type { MessageHandler } from "./channel-types.js";
 import { connect } from "./connection.js";
+import { BufferFullError, ClosedError, NackError, ReturnedError } from "./errors.js";
 import type { Message } from "./message.js";
 
 /*
@@ -132,6 +133,151 @@ describe("header values", () => {
   });
 });
 
+describe("acknowledgements", () => {
+  it("nack takes { requeue, multiple } on Message and Channel alike; the positional forms still work", async () => {
+    const conn = await connect(url);
+    const ch = await conn.createChannel();
+    const { queue } = await ch.queueDeclare("", { exclusive: true });
+    for (const b of ["a", "b", "c", "d"]) await ch.publish("", queue, b);
+    const a = await getOne(ch, queue, false);
+    assert.equal(a.nack({ requeue: false }), true);
+    assert.equal(a.settled, true);
+    const b = await getOne(ch, queue, false);
+    assert.equal(ch.nack(b, { requeue: false }), true);
+    const c = await getOne(ch, queue, false);
+    c.nack(false); // deprecated Message.nack(requeue): dropped
+    const d = await getOne(ch, queue, false);
+    ch.nack(d, false, true); // deprecated Channel.nack(message, multiple, requeue): requeued
+    const again = await getOne(ch, queue, false);
+    assert.equal(again.body.toString(), "d");
+    assert.equal(again.fields.redelivered, true);
+    again.ack();
+    assert.equal(await ch.basicGet(queue), null);
+    await conn.close();
+  });
+
+  it("accepts handlers that return a value", async () => {
+    const conn = await connect(url);
+    const ch = await conn.createChannel();
+    const { queue } = await ch.queueDeclare("", { exclusive: true });
+    let n = 0;
+    const handlers: MessageHandler[] = [(m) => m.ack(), async (m) => ++n + m.body.length];
+    await ch.basicConsume(queue, handlers[0]!);
+    await ch.basicConsume(queue, handlers[1]!, { noAck: true });
+    await conn.close();
+  });
+});
+
+describe("typed errors", () => {
+  it("a returned mandatory publish rejects its confirm with ReturnedError; the others resolve", async () => {
+    const conn = await connect(url);
+    const ch = await conn.createChannel();
+    const { queue } = await ch.queueDeclare("", { exclusive: true });
+    await ch.confirmSelect();
+    let events = 0;
+    ch.on("return", () => events++);
+    const results = await Promise.allSettled([
+      ch.publish("", queue, "routed", {}, { mandatory: true }),
+      ch.publish("amq.direct", "nowhere", "lost", { messageId: "r1" }, { mandatory: true }),
+      ch.publish("amq.direct", "nowhere", "not mandatory"),
+      ch.publish("", queue, "routed too", {}, { mandatory: true }),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ["fulfilled", "rejected", "fulfilled", "fulfilled"],
+    );
+    const err = (results[1] as PromiseRejectedResult).reason as ReturnedError;
+    assert.ok(err instanceof ReturnedError);
+    assert.equal(err.replyCode, ReplyCode.NO_ROUTE);
+    assert.equal(err.exchange, "amq.direct");
+    assert.equal(err.routingKey, "nowhere");
+    assert.equal(err.returned.properties.messageId, "r1");
+    assert.equal(err.returned.body.toString(), "lost");
+    assert.equal(events, 1);
+    await conn.close();
+  });
+
+  it("a server channel.close carries replyCode, replyText, classId and methodId", async () => {
+    const conn = await connect(url);
+    const ch = await conn.createChannel();
+    await ch.confirmSelect();
+    const err = await ch.publish("no-such-exchange", "k", "x").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof ChannelError);
+    assert.equal(err.replyCode, ReplyCode.NOT_FOUND);
+    assert.equal(err.replyText, "NOT_FOUND - no exchange 'no-such-exchange' in vhost '/'");
+    assert.deepEqual([err.classId, err.methodId], [60, 40]);
+    await conn.close();
+  });
+
+  it("NackError is exported and carries the tag", () => {
+    const e = new NackError(7);
+    assert.equal(e.deliveryTag, 7);
+    assert.equal(e.name, "NackError");
+  });
+});
+
+describe("bounded publishing", () => {
+  it("confirm mode: at most publishWindow unconfirmed; the rest wait in order, then all resolve", async () => {
+    const conn = await connect(url);
+    const ch = await conn.createChannel({ publishWindow: 10 });
+    const { queue } = await ch.queueDeclare("", { exclusive: true });
+    await ch.confirmSelect();
+    const all = Array.from({ length: 500 }, (_, i) => ch.publish("", queue, `m${i}`));
+    assert.equal(ch.unconfirmed, 10);
+    assert.equal(ch.waitingPublishes, 490);
+    let most = 0;
+    const t = setInterval(() => (most = Math.max(most, ch.unconfirmed)), 1);
+    await Promise.all(all);
+    clearInterval(t);
+    assert.ok(most <= 10, `unconfirmed reached ${most}`);
+    const got: string[] = [];
+    for (let m = await ch.basicGet(queue, { noAck: true }); m; m = await ch.basicGet(queue, { noAck: true }))
+      got.push(m.body.toString());
+    assert.deepEqual(
+      got,
+      Array.from({ length: 500 }, (_, i) => `m${i}`),
+    );
+    await conn.close();
+  });
+
+  it("plain mode: output stays under the high-water mark; past maxQueuedBytes publish() throws", async () => {
+    const conn = await connect(url);
+    const ch = await conn.createChannel({ maxQueuedBytes: 4 << 20 });
+    const { queue } = await ch.queueDeclare("", { exclusive: true });
+    const chunk = Buffer.alloc(256 * 1024);
+    const sent: Promise<void>[] = [];
+    let refused: unknown;
+    try {
+      for (let i = 0; i < 100; i++) sent.push(ch.publish("", queue, chunk));
+    } catch (e) {
+      refused = e;
+    }
+    assert.ok(refused instanceof BufferFullError, `got ${String(refused)}`);
+    assert.ok(sent.length < 30, `${sent.length} accepted`);
+    assert.ok(ch.waitingPublishes > 0);
+    await Promise.all(sent);
+    assert.equal(ch.waitingPublishes, 0);
+    // close() lets the waiting publishes out first; by then all are in the queue.
+    await ch.close();
+    const ch2 = await conn.createChannel();
+    assert.equal((await ch2.queueDeclare(queue, { passive: true })).messageCount, sent.length);
+    await conn.close();
+  });
+});
+
+describe("updateSecret", () => {
+  it("is answered by update-secret-ok", async () => {
+    const conn = await connect(url);
+    await conn.updateSecret("guest", "rotation");
+    assert.equal(conn.isOpen, true);
+    await conn.close();
+    await assert.rejects(conn.updateSecret("x"), ClosedError);
+  });
+});
+
 /** The next process warning (rejects after 2 s). */
 function nextWarning(): Promise<Error> {
   return new Promise((resolve, reject) => {
@@ -148,9 +294,9 @@ function nextWarning(): Promise<Error> {
   });
 }
 
-async function getOne(ch: import("./channel.js").Channel, queue: string): Promise<Message> {
+async function getOne(ch: import("./channel.js").Channel, queue: string, noAck = true): Promise<Message> {
   for (let i = 0; i < 200; i++) {
-    const m = await ch.basicGet(queue, { noAck: true });
+    const m = await ch.basicGet(queue, { noAck });
     if (m) return m;
     await new Promise((r) => setTimeout(r, 5));
   }
