@@ -14,7 +14,8 @@ import {
 } from "@warren/protocol";
 import type { ChannelEvents, ChannelOptions, MessageHandler } from "./channel-types.js";
 import type { ConfirmTracker } from "./confirm-tracker.js";
-import { type Connection, replyTextBody } from "./connection.js";
+import type { Connection } from "./connection.js";
+import { replyTextBody } from "./connection-types.js";
 import { BlockedError, ClosedError, TimeoutError } from "./errors.js";
 import { type DeliveryFields, Message, type NackOptions, type ReturnFields } from "./message.js";
 import { type Outgoing, PublishQueue } from "./publish-queue.js";
@@ -451,9 +452,15 @@ export class ChannelBase extends EventEmitter<ChannelEvents> {
     this.ticker = undefined;
   }
 
-  /** @internal The connection is gone. */
+  /**
+   * @internal The connection is gone. What was in flight was not refused, it was cut off:
+   * a ClosedError, whose cause is the connection's error (e.g. 320 CONNECTION_FORCED).
+   */
   terminate(err: Error): void {
-    this.finish(err, false);
+    this.finish(
+      err instanceof ClosedError ? err : new ClosedError(`connection closed: ${err.message}`, { cause: err }),
+      false,
+    );
   }
 
   /**

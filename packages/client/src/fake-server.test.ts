@@ -217,7 +217,10 @@ describe("Connection against a scripted server", () => {
     const conn = await connect({ hostname: "127.0.0.1", port: srv.port });
     assert.equal(conn.heartbeat, 1);
     const started = Date.now();
+    const errors: Error[] = [];
+    conn.on("error", (e) => errors.push(e));
     const err = await new Promise<Error | undefined>((r) => conn.once("close", r));
+    assert.deepEqual(errors, [err]);
     const elapsed = Date.now() - started;
     assert.ok(err instanceof ClosedError);
     assert.match(err.message, /missed heartbeats/);

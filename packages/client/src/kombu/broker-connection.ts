@@ -2,7 +2,8 @@ import { EventEmitter } from "node:events";
 import { ConnectionError } from "@warren/protocol";
 import type { Channel } from "../channel.js";
 import { ClosedError } from "../errors.js";
-import { type ConnectOptions, type Connection, connect } from "../connection.js";
+import { type Connection, connect } from "../connection.js";
+import type { ConnectOptions } from "../connection-types.js";
 import { parseUrl } from "../url.js";
 
 /**
