@@ -35,6 +35,8 @@ class Restartable {
 }
 
 const b = new Restartable();
+// INTEROP_TARGET_URL runs the tests that need no restart against another broker (RabbitMQ).
+const target = process.env.INTEROP_TARGET_URL;
 before(() => b.start());
 after(() => b.stop());
 
@@ -137,7 +139,7 @@ describe("RecoveringConnection", () => {
   });
 
   it("survives a channel error: the refused operation rejects, the channel comes back with its consumers", async () => {
-    const rc = await RecoveringConnection.connect(b.url, { recovery: fast });
+    const rc = await RecoveringConnection.connect(target ?? b.url, { recovery: fast });
     const ch = await rc.createChannel();
     const errors: Error[] = [];
     let recovered = 0;
@@ -165,7 +167,7 @@ describe("RecoveringConnection", () => {
   });
 
   it("resubscribes a consumer after a server cancel: its queue declared again, or awaited", async () => {
-    const rc = await RecoveringConnection.connect(b.url, { recovery: fast });
+    const rc = await RecoveringConnection.connect(target ?? b.url, { recovery: fast });
     const ch = await rc.createChannel();
     const seen: string[] = [];
     ch.on("cancel", (tag) => void seen.push(`cancel ${tag}`));
@@ -176,7 +178,7 @@ describe("RecoveringConnection", () => {
       got.push(m.body.toString());
       m.ack();
     });
-    const other = await connect(b.url);
+    const other = await connect(target ?? b.url);
     const och = await other.createChannel();
     await och.queueDeclare("rec.foreign", { durable: false });
     const foreign = await ch.basicConsume("rec.foreign", (m) => {
