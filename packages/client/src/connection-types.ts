@@ -84,10 +84,3 @@ export function replyTextBody(code: number, text: string): string {
   const prefix = `${replyCodeName(code)} - `;
   return text.startsWith(prefix) ? text.slice(prefix.length) : text;
 }
-
-/** @internal Tune negotiation: 0 means "no limit", so take the other side's value; else the lower. */
-export function negotiate(server: number, client: number): number {
-  if (server === 0) return client;
-  if (client === 0) return server;
-  return Math.min(server, client);
-}

@@ -1,11 +1,9 @@
 import { EventEmitter } from "node:events";
 import net, { type Socket } from "node:net";
-import { platform, version as nodeVersion } from "node:process";
 import tls from "node:tls";
 import {
   AmqpError,
   type BasicProperties,
-  CLIENT_CAPABILITIES,
   ConnectionError,
   decodeMethod,
   encodeProperties,
@@ -25,13 +23,8 @@ import {
 import { Channel } from "./channel.js";
 import type { ChannelOptions } from "./channel-types.js";
 import { BlockedError, ClosedError, TimeoutError } from "./errors.js";
-import {
-  CLIENT_VERSION,
-  type ConnectionEvents,
-  type ConnectOptions,
-  negotiate,
-  replyTextBody,
-} from "./connection-types.js";
+import { type ConnectionEvents, type ConnectOptions, replyTextBody } from "./connection-types.js";
+import { startOk, tune, watchHeartbeats } from "./handshake.js";
 import { parseUrl } from "./url.js";
 
 /** Pending output beyond this makes publish() return false. */
@@ -426,78 +419,34 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       throw unexpectedFrame("unexpected connection.start");
     }
     this.serverProperties = serverProperties;
-    const o = this.options;
-    const mechanism = o.authMechanism ?? "PLAIN";
-    if (!mechanisms.split(" ").includes(mechanism)) {
-      throw new ConnectionError(
-        ReplyCode.NOT_IMPLEMENTED,
-        `server offers no ${mechanism} mechanism (${mechanisms})${mechanism === "EXTERNAL" && o.protocol !== "amqps" ? "; EXTERNAL needs amqps" : ""}`,
-      );
-    }
-    const clientProperties: FieldTable = {
-      product: "Warren client",
-      version: CLIENT_VERSION,
-      platform: `Node.js ${nodeVersion} (${platform})`,
-      information: "Licensed under the MIT license.",
-      capabilities: { ...CLIENT_CAPABILITIES },
-      ...(o.connectionName !== undefined ? { connection_name: o.connectionName } : {}),
-      ...o.clientProperties,
-    };
+    const m = startOk(this.options, mechanisms);
     this.stage = "authenticating";
-    this.sendMethod(0, {
-      name: "connection.start-ok",
-      clientProperties,
-      mechanism,
-      // EXTERNAL: the identity is the certificate, the response is empty (as pika and amqplib).
-      response:
-        mechanism === "EXTERNAL" ? "" : `\u0000${o.username ?? "guest"}\u0000${o.password ?? "guest"}`,
-      locale: "en_US",
-    });
+    this.sendMethod(0, m);
   }
 
   private onTune(channelMax: number, frameMax: number, heartbeat: number): void {
     if (this.state !== "opening" || this.stage !== "authenticating") {
       throw unexpectedFrame("unexpected connection.tune");
     }
-    const o = this.options;
-    this.channelMax = negotiate(channelMax, o.channelMax ?? 2047) || 65535;
-    this.frameMax = negotiate(frameMax, o.frameMax ?? 131072);
-    this.heartbeat =
-      o.heartbeat === undefined ? heartbeat : o.heartbeat === 0 ? 0 : negotiate(heartbeat, o.heartbeat);
+    const t = tune(this.options, { channelMax, frameMax, heartbeat });
+    this.channelMax = t.channelMax;
+    this.frameMax = t.frameMax;
+    this.heartbeat = t.heartbeat;
     this.reader.frameMax = this.frameMax;
     this.stage = "opening the vhost";
-    this.sendMethod(0, {
-      name: "connection.tune-ok",
-      channelMax: this.channelMax,
-      frameMax: this.frameMax,
-      heartbeat: this.heartbeat,
-    });
-    this.sendMethod(0, { name: "connection.open", virtualHost: o.vhost ?? "/" });
+    this.sendMethod(0, { name: "connection.tune-ok", ...t });
+    this.sendMethod(0, { name: "connection.open", virtualHost: this.options.vhost ?? "/" });
   }
 
   private startHeartbeat(): void {
     if (this.heartbeat <= 0) return;
-    const s = this.socket;
-    let lastRead = s.bytesRead;
-    let lastWritten = s.bytesWritten;
-    let silentTicks = 0;
-    // Ticks at half the interval: send a heartbeat when we have been quiet for a tick, and
-    // give up after two full intervals without a byte from the server (as RabbitMQ does).
-    const t = setInterval(() => {
-      if (s.bytesWritten === lastWritten && !this.flushScheduled) {
-        writeHeartbeat(this.out);
-        this.flush();
-      }
-      lastWritten = s.bytesWritten;
-      if (s.bytesRead === lastRead) {
-        if (++silentTicks >= 4)
-          s.destroy(new Error(`missed heartbeats from the server (${this.heartbeat}s)`));
-      } else silentTicks = 0;
-      lastRead = s.bytesRead;
-    }, this.heartbeat * 500);
-    // The socket keeps the process alive while the connection is open; the timer need not.
-    t.unref();
-    this.timers.push(t);
+    const beat = () => {
+      // Output about to be flushed counts as traffic.
+      if (this.flushScheduled) return;
+      writeHeartbeat(this.out);
+      this.flush();
+    };
+    this.timers.push(watchHeartbeats(this.socket, this.heartbeat, beat));
   }
 
   private allocateChannelId(): number {

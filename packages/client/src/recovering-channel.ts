@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { type BasicProperties, ChannelError, type FieldTable } from "@warren/protocol";
 import { backoffDelay, sleep } from "./backoff.js";
@@ -18,6 +17,7 @@ import type { Connection } from "./connection.js";
 import { BlockedError, ClosedError, TimeoutError } from "./errors.js";
 import type { Message, NackOptions, ReturnFields } from "./message.js";
 import type { RecoveringConnection } from "./recovering-connection.js";
+import { RecoveringConsumers } from "./recovering-consumers.js";
 import { RecoveringPublisher } from "./recovering-publisher.js";
 
 /** Events of a RecoveringChannel. */
@@ -40,21 +40,6 @@ export type RecoveringChannelEvents = {
   close: [err: Error | undefined];
 };
 
-interface RecordedConsumer {
-  readonly tag: string;
-  /** The queue as the application named it (resolved to its current name at each subscribe). */
-  readonly queue: string;
-  readonly handler: MessageHandler;
-  readonly options: ConsumeOptions;
-  /** Waiting for its queue to exist again after a server cancel or a failed subscribe. */
-  parked: boolean;
-  /** The channel it is (being) subscribed on. */
-  subscribedOn: Channel | undefined;
-}
-
-let tagCounter = 0;
-const tagPrefix = `warren-${randomBytes(4).toString("hex")}`;
-
 /**
  * A channel of a RecoveringConnection: the Channel API, surviving channel errors and lost
  * connections. It keeps what it needs to start over on a new channel: its QoS, confirm mode
@@ -73,7 +58,7 @@ export class RecoveringChannel extends EventEmitter<RecoveringChannelEvents> {
   private restoring: { conn: Connection; done: Promise<void> } | undefined;
   private readonly qos = new Map<boolean, number>();
   private confirm = false;
-  private readonly consumers = new Map<string, RecordedConsumer>();
+  private readonly consumers: RecoveringConsumers;
   private readonly publisher: RecoveringPublisher;
   private readonly waiters = new Set<() => void>();
   private channelErrors = 0;
@@ -88,6 +73,13 @@ export class RecoveringChannel extends EventEmitter<RecoveringChannelEvents> {
   ) {
     super();
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
+    this.consumers = new RecoveringConsumers({
+      connection,
+      live: () => (this.ch?.isOpen ? this.ch : undefined),
+      report: (e) => this.report(e),
+      cancelled: (tag) => this.emit("cancel", tag),
+      resubscribed: (tag, queue) => this.emit("resubscribed", tag, queue),
+    });
     this.publisher = new RecoveringPublisher({
       live: () => (this.ch?.isOpen ? this.ch : undefined),
       resolveQueue: (q) => connection.topology.resolveQueue(q),
@@ -208,34 +200,12 @@ export class RecoveringChannel extends EventEmitter<RecoveringChannelEvents> {
    * by the handler, or promises it returns that reject, are reported on 'error'.
    */
   async basicConsume(queue: string, onMessage: MessageHandler, opts: ConsumeOptions = {}): Promise<string> {
-    const tag = opts.consumerTag ?? `${tagPrefix}-${++tagCounter}`;
-    if (this.consumers.has(tag)) throw new Error(`consumer tag '${tag}' is already in use on this channel`);
-    const c: RecordedConsumer = {
-      tag,
-      queue,
-      handler: onMessage,
-      options: opts,
-      parked: false,
-      subscribedOn: undefined,
-    };
-    // Recorded first: deliveries may follow consume-ok in the same packet. A channel restored
-    // meanwhile subscribes it, and subscribe() does not do it twice.
-    this.consumers.set(tag, c);
-    try {
-      await this.run("basic.consume", (ch) => this.subscribe(ch, c));
-    } catch (e) {
-      this.consumers.delete(tag);
-      throw e;
-    }
-    return tag;
+    return this.consumers.add(queue, onMessage, opts, (op) => this.run("basic.consume", op));
   }
 
   /** Cancels a consumer for good. */
-  async basicCancel(consumerTag: string): Promise<void> {
-    const c = this.consumers.get(consumerTag);
-    this.consumers.delete(consumerTag);
-    const ch = this.ch;
-    if (c && !c.parked && ch?.isOpen) await ch.basicCancel(consumerTag);
+  basicCancel(consumerTag: string): Promise<void> {
+    return this.consumers.cancel(consumerTag);
   }
 
   /** Fetches one message, or null when the queue is empty. */
@@ -338,7 +308,7 @@ export class RecoveringChannel extends EventEmitter<RecoveringChannelEvents> {
       let ch: Channel | undefined;
       try {
         ch = await this.openOn(conn);
-        if (!(await this.resubscribeAll(ch))) continue;
+        if (!(await this.consumers.resubscribeAll(ch))) continue;
       } catch (e) {
         // Lost with the connection: the connection's recovery starts over. Otherwise (a
         // timeout, say) try again on this connection.
@@ -354,7 +324,7 @@ export class RecoveringChannel extends EventEmitter<RecoveringChannelEvents> {
       this.everAttached = true;
       this.publisher.attach(ch);
       for (const w of [...this.waiters]) w();
-      for (const c of this.consumers.values()) if (c.parked) this.resubscribeLater(c);
+      this.consumers.resumeParked();
       if (revived) this.emit("recovered");
       return;
     }
@@ -367,59 +337,10 @@ export class RecoveringChannel extends EventEmitter<RecoveringChannelEvents> {
     ch.on("error", () => {}); // reported from 'close'
     ch.on("close", (err) => this.onChannelClosed(ch, err));
     ch.on("return", (m) => this.emit("return", m));
-    ch.on("cancel", (tag) => this.onServerCancel(ch, tag));
+    ch.on("cancel", (tag) => this.consumers.onServerCancel(ch, tag));
     for (const [global, count] of this.qos) await ch.basicQos(count, global);
     if (this.confirm) await ch.confirmSelect();
     return ch;
-  }
-
-  /** Subscribes every consumer on ch; false when one failed and closed ch (it is parked then). */
-  private async resubscribeAll(ch: Channel): Promise<boolean> {
-    for (const c of [...this.consumers.values()]) {
-      if (c.parked) continue;
-      try {
-        await this.subscribe(ch, c);
-      } catch (e) {
-        if (!(e instanceof ChannelError)) throw e;
-        c.parked = true;
-        this.report(
-          new Error(`consumer '${c.tag}' could not subscribe to '${c.queue}': ${e.message}`, { cause: e }),
-        );
-        return false;
-      }
-      // Cancelled meanwhile: take it off the server again.
-      if (this.consumers.get(c.tag) !== c) await ch.basicCancel(c.tag);
-    }
-    return true;
-  }
-
-  private async subscribe(ch: Channel, c: RecordedConsumer): Promise<string> {
-    if (c.subscribedOn === ch && ch.isOpen) return c.tag;
-    c.subscribedOn = ch;
-    const { onCancel: _, consumerTag: __, ...opts } = c.options;
-    const queue = this.connection.topology.resolveQueue(c.queue);
-    try {
-      return await ch.basicConsume(queue, (m) => this.deliver(c, m), { ...opts, consumerTag: c.tag });
-    } catch (e) {
-      if (c.subscribedOn === ch) c.subscribedOn = undefined;
-      throw e;
-    }
-  }
-
-  private deliver(c: RecordedConsumer, m: Message): void {
-    if (this.consumers.get(c.tag) !== c) {
-      // Cancelled by the application while this was on the wire: give it back.
-      if (!c.options.noAck) m.nack({ requeue: true });
-      return;
-    }
-    try {
-      const r = c.handler(m);
-      if (r !== null && typeof r === "object" && typeof (r as Promise<unknown>).then === "function") {
-        (r as Promise<unknown>).then(undefined, (e: unknown) => this.report(e));
-      }
-    } catch (e) {
-      this.report(e);
-    }
   }
 
   private onChannelClosed(ch: Channel, err: Error | undefined): void {
@@ -438,57 +359,9 @@ export class RecoveringChannel extends EventEmitter<RecoveringChannelEvents> {
     })().catch(() => {}); // only fails when the connection is lost; its recovery takes over
   }
 
-  private onServerCancel(ch: Channel, tag: string): void {
-    const c = this.consumers.get(tag);
-    if (!c || ch !== this.ch) return;
-    c.subscribedOn = undefined;
-    this.emit("cancel", tag);
-    try {
-      c.options.onCancel?.(tag);
-    } catch (e) {
-      this.report(e);
-    }
-    if (!this.connection.recoveryOptions.resubscribeOnCancel || this.connection.deleting.has(c.queue)) {
-      this.consumers.delete(tag);
-      return;
-    }
-    c.parked = true;
-    this.resubscribeLater(c);
-  }
-
-  /**
-   * Subscribes a parked consumer again once its queue exists: declared again if it was
-   * declared through this connection, otherwise looked for (passively) until it reappears.
-   */
-  private resubscribeLater(c: RecordedConsumer): void {
-    void (async () => {
-      for (let attempt = 0; ; attempt++) {
-        const ch = this.ch;
-        if (this.consumers.get(c.tag) !== c || !c.parked || !ch?.isOpen) return;
-        try {
-          if (await this.connection.ensureQueue(c.queue)) {
-            if (this.ch !== ch || !ch.isOpen || this.consumers.get(c.tag) !== c) return;
-            c.parked = false;
-            try {
-              await this.subscribe(ch, c);
-            } catch (e) {
-              c.parked = true;
-              throw e;
-            }
-            this.emit("resubscribed", c.tag, this.connection.topology.resolveQueue(c.queue));
-            return;
-          }
-        } catch (e) {
-          if (ch.isOpen) this.report(e);
-        }
-        await sleep(backoffDelay(attempt, this.connection.recoveryOptions));
-      }
-    })();
-  }
-
   /** @internal The connection dropped a queue: its consumers are not resubscribed. */
   forgetConsumersOf(queue: string): void {
-    for (const [tag, c] of this.consumers) if (c.queue === queue) this.consumers.delete(tag);
+    this.consumers.forgetQueue(queue);
   }
 
   /** @internal Closed for good (by close(), or the connection gave up). */
