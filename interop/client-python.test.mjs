@@ -6,13 +6,11 @@
 //   node --test interop/client-python.test.mjs
 //   INTEROP_TARGET_URL=amqp://guest:guest@localhost:5682 node --test interop/client-python.test.mjs
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { after, before, test } from "node:test";
 import { BrokerConnection, Consumer, connect, Producer, Queue } from "@warren/client";
 import { startBroker } from "./lib/broker.mjs";
+import { runPython } from "./lib/python.mjs";
 import { uid, waitFor } from "./node/helpers.mjs";
-
-const PYTHON = "/usr/bin/python3";
 
 /** @type {Awaited<ReturnType<typeof startBroker>>} */
 let broker;
@@ -24,20 +22,10 @@ after(async () => {
 });
 
 /** Runs a Python snippet with the broker's URL in URL; resolves with its stdout. */
-function python(code) {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, URL: broker.url, PYTHONDONTWRITEBYTECODE: "1" };
-    delete env.PYTHONPATH;
-    const p = spawn(PYTHON, ["-c", code], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    p.stdout.on("data", (d) => (out += d));
-    p.stderr.on("data", (d) => (err += d));
-    p.once("error", reject);
-    p.once("exit", (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`python exited ${code}:\n${err}`)),
-    );
-  });
+async function python(code) {
+  const r = await runPython(["-c", code], { env: { URL: broker.url } });
+  if (r.code !== 0) throw new Error(`python exited with ${r.code ?? r.signal}:\n${r.out}`);
+  return r.stdout;
 }
 
 test("kombu's zlib-compressed messages decode in @warren/client's Consumer, and ours in kombu", async () => {

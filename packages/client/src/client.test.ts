@@ -7,6 +7,7 @@ import { ClosedError } from "./errors.js";
 import { type Connection, connect } from "./connection.js";
 import type { Message } from "./message.js";
 import { parseUrl } from "./url.js";
+import { delay } from "./testkit.js";
 
 let broker: Broker;
 let url: string;
@@ -474,8 +475,4 @@ async function waitForMessage(ch: import("./channel.js").Channel, queue: string)
     await delay(5);
   }
   throw new Error(`no message in ${queue}`);
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

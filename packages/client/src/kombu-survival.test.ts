@@ -6,6 +6,8 @@ import { ChannelError, ReplyCode } from "@warren/protocol";
 import { BrokerConnection } from "./kombu/broker-connection.js";
 import { Consumer } from "./kombu/consumer.js";
 import { Queue } from "./kombu/queue.js";
+import type { Message } from "./message.js";
+import { until } from "./testkit.js";
 
 /*
  * The kombu-layer bugs of issue 13, each reproduced against a real broker.
@@ -36,18 +38,13 @@ describe("a kombu Consumer survives", () => {
     const conn = new BrokerConnection(url, { retryPolicy: fast });
     const errors: Error[] = [];
     conn.on("error", (e) => errors.push(e));
-    const q = new Queue("kombu-double-ack", { durable: false });
-    const got: unknown[] = [];
-    const consumer = new Consumer(conn, {
-      queues: q,
-      callbacks: [
-        (body, m) => {
-          got.push(body);
-          m.ack();
-          if ((body as { n: number }).n === 1) m.ack(); // 406 PRECONDITION_FAILED: unknown delivery tag
-        },
-      ],
-    });
+    const { consumer, got } = collecting(
+      conn,
+      new Queue("kombu-double-ack", { durable: false }),
+      (body, m) => {
+        if ((body as { n: number }).n === 1) m.ack(); // 406 PRECONDITION_FAILED: unknown delivery tag
+      },
+    );
     await consumer.consume();
     const pub = await (await conn.connect()).createChannel();
     pub.publish("", "kombu-double-ack", JSON.stringify({ n: 1 }), { contentType: "application/json" });
@@ -64,21 +61,10 @@ describe("a kombu Consumer survives", () => {
 
   it("a server basic.cancel (queue deleted): it says so, re-declares the queue and resumes", async () => {
     const conn = new BrokerConnection(url, { retryPolicy: fast });
-    const q = new Queue("kombu-cancelled", { durable: false });
-    const got: unknown[] = [];
-    const consumer = new Consumer(conn, {
-      queues: q,
-      callbacks: [
-        (body, m) => {
-          got.push(body);
-          m.ack();
-        },
-      ],
-    });
+    const { consumer, got } = collecting(conn, new Queue("kombu-cancelled", { durable: false }));
     const events: string[] = [];
-    const emitter = consumer as unknown as { on(ev: string, fn: (...a: unknown[]) => void): void };
-    emitter.on("cancel", () => events.push("cancel"));
-    emitter.on("resume", () => events.push("resume"));
+    consumer.on("cancel", () => events.push("cancel"));
+    consumer.on("resume", () => events.push("resume"));
     await consumer.consume();
     const admin = await (await conn.connect()).createChannel();
     await admin.queueDelete("kombu-cancelled");
@@ -133,16 +119,7 @@ describe("a kombu Consumer survives", () => {
   it("decodes zlib-compressed messages (kombu's compression header)", async () => {
     const conn = new BrokerConnection(url);
     const q = new Queue("", { exclusive: true, durable: false });
-    const got: unknown[] = [];
-    const consumer = new Consumer(conn, {
-      queues: q,
-      callbacks: [
-        (body, m) => {
-          got.push(body);
-          m.ack();
-        },
-      ],
-    });
+    const { consumer, got } = collecting(conn, q);
     await consumer.consume();
     const ch = await conn.channel();
     ch.publish("", q.declaredName, deflateSync(Buffer.from(JSON.stringify({ zipped: true }))), {
@@ -156,6 +133,26 @@ describe("a kombu Consumer survives", () => {
     await conn.close();
   });
 });
+
+/** A Consumer of q that records each body and acks it, then runs `then` if given. */
+function collecting(
+  conn: BrokerConnection,
+  q: Queue,
+  then?: (body: unknown, m: Message) => void,
+): { consumer: Consumer; got: unknown[] } {
+  const got: unknown[] = [];
+  const consumer = new Consumer(conn, {
+    queues: q,
+    callbacks: [
+      (body, m) => {
+        got.push(body);
+        m.ack();
+        then?.(body, m);
+      },
+    ],
+  });
+  return { consumer, got };
+}
 
 describe("BrokerConnection 'revive'", () => {
   it("listening for it does not make the connection reconnect by itself", async () => {
@@ -182,11 +179,3 @@ describe("BrokerConnection 'revive'", () => {
     }
   });
 });
-
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

@@ -19,6 +19,7 @@ import type { Message, NackOptions, ReturnFields } from "./message.js";
 import type { RecoveringConnection } from "./recovering-connection.js";
 import { RecoveringConsumers } from "./recovering-consumers.js";
 import { RecoveringPublisher } from "./recovering-publisher.js";
+import type { BindingRecord } from "./topology.js";
 
 /** Events of a RecoveringChannel. */
 export type RecoveringChannelEvents = {
@@ -123,7 +124,7 @@ export class RecoveringChannel extends EventEmitter<RecoveringChannelEvents> {
     args: FieldTable = {},
   ): Promise<void> {
     await this.run("exchange.bind", (ch) => ch.exchangeBind(destination, source, routingKey, args));
-    this.connection.topology.recordBinding("exchange", destination, source, routingKey, args);
+    this.connection.topology.recordBinding(binding("exchange", destination, source, routingKey, args));
   }
 
   async exchangeUnbind(
@@ -133,7 +134,7 @@ export class RecoveringChannel extends EventEmitter<RecoveringChannelEvents> {
     args: FieldTable = {},
   ): Promise<void> {
     await this.run("exchange.unbind", (ch) => ch.exchangeUnbind(destination, source, routingKey, args));
-    this.connection.topology.deleteBinding("exchange", destination, source, routingKey, args);
+    this.connection.topology.deleteBinding(binding("exchange", destination, source, routingKey, args));
   }
 
   /**
@@ -151,7 +152,7 @@ export class RecoveringChannel extends EventEmitter<RecoveringChannelEvents> {
   async queueBind(queue: string, exchange: string, routingKey = "", args: FieldTable = {}): Promise<void> {
     const topo = this.connection.topology;
     await this.run("queue.bind", (ch) => ch.queueBind(topo.resolveQueue(queue), exchange, routingKey, args));
-    topo.recordBinding("queue", queue, exchange, routingKey, args);
+    topo.recordBinding(binding("queue", queue, exchange, routingKey, args));
   }
 
   async queueUnbind(queue: string, exchange: string, routingKey = "", args: FieldTable = {}): Promise<void> {
@@ -159,7 +160,7 @@ export class RecoveringChannel extends EventEmitter<RecoveringChannelEvents> {
     await this.run("queue.unbind", (ch) =>
       ch.queueUnbind(topo.resolveQueue(queue), exchange, routingKey, args),
     );
-    topo.deleteBinding("queue", queue, exchange, routingKey, args);
+    topo.deleteBinding(binding("queue", queue, exchange, routingKey, args));
   }
 
   queuePurge(queue: string): Promise<{ messageCount: number }> {
@@ -426,4 +427,14 @@ export class RecoveringChannel extends EventEmitter<RecoveringChannelEvents> {
     if (this.listenerCount("error") > 0) this.emit("error", err);
     else process.emitWarning(err);
   }
+}
+
+function binding(
+  kind: BindingRecord["kind"],
+  destination: string,
+  source: string,
+  routingKey: string,
+  args: FieldTable,
+): BindingRecord {
+  return { kind, destination, source, routingKey, arguments: args };
 }

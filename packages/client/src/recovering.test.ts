@@ -7,6 +7,7 @@ import { ClosedError, TimeoutError } from "./errors.js";
 import type { Message } from "./message.js";
 import type { RecoveringChannel } from "./recovering-channel.js";
 import { type ReconnectInfo, RecoveringConnection } from "./recovering-connection.js";
+import { delay, until } from "./testkit.js";
 
 /*
  * RecoveringConnection against real (embedded) brokers that are stopped and started again on
@@ -263,15 +264,3 @@ describe("RecoveringConnection", () => {
     await rc.close();
   });
 });
-
-async function until(cond: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await delay(5);
-  }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}

@@ -17,7 +17,8 @@ interface QueueRecord {
   readonly options: QueueDeclareOptions;
 }
 
-interface BindingRecord {
+/** A binding of a queue or of an exchange. */
+export interface BindingRecord {
   readonly kind: "queue" | "exchange";
   /** A queue (by the name the application knows) or an exchange. */
   readonly destination: string;
@@ -88,32 +89,19 @@ export class TopologyRecorder {
       if (b.kind === "queue" && b.destination === name) this.bindings.delete(k);
   }
 
-  recordBinding(
-    kind: BindingRecord["kind"],
-    destination: string,
-    source: string,
-    routingKey: string,
-    args: FieldTable,
-  ): void {
-    const b = {
-      kind,
-      destination: kind === "queue" ? this.knownName(destination) : destination,
-      source,
-      routingKey,
-      arguments: args,
-    };
-    this.bindings.set(bindingKey(b), b);
+  /** A queue.bind or exchange.bind-ok; a queue is named as the application knows it or by its current name. */
+  recordBinding(b: BindingRecord): void {
+    const r = this.known(b);
+    this.bindings.set(bindingKey(r), r);
   }
 
-  deleteBinding(
-    kind: BindingRecord["kind"],
-    destination: string,
-    source: string,
-    routingKey: string,
-    args: FieldTable,
-  ): void {
-    const d = kind === "queue" ? this.knownName(destination) : destination;
-    this.bindings.delete(bindingKey({ kind, destination: d, source, routingKey, arguments: args }));
+  deleteBinding(b: BindingRecord): void {
+    this.bindings.delete(bindingKey(this.known(b)));
+  }
+
+  /** The binding with its queue under the name the application knows. */
+  private known(b: BindingRecord): BindingRecord {
+    return b.kind === "queue" ? { ...b, destination: this.knownName(b.destination) } : b;
   }
 
   /**
