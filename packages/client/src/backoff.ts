@@ -21,8 +21,3 @@ export function backoffDelay(attempt: number, o: BackoffOptions = {}): number {
   );
   return o.jitter === "none" ? ceiling : Math.random() * ceiling;
 }
-
-/** A promise that resolves after ms. The timer keeps the process alive, as a socket would. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}

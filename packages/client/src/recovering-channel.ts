@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { type BasicProperties, ChannelError, type FieldTable } from "@warren/protocol";
-import { backoffDelay, sleep } from "./backoff.js";
+import { backoffDelay } from "./backoff.js";
 import type { Channel } from "./channel.js";
 import {
   type Body,
@@ -316,7 +316,7 @@ export class RecoveringChannel extends EventEmitter<RecoveringChannelEvents> {
         if (this.closing || !conn.isOpen) throw e;
         this.report(e);
         if (ch?.isOpen) ch.close().catch(() => {});
-        await sleep(backoffDelay(attempt, this.connection.recoveryOptions));
+        await this.connection.sleep(backoffDelay(attempt, this.connection.recoveryOptions));
         continue;
       }
       if (this.closing) return void ch.close().catch(() => {});
@@ -354,7 +354,8 @@ export class RecoveringChannel extends EventEmitter<RecoveringChannelEvents> {
     const attempt = this.channelErrors++;
     void (async () => {
       // Errors in a row (each new channel failing again) back off; a quiet minute resets.
-      if (attempt > 0) await sleep(backoffDelay(attempt - 1, this.connection.recoveryOptions));
+      if (attempt > 0)
+        await this.connection.sleep(backoffDelay(attempt - 1, this.connection.recoveryOptions));
       await this.restore(ch.connection);
       setTimeout(() => (this.channelErrors = 0), 60_000).unref();
     })().catch(() => {}); // only fails when the connection is lost; its recovery takes over

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { ChannelError, ReplyCode } from "@warren/protocol";
-import { type BackoffOptions, backoffDelay, sleep } from "./backoff.js";
+import { type BackoffOptions, backoffDelay } from "./backoff.js";
 import type { Channel } from "./channel.js";
 import type { ChannelOptions } from "./channel-types.js";
 import { type Connection, connect } from "./connection.js";
@@ -100,6 +100,8 @@ export class RecoveringConnection extends EventEmitter<RecoveringConnectionEvent
   private conn: Connection | undefined;
   private scratch: Channel | undefined;
   private index = 0;
+  /** Waits in progress (backoff), cut short by close() so that the process can exit. */
+  private readonly waits = new Set<() => void>();
   private recovering = false;
   private connectedOnce = false;
   private closing = false;
@@ -197,8 +199,10 @@ export class RecoveringConnection extends EventEmitter<RecoveringConnectionEvent
       maxQueuedBytes: o.maxQueuedBytes ?? 64 * 1024 * 1024,
     });
     this.channels.add(ch);
-    const conn = this.connection;
-    if (conn) await ch.restore(conn).catch(() => {}); // lost meanwhile: recovery opens it
+    // Also while a recovery is restoring the other channels on this connection; with no
+    // connection, the next recovery opens it.
+    const conn = this.conn;
+    if (conn?.isOpen) await ch.restore(conn).catch(() => {});
     return ch;
   }
 
@@ -214,6 +218,7 @@ export class RecoveringConnection extends EventEmitter<RecoveringConnectionEvent
   async close(): Promise<void> {
     if (this.closing) return this.closedPromise;
     this.closing = true;
+    for (const done of [...this.waits]) done();
     for (const ch of [...this.channels]) ch.shutdown(undefined);
     await this.conn?.close();
     this.finish(undefined);
@@ -252,6 +257,23 @@ export class RecoveringConnection extends EventEmitter<RecoveringConnectionEvent
       if (e instanceof ChannelError && e.code === ReplyCode.NOT_FOUND) return false;
       throw e;
     }
+  }
+
+  /**
+   * @internal Waits ms before a retry (the timer keeps the process alive, as a socket would);
+   * close() ends every wait at once.
+   */
+  sleep(ms: number): Promise<void> {
+    if (this.closing) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.waits.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.waits.add(done);
+    });
   }
 
   /** @internal Reports a problem recovery works around. */
@@ -293,7 +315,7 @@ export class RecoveringConnection extends EventEmitter<RecoveringConnectionEvent
             error: err,
             target: `${next.hostname ?? "localhost"}:${next.port ?? (next.protocol === "amqps" ? 5671 : 5672)}`,
           });
-          await sleep(delay);
+          await this.sleep(delay);
         }
       }
     } finally {
@@ -347,6 +369,7 @@ export class RecoveringConnection extends EventEmitter<RecoveringConnectionEvent
     if (this.closing) return;
     const err = e instanceof Error ? e : new Error(String(e));
     this.closing = true;
+    for (const done of [...this.waits]) done();
     this.emit("recovery-failed", err);
     for (const ch of [...this.channels]) ch.shutdown(err);
     this.finish(err);

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { ChannelError } from "@warren/protocol";
-import { backoffDelay, sleep } from "./backoff.js";
+import { backoffDelay } from "./backoff.js";
 import type { Channel } from "./channel.js";
 import type { ConsumeOptions, MessageHandler } from "./channel-types.js";
 import type { Message } from "./message.js";
@@ -193,7 +193,7 @@ export class RecoveringConsumers {
         } catch (e) {
           if (ch.isOpen) this.host.report(e);
         }
-        await sleep(backoffDelay(attempt, conn.recoveryOptions));
+        await conn.sleep(backoffDelay(attempt, conn.recoveryOptions));
       }
     })().finally(() => (c.retrying = false));
   }

@@ -4,6 +4,7 @@ import { BlockedError, BufferFullError, ClosedError, TimeoutError } from "./erro
 
 /** A publish() not yet settled: unsent (the channel is down), or sent and awaiting its outcome. */
 interface Pending {
+  readonly seq: number;
   readonly exchange: string;
   readonly routingKey: string;
   readonly body: Buffer;
@@ -44,6 +45,8 @@ export class RecoveringPublisher {
   private readonly pending = new Map<number, Pending>();
   private next = 1;
   private bytes = 0;
+  /** Entries waiting to be (re)sent: while there are any, new ones queue behind them. */
+  private unsent = 0;
   private ticker: NodeJS.Timeout | undefined;
 
   constructor(private readonly host: PublisherHost) {}
@@ -71,6 +74,7 @@ export class RecoveringPublisher {
     const timeout = this.host.publishTimeout;
     const seq = this.next++;
     const p: Pending = {
+      seq,
       exchange,
       routingKey,
       body,
@@ -84,10 +88,11 @@ export class RecoveringPublisher {
     };
     this.pending.set(seq, p);
     this.bytes += body.length;
+    this.unsent++;
     if (timeout > 0) this.watch();
     // Only when nothing older waits to be sent, so that order holds.
     const ch = this.host.live();
-    if (ch && this.allSent(seq)) this.send(ch, p);
+    if (ch && this.unsent === 1) this.send(ch, p);
     return promise;
   }
 
@@ -116,28 +121,30 @@ export class RecoveringPublisher {
     try {
       written = ch.publish(p.exchange, rk, p.body, p.properties, { mandatory: p.mandatory });
     } catch (e) {
-      if (e instanceof ClosedError) return; // closed under us: sent again on the next channel
+      if (e instanceof ClosedError) {
+        // Closed under us: sent again on the next channel.
+        if (p.sentOn !== undefined) {
+          p.sentOn = undefined;
+          this.unsent++;
+        }
+        return;
+      }
       p.reject(e as Error);
       return;
     }
+    if (p.sentOn === undefined) this.unsent--;
     p.sentOn = ch;
     written.then(p.resolve, (e: Error) => {
       // The channel died before the broker confirmed it (or before it was written): send it
       // again once a channel is back. Anything else is the broker's answer to this publish.
       if (e instanceof ClosedError) {
-        if (p.sentOn === ch) p.sentOn = undefined;
+        if (p.sentOn !== ch || this.pending.get(p.seq) !== p) return;
+        p.sentOn = undefined;
+        this.unsent++;
         const live = this.host.live();
         if (live && live !== ch) this.attach(live);
       } else p.reject(e);
     });
-  }
-
-  private allSent(upTo: number): boolean {
-    for (const [seq, p] of this.pending) {
-      if (seq >= upTo) return true;
-      if (p.sentOn === undefined || !p.sentOn.isOpen) return false;
-    }
-    return true;
   }
 
   /** Removes p; false if it was settled already (a late confirm after its timeout). */
@@ -145,6 +152,7 @@ export class RecoveringPublisher {
     if (this.pending.get(seq) !== p) return false;
     this.pending.delete(seq);
     this.bytes -= p.body.length;
+    if (p.sentOn === undefined) this.unsent--;
     return true;
   }
 
@@ -158,7 +166,8 @@ export class RecoveringPublisher {
   private sweep(): void {
     const now = Date.now();
     // Deadlines ascend with the publish order (one timeout for all): stop at the first to come.
-    for (const p of [...this.pending.values()]) {
+    // (Deleting the entry being visited is safe while iterating a Map.)
+    for (const p of this.pending.values()) {
       if (p.deadline === 0 || p.deadline > now) break;
       const ms = this.host.publishTimeout;
       const reason = this.host.blockReason();
