@@ -213,9 +213,35 @@ export class Channel extends ChannelBase {
     properties: BasicProperties = {},
     options: PublishOptions = {},
   ): Promise<void> {
+    return this.send(undefined, exchange, routingKey, body, properties, options);
+  }
+
+  /**
+   * @internal publish() with its own deadline (Date.now() after which it rejects with a
+   * TimeoutError; 0: never) instead of `publishTimeout` from now: a RecoveringChannel keeps
+   * the deadline of the original publish() across channels.
+   */
+  publishUntil(
+    deadline: number,
+    exchange: string,
+    routingKey: string,
+    body: Body,
+    properties: BasicProperties,
+    options: PublishOptions,
+  ): Promise<void> {
+    return this.send(deadline, exchange, routingKey, body, properties, options);
+  }
+
+  private send(
+    deadline: number | undefined,
+    exchange: string,
+    routingKey: string,
+    body: Body,
+    properties: BasicProperties,
+    options: PublishOptions,
+  ): Promise<void> {
     if (this.state !== "open") throw this.closedError();
     const buf = toBody(body);
-    const timeout = this.options.publishTimeout;
     const mandatory = options.mandatory === true;
     if (!this.confirms && this.queue.length === 0 && this.hasRoom()) {
       // Plain mode with room: no promise to make.
@@ -224,20 +250,21 @@ export class Channel extends ChannelBase {
     }
     let settle!: Pick<Outgoing, "resolve" | "reject">;
     const p = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    const timeout = this.options.publishTimeout;
     const o: Outgoing = {
       exchange,
       routingKey,
       mandatory,
       body: buf,
       properties,
-      deadline: timeout > 0 ? Date.now() + timeout : 0,
+      deadline: deadline ?? (timeout > 0 ? Date.now() + timeout : 0),
       resolve: settle.resolve,
       reject: settle.reject,
     };
     // Outside the promise's executor, so that BufferFullError is thrown, not a rejection.
     if (this.queue.length === 0 && this.hasRoom()) this.write(o);
     else this.queue.push(o);
-    if (timeout > 0) this.watch();
+    if (o.deadline > 0) this.watch();
     p.catch(noop);
     return p;
   }

@@ -333,8 +333,9 @@ export class RecoveringChannel extends EventEmitter<RecoveringChannelEvents> {
 
   /** A new channel on conn with this one's QoS and confirm mode. */
   private async openOn(conn: Connection): Promise<Channel> {
-    // Publish timeouts and memory bounds are the RecoveringPublisher's, across channels.
-    const ch = await conn.createChannel({ ...this.options, publishTimeout: 0, maxQueuedBytes: Infinity });
+    // Memory bounds are the RecoveringPublisher's, across channels; so are publish deadlines
+    // (see publishUntil).
+    const ch = await conn.createChannel({ ...this.options, maxQueuedBytes: Infinity });
     ch.on("error", () => {}); // reported from 'close'
     ch.on("close", (err) => this.onChannelClosed(ch, err));
     ch.on("return", (m) => this.emit("return", m));

@@ -119,7 +119,9 @@ export class RecoveringPublisher {
     const rk = p.exchange === "" ? this.host.resolveQueue(p.routingKey) : p.routingKey;
     let written: Promise<void>;
     try {
-      written = ch.publish(p.exchange, rk, p.body, p.properties, { mandatory: p.mandatory });
+      // With the deadline of the original publish(): the channel rejects it in time if it
+      // waits there for room or a confirm, and never sends it late.
+      written = ch.publishUntil(p.deadline, p.exchange, rk, p.body, p.properties, { mandatory: p.mandatory });
     } catch (e) {
       if (e instanceof ClosedError) {
         // Closed under us: sent again on the next channel.
@@ -166,9 +168,11 @@ export class RecoveringPublisher {
   private sweep(): void {
     const now = Date.now();
     // Deadlines ascend with the publish order (one timeout for all): stop at the first to come.
-    // (Deleting the entry being visited is safe while iterating a Map.)
+    // Entries handed to a channel are its to time out (see send()); those waiting for a
+    // channel are ours. (Deleting the entry being visited is safe while iterating a Map.)
     for (const p of this.pending.values()) {
       if (p.deadline === 0 || p.deadline > now) break;
+      if (p.sentOn?.isOpen) continue;
       const ms = this.host.publishTimeout;
       const reason = this.host.blockReason();
       p.reject(

@@ -4,8 +4,9 @@ import { Broker } from "@warren/broker";
 import { ChannelError, ReplyCode, typed } from "@warren/protocol";
 import type { MessageHandler } from "./channel-types.js";
 import { connect } from "./connection.js";
-import { BufferFullError, ClosedError, NackError, ReturnedError } from "./errors.js";
+import { BlockedError, BufferFullError, ClosedError, NackError, ReturnedError } from "./errors.js";
 import type { Message } from "./message.js";
+import { RecoveringConnection } from "./recovering-connection.js";
 
 /*
  * The bugs of issue 13 ("a client that survives"), each reproduced against a real broker.
@@ -270,6 +271,43 @@ describe("bounded publishing", () => {
     const ch2 = await conn.createChannel();
     assert.equal((await ch2.queueDeclare(queue, { passive: true })).messageCount, sent.length);
     await conn.close();
+  });
+});
+
+describe("a broker that blocks the connection (resource alarm)", () => {
+  it("publish() waits, rejects with BlockedError after publishTimeout, and flows once unblocked", async () => {
+    // A 1 MiB memory watermark: the alarm is on from the start, and the broker blocks a
+    // connection once it publishes (as RabbitMQ does).
+    const alarmed = new Broker({ port: 0, memoryHighWatermark: 1024 * 1024, log: () => {} });
+    const alarmedUrl = `amqp://guest:guest@127.0.0.1:${await alarmed.start()}`;
+    try {
+      for (const kind of ["Channel", "RecoveringChannel"] as const) {
+        const plain = kind === "Channel" ? await connect(alarmedUrl, { publishTimeout: 300 }) : undefined;
+        const rc = plain
+          ? undefined
+          : await RecoveringConnection.connect(alarmedUrl, { publishTimeout: 300 });
+        const ch = plain ? await plain.createChannel() : await rc!.createChannel();
+        const blocked = new Promise<string>((r) => (plain ?? rc!).once("blocked", r));
+        const { queue } = await ch.queueDeclare("", { exclusive: true });
+        await ch.publish("", queue, "first");
+        assert.equal(await blocked, "low on memory");
+        await assert.rejects(ch.publish("", queue, "held"), (e: Error) => {
+          assert.ok(e instanceof BlockedError, `${kind}: ${String(e)}`);
+          assert.equal(e.reason, "low on memory");
+          return true;
+        });
+        const unblocked = new Promise<void>((r) => (plain ?? rc!).once("unblocked", r));
+        alarmed.setMemoryHighWatermark("64GiB");
+        await unblocked;
+        await ch.publish("", queue, "after");
+        const ch2 = plain ? await plain.createChannel() : await rc!.createChannel();
+        assert.equal((await ch2.queueDeclare(queue, { passive: true })).messageCount, 2);
+        await (plain ?? rc!).close();
+        alarmed.setMemoryHighWatermark(1024 * 1024);
+      }
+    } finally {
+      await alarmed.stop();
+    }
   });
 });
 
