@@ -195,6 +195,8 @@ export class RecoveringConsumers {
         }
         await conn.sleep(backoffDelay(attempt, conn.recoveryOptions));
       }
-    })().finally(() => (c.retrying = false));
+    })()
+      .catch((e: unknown) => this.host.report(e))
+      .finally(() => (c.retrying = false));
   }
 }

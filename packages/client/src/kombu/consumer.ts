@@ -206,7 +206,9 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
         await new Promise((r) => setTimeout(r, interval * 1000));
         attempt = () => this.start(conn);
       }
-    })().finally(() => (this.restarting = false));
+    })()
+      .catch((e: unknown) => this.report(e))
+      .finally(() => (this.restarting = false));
   }
 
   private receive(message: Message): unknown {
