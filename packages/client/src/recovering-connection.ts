@@ -202,7 +202,14 @@ export class RecoveringConnection extends EventEmitter<RecoveringConnectionEvent
     // Also while a recovery is restoring the other channels on this connection; with no
     // connection, the next recovery opens it.
     const conn = this.conn;
-    if (conn?.isOpen) await ch.restore(conn).catch(() => {});
+    if (conn?.isOpen) {
+      // Open, or given up on after operationTimeout: it keeps trying in the background, and
+      // its operations wait for it (with their own timeouts).
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((r) => (timer = setTimeout(r, operationTimeout || 2 ** 31 - 1)));
+      await Promise.race([ch.restore(conn).catch(() => {}), late]);
+      clearTimeout(timer);
+    }
     return ch;
   }
 
