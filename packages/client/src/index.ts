@@ -26,3 +26,5 @@ export * from "./kombu/queue.js";
 export * from "./kombu/serialization.js";
 /** The kombu-style layer as a namespace, with kombu's names (kombu.Connection, …). */
 export * as kombu from "./kombu/index.js";
+/** reddit's amqp wrapper (Queues, MessageQueue, Amqp with addItem, consumeItems, handleItems). */
+export * as reddit from "./reddit/index.js";

@@ -1,0 +1,102 @@
+import type { Channel } from "../channel.js";
+import { ClosedError } from "../closed-error.js";
+import type { Message } from "../message.js";
+
+/** Options of consumeItems(). */
+export interface ConsumeItemsOptions {
+  /** basic.qos prefetch count (per consumer). Default 1000, as in the seed. */
+  prefetchCount?: number;
+  /**
+   * Reject with requeue, instead of ack, a message for which this returns true once the
+   * callback has handled it: the seed's demonstration rejects every "message_0005". Such a
+   * message comes straight back (redelivered), over and over while the consumer runs.
+   */
+  requeueIf?: (message: Message) => boolean;
+  /** Stops consuming; consumeItems then resolves. The seed consumes until its process ends. */
+  signal?: AbortSignal;
+  /** Where to say that an item arrived (the seed prints each message). */
+  log?: (line: string) => void;
+}
+
+/** Gets each message's body (and the message); may return a promise. */
+export type ConsumeItemsCallback = (body: Buffer, message: Message) => unknown;
+
+/**
+ * The seed's consume_items(): basic.qos, then basic.consume on `queue`, calling `callback`
+ * with one message at a time, in delivery order (a promise from the callback is awaited
+ * before the next message is handed over, as pika's blocking consumer does), then acking it
+ * (or rejecting it with requeue, see `requeueIf`).
+ *
+ * It resolves when `signal` aborts or the broker cancels the consumer (its queue was
+ * deleted): the consumer is cancelled, the message being handled is finished, and those
+ * prefetched but not yet handed to the callback are rejected with requeue. When the callback
+ * throws, the seed's exception leaves start_consuming() and its process ends, so the broker
+ * requeues the message; here the message and those prefetched after it are rejected with
+ * requeue, the consumer is cancelled, and consumeItems rejects with the callback's error.
+ * It also rejects if the channel closes under it.
+ */
+export async function consumeItems(
+  channel: Channel,
+  queue: string,
+  callback: ConsumeItemsCallback,
+  opts: ConsumeItemsOptions = {},
+): Promise<void> {
+  const { prefetchCount = 1000, requeueIf, signal, log } = opts;
+  const ch = channel;
+  await ch.basicQos(prefetchCount);
+  if (signal?.aborted) return;
+
+  let stopping = false;
+  let failure: Error | undefined;
+  let chain = Promise.resolve();
+  let consumerTag: string | undefined;
+  let serverCancelled = false;
+  let finish!: (err?: Error) => void;
+  const finished = new Promise<Error | undefined>((resolve) => {
+    finish = (err) => {
+      stopping = true;
+      failure ??= err;
+      resolve(failure);
+    };
+  });
+
+  const handle = async (m: Message): Promise<void> => {
+    if (stopping) {
+      if (ch.isOpen) ch.reject(m, true);
+      return;
+    }
+    log?.(`${queue}: 1 item`);
+    try {
+      await callback(m.body, m);
+    } catch (e) {
+      if (ch.isOpen) ch.reject(m, true);
+      finish(e instanceof Error ? e : new Error(String(e)));
+      return;
+    }
+    if (!ch.isOpen) return;
+    if (requeueIf?.(m)) ch.reject(m, true);
+    else ch.ack(m);
+  };
+
+  const onAbort = (): void => finish();
+  const onClose = (err: Error | undefined): void => finish(err ?? new ClosedError(`channel ${ch.id} closed`));
+  signal?.addEventListener("abort", onAbort, { once: true });
+  ch.once("close", onClose);
+  try {
+    consumerTag = await ch.basicConsume(queue, (m) => void (chain = chain.then(() => handle(m))), {
+      onCancel: () => {
+        serverCancelled = true;
+        finish();
+      },
+    });
+    const err = await finished;
+    // A channel that closes meanwhile has ended the consumer anyway.
+    if (ch.isOpen && !serverCancelled) await ch.basicCancel(consumerTag).catch(() => {});
+    // basic.cancel-ok comes after the last delivery: every message is in the chain now.
+    await chain;
+    if (err) throw err;
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    ch.off("close", onClose);
+  }
+}
