@@ -4,7 +4,7 @@ import { ClosedError } from "../closed-error.js";
 import { type ConnectOptions, type Connection, connect } from "../connection.js";
 import { isRecoverable } from "../kombu/broker-connection.js";
 import { parseUrl } from "../url.js";
-import type { Queues } from "./queues.js";
+import { bindingId, type Queues } from "./queues.js";
 
 /** What a ConnectionManager connects to and declares. */
 export interface ConnectionManagerOptions {
@@ -158,7 +158,7 @@ export class ConnectionManager {
       d.queues.add(q.name);
     }
     for (const [queue, key] of this.queues.bindings) {
-      const id = `${queue}\u0000${key}`;
+      const id = bindingId(queue, key);
       if (d.bindings.has(id)) continue;
       await ch.queueBind(queue, this.exchange, key);
       d.bindings.add(id);

@@ -20,8 +20,8 @@ export class Queues<Q extends Record<string, MessageQueue> = Record<string, Mess
   implements Iterable<MessageQueue>, BindingSink
 {
   private readonly byName = new Map<string, MessageQueue>();
-  /** Routing keys per queue; a Set keeps the first-bound order and drops repeats. */
-  private readonly keys = new Map<string, Set<string>>();
+  /** Every binding once, keyed by queue and key, in the order first bound. */
+  private readonly all = new Map<string, QueueBinding>();
   private changes = 0;
 
   constructor(queues: Q) {
@@ -67,11 +67,9 @@ export class Queues<Q extends Record<string, MessageQueue> = Record<string, Mess
     return this.byName.values();
   }
 
-  /** Every binding, once each: queue by queue in declaration order, keys in bind order. */
+  /** Every binding, once each, in the order first bound. */
   get bindings(): QueueBinding[] {
-    const out: QueueBinding[] = [];
-    for (const [queue, keys] of this.keys) for (const key of keys) out.push([queue, key]);
-    return out;
+    return [...this.all.values()];
   }
 
   /**
@@ -84,16 +82,17 @@ export class Queues<Q extends Record<string, MessageQueue> = Record<string, Mess
 
   /** @internal */
   addBinding(queue: string, routingKey: string): void {
-    let set = this.keys.get(queue);
-    if (!set) this.keys.set(queue, (set = new Set()));
-    if (set.has(routingKey)) return;
-    set.add(routingKey);
+    const id = bindingId(queue, routingKey);
+    if (this.all.has(id)) return;
+    this.all.set(id, [queue, routingKey]);
     this.changes++;
   }
 
   /** @internal */
   bindingKeysOf(queue: string): readonly string[] {
-    return [...(this.keys.get(queue) ?? [])];
+    const out: string[] = [];
+    for (const [q, key] of this.all.values()) if (q === queue) out.push(key);
+    return out;
   }
 
   /** Like the seed's print(queues): each queue's flags, and the bindings. */
@@ -104,4 +103,9 @@ export class Queues<Q extends Record<string, MessageQueue> = Record<string, Mess
     }
     return { queues, bindings: this.bindings };
   }
+}
+
+/** @internal One string per binding (queue names cannot hold NUL). */
+export function bindingId(queue: string, routingKey: string): string {
+  return `${queue}\u0000${routingKey}`;
 }

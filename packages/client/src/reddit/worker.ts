@@ -15,7 +15,10 @@ export type WorkerTask = () => unknown;
  */
 export class Worker {
   private readonly tasks: WorkerTask[] = [];
+  /** The drain loop is scheduled or running. */
   private running = false;
+  /** A task is executing. */
+  private busy = false;
   private readonly idle: (() => void)[] = [];
 
   /** @param onError receives what a task threw or rejected with. */
@@ -23,7 +26,7 @@ export class Worker {
 
   /** Tasks queued or running. */
   get pending(): number {
-    return this.tasks.length + (this.running ? 1 : 0);
+    return this.tasks.length + (this.busy ? 1 : 0);
   }
 
   /** Queues fn(...args) to run after the tasks before it. */
@@ -44,11 +47,13 @@ export class Worker {
 
   private async drain(): Promise<void> {
     for (let task = this.tasks.shift(); task; task = this.tasks.shift()) {
+      this.busy = true;
       try {
         await task();
       } catch (e) {
         this.report(e);
       }
+      this.busy = false;
     }
     this.running = false;
     for (const resolve of this.idle.splice(0)) resolve();
