@@ -45,7 +45,7 @@ async function routesTo(exchange: string, key: string, queue: string): Promise<b
   return after > before;
 }
 
-describe("reddit ConnectionManager", () => {
+describe("reddit ConnectionManager", { timeout: 20000 }, () => {
   it("connects lazily, then declares the durable direct exchange, the queues and the bindings (init_queue)", async () => {
     const f = fixture();
     const port = await freePort();

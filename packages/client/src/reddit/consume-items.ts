@@ -30,10 +30,11 @@ export type ConsumeItemsCallback = (body: Buffer, message: Message) => unknown;
  * It resolves when `signal` aborts or the broker cancels the consumer (its queue was
  * deleted): the consumer is cancelled, the message being handled is finished, and those
  * prefetched but not yet handed to the callback are rejected with requeue. When the callback
- * throws, the seed's exception leaves start_consuming() and its process ends, so the broker
- * requeues the message; here the message and those prefetched after it are rejected with
- * requeue, the consumer is cancelled, and consumeItems rejects with the callback's error.
- * It also rejects if the channel closes under it.
+ * throws, the seed's exception leaves start_consuming() and ends its process, and the broker
+ * requeues what the channel had not acked; here the channel is closed, to the same effect
+ * (the failed message and those prefetched after it go back in their places, marked
+ * redelivered; the connection manager opens a new channel on next use), and consumeItems
+ * rejects with the callback's error. It also rejects if the channel closes under it.
  */
 export async function consumeItems(
   channel: Channel,
@@ -62,14 +63,14 @@ export async function consumeItems(
 
   const handle = async (m: Message): Promise<void> => {
     if (stopping) {
-      if (ch.isOpen) ch.reject(m, true);
+      // Prefetched but never handed over. After a failure the channel's close returns it.
+      if (!failure && ch.isOpen) ch.reject(m, true);
       return;
     }
     log?.(`${queue}: 1 item`);
     try {
       await callback(m.body, m);
     } catch (e) {
-      if (ch.isOpen) ch.reject(m, true);
       finish(e instanceof Error ? e : new Error(String(e)));
       return;
     }
@@ -90,11 +91,17 @@ export async function consumeItems(
       },
     });
     const err = await finished;
+    if (err) {
+      // As when the seed's process dies of the exception: the channel goes, and the broker
+      // requeues the failed message and everything prefetched, in their places.
+      await ch.close();
+      await chain;
+      throw err;
+    }
     // A channel that closes meanwhile has ended the consumer anyway.
     if (ch.isOpen && !serverCancelled) await ch.basicCancel(consumerTag).catch(() => {});
     // basic.cancel-ok comes after the last delivery: every message is in the chain now.
     await chain;
-    if (err) throw err;
   } finally {
     signal?.removeEventListener("abort", onAbort);
     ch.off("close", onClose);

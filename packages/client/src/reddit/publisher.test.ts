@@ -44,7 +44,7 @@ function setup(url = target.url, extra: { retryDelay?: number; log?: (l: string)
   return { exchange, vote, news, queues, amqp, unroutable, errors, done };
 }
 
-describe("reddit addItem (background publisher)", () => {
+describe("reddit addItem (background publisher)", { timeout: 20000 }, () => {
   it("add_item(): routes through the exchange, returns at once; the unroutable one is reported", async () => {
     const s = setup();
     try {

@@ -1,0 +1,174 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Message } from "../message.js";
+import { Amqp } from "./amqp.js";
+import { MessageQueue } from "./message-queue.js";
+import { Queues } from "./queues.js";
+import { Probe, startTarget, type Target, unique } from "./testkit.js";
+
+let target: Target;
+let probe: Probe;
+
+before(async () => {
+  target = await startTarget();
+  probe = await Probe.open(target.url);
+});
+
+after(async () => {
+  await probe.close();
+  await target.stop();
+});
+
+function setup() {
+  const exchange = unique("reddit_exchange");
+  const vote = unique("vote_comment_q");
+  const queues = new Queues({ [vote]: new MessageQueue({ bindToSelf: true }) });
+  const lines: string[] = [];
+  const amqp = new Amqp({ url: target.url, exchange, queues, log: (l) => lines.push(l) });
+  const done = async () => {
+    await amqp.close();
+    await probe.cleanup([vote], [exchange]);
+  };
+  return { exchange, vote, amqp, lines, done };
+}
+
+const until = async (cond: () => boolean, what: string, ms = 5000) => {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+describe("reddit consumeItems", { timeout: 20000 }, () => {
+  it("the seed's sample: every message acked once, message_0005 rejected with requeue and redelivered over and over", async () => {
+    const s = setup();
+    const bodies = ["message_0001", "message_0002", "message_0003", "message_0004", "message_0005", "message_0006"];
+    try {
+      for (const b of bodies) s.amqp.addItem(s.vote, b);
+      await s.amqp.join();
+      const seen: { body: string; redelivered: boolean }[] = [];
+      const stop = new AbortController();
+      const run = s.amqp.consumeItems(
+        s.vote,
+        (body, message) => {
+          // The seed's _run_changed: look at the message, return nothing.
+          seen.push({ body: body.toString(), redelivered: message.fields.redelivered });
+        },
+        { requeueIf: (m) => m.body.toString() === "message_0005", signal: stop.signal, verbose: true },
+      );
+      await until(() => seen.filter((d) => d.body === "message_0005" && d.redelivered).length >= 3, "redeliveries");
+      stop.abort();
+      await run;
+      for (const b of bodies.filter((x) => x !== "message_0005")) {
+        assert.deepEqual(
+          seen.filter((d) => d.body === b),
+          [{ body: b, redelivered: false }],
+          `${b} is delivered once and acked`,
+        );
+      }
+      const five = seen.filter((d) => d.body === "message_0005");
+      assert.equal(five[0]!.redelivered, false);
+      assert.ok(five.slice(1).every((d) => d.redelivered), "requeued deliveries are marked redelivered");
+      assert.deepEqual(
+        seen.slice(0, 6).map((d) => d.body),
+        bodies,
+        "delivered in queue order",
+      );
+      assert.equal(s.lines.filter((l) => l === `${s.vote}: 1 item`).length, seen.length, "verbose: a line per item");
+      assert.deepEqual(await probe.drain(s.vote), [{ body: "message_0005", redelivered: true }], "only message_0005 is left");
+    } finally {
+      await s.done();
+    }
+  });
+
+  it("hands over one message at a time, awaiting an async callback, in order", async () => {
+    const s = setup();
+    try {
+      await s.amqp.getChannel(); // declares the queue
+      await probe.fill(s.vote, ["a", "b", "c", "d"]);
+      const stop = new AbortController();
+      const log: string[] = [];
+      let inside = 0;
+      const run = s.amqp.consumeItems(
+        s.vote,
+        async (body) => {
+          assert.equal(inside++, 0, "one callback at a time");
+          log.push(`start ${body.toString()}`);
+          await new Promise((r) => setTimeout(r, 10));
+          log.push(`end ${body.toString()}`);
+          inside--;
+          if (log.length === 8) stop.abort();
+        },
+        { signal: stop.signal },
+      );
+      await run;
+      assert.deepEqual(log, ["start a", "end a", "start b", "end b", "start c", "end c", "start d", "end d"]);
+      assert.equal(await probe.depth(s.vote), 0);
+      await s.amqp.connectionManager.close();
+      assert.equal(await probe.depth(s.vote), 0, "all acked, nothing comes back when the channel closes");
+    } finally {
+      await s.done();
+    }
+  });
+
+  it("a failing callback ends it with the callback's error; its channel closes, requeueing that message and the rest in order", async () => {
+    const s = setup();
+    try {
+      await s.amqp.getChannel(); // declares the queue
+      await probe.fill(s.vote, ["m1", "m2", "m3", "m4"]);
+      const seen: string[] = [];
+      await assert.rejects(
+        s.amqp.consumeItems(s.vote, (body) => {
+          seen.push(body.toString());
+          if (body.toString() === "m2") throw new Error("boom");
+        }),
+        /boom/,
+      );
+      assert.deepEqual(seen, ["m1", "m2"], "nothing is handed over after the failure");
+      assert.ok((await s.amqp.getChannel()).isOpen, "the manager has a new channel");
+      assert.deepEqual(await probe.drain(s.vote), [
+        { body: "m2", redelivered: true },
+        { body: "m3", redelivered: true },
+        { body: "m4", redelivered: true },
+      ]);
+    } finally {
+      await s.done();
+    }
+  });
+
+  it("resolves when the broker cancels the consumer (queue deleted), and waits for the worker like reddit's", async () => {
+    const s = setup();
+    try {
+      await s.amqp.getChannel(); // declares the queue
+      await probe.fill(s.vote, ["x"]);
+      let got: Message | undefined;
+      const run = s.amqp.consumeItems(s.vote, (_body, m) => {
+        got = m;
+        // An item added by the callback is published before consumeItems returns.
+        s.amqp.addItem("nobody", "from the callback");
+      });
+      const returned: string[] = [];
+      s.amqp.on("unroutable", (u) => returned.push(u.item.body.toString()));
+      await until(() => got !== undefined, "the delivery");
+      await (await probe.ch()).queueDelete(s.vote);
+      await run;
+      assert.deepEqual(returned, ["from the callback"]);
+      assert.equal(s.amqp.pendingItems, 0);
+    } finally {
+      await s.done();
+    }
+  });
+
+  it("rejects when the queue does not exist (404)", async () => {
+    const s = setup();
+    try {
+      await assert.rejects(
+        s.amqp.consumeItems(unique("missing"), () => {}),
+        (e: { code?: number }) => e.code === 404,
+      );
+    } finally {
+      await s.done();
+    }
+  });
+});
