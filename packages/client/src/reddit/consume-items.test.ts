@@ -142,6 +142,10 @@ describe("reddit consumeItems", { timeout: 20000 }, () => {
     try {
       await s.amqp.getChannel(); // declares the queue
       await probe.fill(s.vote, ["x"]);
+      // The worker connects and declares now, so that its declarations cannot race with the
+      // queue's deletion below.
+      s.amqp.addItem("nobody", "warm-up");
+      await s.amqp.join();
       let got: Message | undefined;
       const run = s.amqp.consumeItems(s.vote, (_body, m) => {
         got = m;
@@ -153,7 +157,7 @@ describe("reddit consumeItems", { timeout: 20000 }, () => {
       await until(() => got !== undefined, "the delivery");
       await (await probe.ch()).queueDelete(s.vote);
       await run;
-      assert.deepEqual(returned, ["from the callback"]);
+      assert.deepEqual(returned, ["from the callback"], s.lines.join("\n"));
       assert.equal(s.amqp.pendingItems, 0);
     } finally {
       await s.done();
