@@ -54,14 +54,24 @@ export function compileExamples(page, examples) {
     join(dir, "tsconfig.json"),
     JSON.stringify({
       extends: join(root, "tsconfig.base.json"),
-      compilerOptions: { composite: false, declaration: false, declarationMap: false, sourceMap: false, outDir: "out" },
+      compilerOptions: {
+        composite: false,
+        declaration: false,
+        declarationMap: false,
+        sourceMap: false,
+        outDir: "out",
+      },
       files: sources,
     }),
   );
   writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
-  const tsc = spawnSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", dir], {
-    encoding: "utf8",
-  });
+  const tsc = spawnSync(
+    process.execPath,
+    [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", dir],
+    {
+      encoding: "utf8",
+    },
+  );
   if (tsc.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`the examples of ${page} do not compile:\n${tsc.stdout}${tsc.stderr}`);
@@ -79,7 +89,10 @@ export function compileExamples(page, examples) {
  */
 export function runExample(file, env, ms = 30000) {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [file], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(process.execPath, [file], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     p.stdout.setEncoding("utf8").on("data", (d) => (stdout += d));

@@ -51,7 +51,11 @@ describe("reddit ConnectionManager", { timeout: 20000 }, () => {
     const port = await freePort();
     const proxy = new TcpProxy(port, target);
     await proxy.listen();
-    const m = new ConnectionManager({ url: withPort(target.url, port), exchange: f.exchange, queues: f.queues });
+    const m = new ConnectionManager({
+      url: withPort(target.url, port),
+      exchange: f.exchange,
+      queues: f.queues,
+    });
     try {
       assert.equal(proxy.accepted, 0, "constructing does not connect");
       assert.equal(m.connection, undefined);
@@ -63,9 +67,15 @@ describe("reddit ConnectionManager", { timeout: 20000 }, () => {
       // Durable: declaring it non-durable now is refused (406).
       const pch = await probe.ch();
       await pch.exchangeDeclare(f.exchange, "direct", { passive: true });
-      await assert.rejects(pch.exchangeDeclare(f.exchange, "direct", { durable: false }), (e: ChannelError) => e.code === 406);
+      await assert.rejects(
+        pch.exchangeDeclare(f.exchange, "direct", { durable: false }),
+        (e: ChannelError) => e.code === 406,
+      );
       for (const q of [f.vote, f.news]) {
-        await assert.rejects((await probe.ch()).queueDeclare(q, { durable: false }), (e: ChannelError) => e.code === 406);
+        await assert.rejects(
+          (await probe.ch()).queueDeclare(q, { durable: false }),
+          (e: ChannelError) => e.code === 406,
+        );
         assert.equal(await probe.depth(q), 0);
       }
       assert.ok(await routesTo(f.exchange, f.vote, f.vote), "bind_to_self");
@@ -137,7 +147,10 @@ describe("reddit ConnectionManager", { timeout: 20000 }, () => {
       const ch = await pending;
       assert.equal(await again, ch, "concurrent callers share the attempt");
       assert.equal(proxy.accepted, 1);
-      assert.match(lines[0]!, new RegExp(`^error connecting to amqp guest @ 127\\.0\\.0\\.1:${port} \\(.*ECONNREFUSED`));
+      assert.match(
+        lines[0]!,
+        new RegExp(`^error connecting to amqp guest @ 127\\.0\\.0\\.1:${port} \\(.*ECONNREFUSED`),
+      );
       assert.ok(await routesTo(f.exchange, "new_link", f.news));
     } finally {
       await m.close();
@@ -162,8 +175,16 @@ describe("reddit ConnectionManager", { timeout: 20000 }, () => {
 
     const bad = new URL(target.url);
     bad.password = "wrong";
-    const refused = new ConnectionManager({ url: bad.toString(), queues, retryDelay: 0.01, log: (l) => lines.push(l) });
-    await assert.rejects(refused.getChannel(), (e: ConnectionError) => e instanceof ConnectionError && e.code === 403);
+    const refused = new ConnectionManager({
+      url: bad.toString(),
+      queues,
+      retryDelay: 0.01,
+      log: (l) => lines.push(l),
+    });
+    await assert.rejects(
+      refused.getChannel(),
+      (e: ConnectionError) => e instanceof ConnectionError && e.code === 403,
+    );
     assert.equal(lines.length, 2, "a refused login is not retried");
   });
 
@@ -172,7 +193,11 @@ describe("reddit ConnectionManager", { timeout: 20000 }, () => {
     const port = await freePort();
     const proxy = new TcpProxy(port, target);
     await proxy.listen();
-    const m = new ConnectionManager({ url: withPort(target.url, port), exchange: f.exchange, queues: f.queues });
+    const m = new ConnectionManager({
+      url: withPort(target.url, port),
+      exchange: f.exchange,
+      queues: f.queues,
+    });
     try {
       const first = await m.getChannel();
       await (await probe.ch()).queueUnbind(f.news, f.exchange, "new_link");
@@ -195,7 +220,10 @@ describe("reddit ConnectionManager", { timeout: 20000 }, () => {
     const m = new ConnectionManager({ url: target.url, exchange: f.exchange, queues: f.queues });
     try {
       const first = await m.getChannel();
-      await assert.rejects(first.queueDeclare(unique("missing"), { passive: true }), (e: ChannelError) => e.code === 404);
+      await assert.rejects(
+        first.queueDeclare(unique("missing"), { passive: true }),
+        (e: ChannelError) => e.code === 404,
+      );
       const second = await m.getChannel();
       assert.notEqual(second, first);
       assert.equal(second.connection, first.connection);

@@ -132,7 +132,13 @@ export class ConnectionManager {
       const connection = await this.connectWithRetry();
       // Losses are seen on the next getChannel(); without a listener they would be thrown.
       connection.on("error", () => {});
-      d = this.declared = { connection, exchange: false, queues: new Set(), bindings: new Set(), revision: -1 };
+      d = this.declared = {
+        connection,
+        exchange: false,
+        queues: new Set(),
+        bindings: new Set(),
+        revision: -1,
+      };
       this.channel = undefined;
     }
     let ch = this.channel;
@@ -190,7 +196,10 @@ export class ConnectionManager {
  * but not a refused login or vhost, which the next attempt would meet again.
  */
 function retryable(e: unknown): boolean {
-  if (e instanceof ConnectionError && (e.code === ReplyCode.ACCESS_REFUSED || e.code === ReplyCode.NOT_ALLOWED)) {
+  if (
+    e instanceof ConnectionError &&
+    (e.code === ReplyCode.ACCESS_REFUSED || e.code === ReplyCode.NOT_ALLOWED)
+  ) {
     return false;
   }
   return isRecoverable(e);

@@ -43,7 +43,14 @@ const until = async (cond: () => boolean, what: string, ms = 5000) => {
 describe("reddit consumeItems", { timeout: 20000 }, () => {
   it("the seed's sample: every message acked once, message_0005 rejected with requeue and redelivered over and over", async () => {
     const s = setup();
-    const bodies = ["message_0001", "message_0002", "message_0003", "message_0004", "message_0005", "message_0006"];
+    const bodies = [
+      "message_0001",
+      "message_0002",
+      "message_0003",
+      "message_0004",
+      "message_0005",
+      "message_0006",
+    ];
     try {
       for (const b of bodies) s.amqp.addItem(s.vote, b);
       await s.amqp.join();
@@ -57,7 +64,10 @@ describe("reddit consumeItems", { timeout: 20000 }, () => {
         },
         { requeueIf: (m) => m.body.toString() === "message_0005", signal: stop.signal, verbose: true },
       );
-      await until(() => seen.filter((d) => d.body === "message_0005" && d.redelivered).length >= 3, "redeliveries");
+      await until(
+        () => seen.filter((d) => d.body === "message_0005" && d.redelivered).length >= 3,
+        "redeliveries",
+      );
       stop.abort();
       await run;
       for (const b of bodies.filter((x) => x !== "message_0005")) {
@@ -69,14 +79,25 @@ describe("reddit consumeItems", { timeout: 20000 }, () => {
       }
       const five = seen.filter((d) => d.body === "message_0005");
       assert.equal(five[0]!.redelivered, false);
-      assert.ok(five.slice(1).every((d) => d.redelivered), "requeued deliveries are marked redelivered");
+      assert.ok(
+        five.slice(1).every((d) => d.redelivered),
+        "requeued deliveries are marked redelivered",
+      );
       assert.deepEqual(
         seen.slice(0, 6).map((d) => d.body),
         bodies,
         "delivered in queue order",
       );
-      assert.equal(s.lines.filter((l) => l === `${s.vote}: 1 item`).length, seen.length, "verbose: a line per item");
-      assert.deepEqual(await probe.drain(s.vote), [{ body: "message_0005", redelivered: true }], "only message_0005 is left");
+      assert.equal(
+        s.lines.filter((l) => l === `${s.vote}: 1 item`).length,
+        seen.length,
+        "verbose: a line per item",
+      );
+      assert.deepEqual(
+        await probe.drain(s.vote),
+        [{ body: "message_0005", redelivered: true }],
+        "only message_0005 is left",
+      );
     } finally {
       await s.done();
     }

@@ -223,7 +223,10 @@ describe("reddit handleItems", { timeout: 20000 }, () => {
         "the first batch stays acked; the failed one and the untouched ones remain",
       );
       assert.deepEqual(
-        back.filter((m) => m.redelivered).map((m) => m.body).sort(),
+        back
+          .filter((m) => m.redelivered)
+          .map((m) => m.body)
+          .sort(),
         ["b3", "b4"],
         "only the failed batch is marked redelivered",
       );

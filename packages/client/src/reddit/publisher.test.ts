@@ -63,7 +63,10 @@ describe("reddit addItem (background publisher)", { timeout: 20000 }, () => {
       assert.deepEqual(s.errors, []);
       assert.equal(s.unroutable.length, 1);
       const [u] = s.unroutable;
-      assert.deepEqual([u!.item.routingKey, u!.item.body, u!.item.exchange], ["no_such_routing_key", "a5", s.exchange]);
+      assert.deepEqual(
+        [u!.item.routingKey, u!.item.body, u!.item.exchange],
+        ["no_such_routing_key", "a5", s.exchange],
+      );
       assert.equal(u!.returned.fields.replyCode, ReplyCode.NO_ROUTE);
       assert.equal(u!.returned.fields.routingKey, "no_such_routing_key");
       assert.equal(u!.returned.body.toString(), "a5");
@@ -185,7 +188,9 @@ describe("reddit addItem (background publisher)", { timeout: 20000 }, () => {
   it("an exclusive queue belongs to the first connection that declares it: the other one's declare fails (405)", async () => {
     const exchange = unique("reddit_exchange");
     const mine = unique("exclusive_q");
-    const queues = new Queues({ [mine]: new MessageQueue({ exclusive: true, durable: false, bindToSelf: true }) });
+    const queues = new Queues({
+      [mine]: new MessageQueue({ exclusive: true, durable: false, bindToSelf: true }),
+    });
     const amqp = new Amqp({ url: target.url, exchange, queues, log: () => {} });
     const errors: Error[] = [];
     amqp.on("error", (e) => errors.push(e));

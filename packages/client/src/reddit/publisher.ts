@@ -76,7 +76,8 @@ export class Publisher {
 
   /** Queues a publish and returns at once. */
   addItem(routingKey: string, body: Buffer | string, opts: AddItemOptions = {}): void {
-    if (typeof body !== "string" && !Buffer.isBuffer(body)) throw new TypeError("a body is a string or a Buffer");
+    if (typeof body !== "string" && !Buffer.isBuffer(body))
+      throw new TypeError("a body is a string or a Buffer");
     const properties: BasicProperties = { deliveryMode: opts.deliveryMode ?? DELIVERY_DURABLE };
     if (opts.messageId !== undefined) properties.messageId = opts.messageId;
     if (opts.headers !== undefined) properties.headers = opts.headers;
@@ -115,7 +116,9 @@ export class Publisher {
     };
     ch.on("return", onReturn);
     try {
-      await ch.publishConfirm(item.exchange, item.routingKey, item.body, item.properties, { mandatory: true });
+      await ch.publishConfirm(item.exchange, item.routingKey, item.body, item.properties, {
+        mandatory: true,
+      });
     } catch (e) {
       // A client may reject a returned publish (a ReturnedError) rather than resolve it; the
       // 'return' event has it either way.

@@ -66,7 +66,9 @@ describe("reddit Queues / MessageQueue DSL", () => {
   });
 
   it("declare() adds queues later and all share one bindings set", () => {
-    const queues = new Queues({ a: new MessageQueue() }).declare({ b: new MessageQueue({ bindToSelf: true }) });
+    const queues = new Queues({ a: new MessageQueue() }).declare({
+      b: new MessageQueue({ bindToSelf: true }),
+    });
     queues.get("a").bind("k");
     queues.get("b").bind("k");
     assert.deepEqual(queues.bindings, [

@@ -36,7 +36,8 @@ export class Queues<Q extends Record<string, MessageQueue> = Record<string, Mess
    */
   declare<R extends Record<string, MessageQueue>>(queues: R): Queues<Q & R> {
     for (const [name, queue] of Object.entries(queues)) {
-      if (!(queue instanceof MessageQueue)) throw new TypeError(`${JSON.stringify(name)} is not a MessageQueue`);
+      if (!(queue instanceof MessageQueue))
+        throw new TypeError(`${JSON.stringify(name)} is not a MessageQueue`);
       // An empty name would have the server pick one, and the bindings would name "".
       if (name === "") throw new TypeError("a queue of the DSL needs a name");
       if (this.byName.has(name)) throw new TypeError(`queue ${JSON.stringify(name)} is already declared`);
@@ -99,7 +100,12 @@ export class Queues<Q extends Record<string, MessageQueue> = Record<string, Mess
   toJSON(): { queues: Record<string, Required<MessageQueueOptions>>; bindings: QueueBinding[] } {
     const queues: Record<string, Required<MessageQueueOptions>> = {};
     for (const [name, q] of this.byName) {
-      queues[name] = { durable: q.durable, exclusive: q.exclusive, autoDelete: q.autoDelete, bindToSelf: q.bindToSelf };
+      queues[name] = {
+        durable: q.durable,
+        exclusive: q.exclusive,
+        autoDelete: q.autoDelete,
+        bindToSelf: q.bindToSelf,
+      };
     }
     return { queues, bindings: this.bindings };
   }

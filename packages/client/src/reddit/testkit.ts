@@ -161,7 +161,11 @@ export class Probe {
   async drain(queue: string): Promise<{ body: string; redelivered: boolean }[]> {
     const ch = await this.ch();
     const out: { body: string; redelivered: boolean }[] = [];
-    for (let m = await ch.basicGet(queue, { noAck: true }); m; m = await ch.basicGet(queue, { noAck: true })) {
+    for (
+      let m = await ch.basicGet(queue, { noAck: true });
+      m;
+      m = await ch.basicGet(queue, { noAck: true })
+    ) {
       out.push({ body: m.body.toString(), redelivered: m.fields.redelivered });
     }
     return out;

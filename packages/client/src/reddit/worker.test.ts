@@ -53,7 +53,7 @@ describe("reddit Worker (the seed's background thread, as an async queue)", () =
     });
     w.do(() => Promise.reject(new Error("async boom")));
     w.do(() => {
-      throw "a string"; // eslint-disable-line @typescript-eslint/only-throw-error
+      throw "a string";
     });
     w.do(() => log.push("still running"));
     await w.join();
