@@ -1,36 +1,9 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { Message } from "../message.js";
-import { Amqp } from "./amqp.js";
-import { MessageQueue } from "./message-queue.js";
-import { Queues } from "./queues.js";
-import { Probe, startTarget, type Target, unique } from "./testkit.js";
+import { unique, useBroker, withAmqp } from "./testkit.js";
 
-let target: Target;
-let probe: Probe;
-
-before(async () => {
-  target = await startTarget();
-  probe = await Probe.open(target.url);
-});
-
-after(async () => {
-  await probe.close();
-  await target.stop();
-});
-
-function setup() {
-  const exchange = unique("reddit_exchange");
-  const vote = unique("vote_comment_q");
-  const queues = new Queues({ [vote]: new MessageQueue({ bindToSelf: true }) });
-  const lines: string[] = [];
-  const amqp = new Amqp({ url: target.url, exchange, queues, log: (l) => lines.push(l) });
-  const done = async () => {
-    await amqp.close();
-    await probe.cleanup([vote], [exchange]);
-  };
-  return { exchange, vote, amqp, lines, done };
-}
+const broker = useBroker();
 
 const until = async (cond: () => boolean, what: string, ms = 5000) => {
   const deadline = Date.now() + ms;
@@ -41,17 +14,9 @@ const until = async (cond: () => boolean, what: string, ms = 5000) => {
 };
 
 describe("reddit consumeItems", { timeout: 20000 }, () => {
-  it("the seed's sample: every message acked once, message_0005 rejected with requeue and redelivered over and over", async () => {
-    const s = setup();
-    const bodies = [
-      "message_0001",
-      "message_0002",
-      "message_0003",
-      "message_0004",
-      "message_0005",
-      "message_0006",
-    ];
-    try {
+  it("the seed's sample: every message acked once, message_0005 rejected with requeue and redelivered over and over", () =>
+    withAmqp(broker, {}, async (s) => {
+      const bodies = [1, 2, 3, 4, 5, 6].map((i) => `message_000${i}`);
       for (const b of bodies) s.amqp.addItem(s.vote, b);
       await s.amqp.join();
       const seen: { body: string; redelivered: boolean }[] = [];
@@ -94,20 +59,16 @@ describe("reddit consumeItems", { timeout: 20000 }, () => {
         "verbose: a line per item",
       );
       assert.deepEqual(
-        await probe.drain(s.vote),
+        await broker.probe.drain(s.vote),
         [{ body: "message_0005", redelivered: true }],
         "only message_0005 is left",
       );
-    } finally {
-      await s.done();
-    }
-  });
+    }));
 
-  it("hands over one message at a time, awaiting an async callback, in order", async () => {
-    const s = setup();
-    try {
+  it("hands over one message at a time, awaiting an async callback, in order", () =>
+    withAmqp(broker, {}, async (s) => {
       await s.amqp.getChannel(); // declares the queue
-      await probe.fill(s.vote, ["a", "b", "c", "d"]);
+      await broker.probe.fill(s.vote, ["a", "b", "c", "d"]);
       const stop = new AbortController();
       const log: string[] = [];
       let inside = 0;
@@ -125,19 +86,19 @@ describe("reddit consumeItems", { timeout: 20000 }, () => {
       );
       await run;
       assert.deepEqual(log, ["start a", "end a", "start b", "end b", "start c", "end c", "start d", "end d"]);
-      assert.equal(await probe.depth(s.vote), 0);
+      assert.equal(await broker.probe.depth(s.vote), 0);
       await s.amqp.connectionManager.close();
-      assert.equal(await probe.depth(s.vote), 0, "all acked, nothing comes back when the channel closes");
-    } finally {
-      await s.done();
-    }
-  });
+      assert.equal(
+        await broker.probe.depth(s.vote),
+        0,
+        "all acked, nothing comes back when the channel closes",
+      );
+    }));
 
-  it("a failing callback ends it with the callback's error; its channel closes, requeueing that message and the rest in order", async () => {
-    const s = setup();
-    try {
+  it("a failing callback ends it with the callback's error; its channel closes, requeueing that message and the rest in order", () =>
+    withAmqp(broker, {}, async (s) => {
       await s.amqp.getChannel(); // declares the queue
-      await probe.fill(s.vote, ["m1", "m2", "m3", "m4"]);
+      await broker.probe.fill(s.vote, ["m1", "m2", "m3", "m4"]);
       const seen: string[] = [];
       await assert.rejects(
         s.amqp.consumeItems(s.vote, (body) => {
@@ -148,21 +109,17 @@ describe("reddit consumeItems", { timeout: 20000 }, () => {
       );
       assert.deepEqual(seen, ["m1", "m2"], "nothing is handed over after the failure");
       assert.ok((await s.amqp.getChannel()).isOpen, "the manager has a new channel");
-      assert.deepEqual(await probe.drain(s.vote), [
+      assert.deepEqual(await broker.probe.drain(s.vote), [
         { body: "m2", redelivered: true },
         { body: "m3", redelivered: true },
         { body: "m4", redelivered: true },
       ]);
-    } finally {
-      await s.done();
-    }
-  });
+    }));
 
-  it("resolves when the broker cancels the consumer (queue deleted), and waits for the worker like reddit's", async () => {
-    const s = setup();
-    try {
+  it("resolves when the broker cancels the consumer (queue deleted), and waits for the worker like reddit's", () =>
+    withAmqp(broker, {}, async (s) => {
       await s.amqp.getChannel(); // declares the queue
-      await probe.fill(s.vote, ["x"]);
+      await broker.probe.fill(s.vote, ["x"]);
       // The worker connects and declares now, so that its declarations cannot race with the
       // queue's deletion below.
       s.amqp.addItem("nobody", "warm-up");
@@ -176,24 +133,17 @@ describe("reddit consumeItems", { timeout: 20000 }, () => {
       const returned: string[] = [];
       s.amqp.on("unroutable", (u) => returned.push(u.item.body.toString()));
       await until(() => got !== undefined, "the delivery");
-      await (await probe.ch()).queueDelete(s.vote);
+      await (await broker.probe.ch()).queueDelete(s.vote);
       await run;
       assert.deepEqual(returned, ["from the callback"], s.lines.join("\n"));
       assert.equal(s.amqp.pendingItems, 0);
-    } finally {
-      await s.done();
-    }
-  });
+    }));
 
-  it("rejects when the queue does not exist (404)", async () => {
-    const s = setup();
-    try {
+  it("rejects when the queue does not exist (404)", () =>
+    withAmqp(broker, {}, async (s) => {
       await assert.rejects(
         s.amqp.consumeItems(unique("missing"), () => {}),
         (e: { code?: number }) => e.code === 404,
       );
-    } finally {
-      await s.done();
-    }
-  });
+    }));
 });

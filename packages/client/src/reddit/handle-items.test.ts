@@ -1,47 +1,18 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { Message } from "../message.js";
 import { Amqp } from "./amqp.js";
-import { MessageQueue } from "./message-queue.js";
 import { Queues } from "./queues.js";
-import { freePort, Probe, startTarget, type Target, unique, withPort } from "./testkit.js";
+import { openProxy, useBroker, withAmqp } from "./testkit.js";
 
-let target: Target;
-let probe: Probe;
-
-before(async () => {
-  target = await startTarget();
-  probe = await Probe.open(target.url);
-});
-
-after(async () => {
-  await probe.close();
-  await target.stop();
-});
-
-/** The seed's newcomments_q with unique names; the queues are declared before returning. */
-async function setup() {
-  const exchange = unique("reddit_exchange");
-  const news = unique("newcomments_q");
-  const other = unique("other_q");
-  const queues = new Queues({ [news]: new MessageQueue(), [other]: new MessageQueue() });
-  queues.get(news).bind("new_link", "link_text_edited");
-  const amqp = new Amqp({ url: target.url, exchange, queues, log: () => {} });
-  await amqp.getChannel();
-  const done = async () => {
-    await amqp.close();
-    await probe.cleanup([news, other], [exchange]);
-  };
-  return { exchange, news, other, amqp, done };
-}
+const broker = useBroker();
 
 const bodiesOf = (items: Message[]) => items.map((m) => m.body.toString());
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("reddit handleItems", { timeout: 20000 }, () => {
-  it("the seed's usage: basic.get batches of `limit`, acked with basic.ack(0, multiple) after each callback", async () => {
-    const s = await setup();
-    try {
+  it("the seed's usage: basic.get batches of `limit`, acked with basic.ack(0, multiple) after each callback", () =>
+    withAmqp(broker, { declare: true }, async (s) => {
       const bodies = [1, 2, 3, 4, 5, 6].map((i) => `item${i}`);
       bodies.forEach((b, i) => s.amqp.addItem(i === 2 ? "link_text_edited" : "new_link", b));
       await s.amqp.join();
@@ -61,33 +32,26 @@ describe("reddit handleItems", { timeout: 20000 }, () => {
       assert.deepEqual(counts, [5, 4, 3, 2, 1, 0], "basic.get-ok message_count");
       // Unacked messages would come back when the channel closes: none do.
       await s.amqp.connectionManager.close();
-      assert.equal(await probe.depth(s.news), 0);
-    } finally {
-      await s.done();
-    }
-  });
+      assert.equal(await broker.probe.depth(s.news), 0);
+    }));
 
-  it("defaults: batches of one; a batch stops at `limit` even with more waiting", async () => {
-    const s = await setup();
-    try {
-      await probe.fill(s.news, ["a", "b", "c"]);
+  it("defaults: batches of one; a batch stops at `limit` even with more waiting", () =>
+    withAmqp(broker, { declare: true }, async (s) => {
+      await broker.probe.fill(s.news, ["a", "b", "c"]);
       const ones: string[][] = [];
       await s.amqp.handleItems(s.news, (items) => void ones.push(bodiesOf(items)), { drain: true });
       assert.deepEqual(ones, [["a"], ["b"], ["c"]]);
-      await probe.fill(s.news, ["1", "2", "3", "4", "5", "6", "7"]);
+      await broker.probe.fill(s.news, ["1", "2", "3", "4", "5", "6", "7"]);
       const sizes: number[] = [];
       await s.amqp.handleItems(s.news, (items) => void sizes.push(items.length), { limit: 3, drain: true });
       assert.deepEqual(sizes, [3, 3, 1]);
-    } finally {
-      await s.done();
-    }
-  });
+    }));
 
   it("limit < minSize throws the seed's error before connecting; limit === minSize is allowed", async () => {
     const lines: string[] = [];
-    const port = await freePort();
+    const { proxy, url } = await openProxy(broker.target, false); // nothing listens there
     const amqp = new Amqp({
-      url: withPort(target.url, port),
+      url,
       queues: new Queues({}),
       maxRetries: 0,
       log: (l) => lines.push(l),
@@ -102,24 +66,20 @@ describe("reddit handleItems", { timeout: 20000 }, () => {
       (e: NodeJS.ErrnoException) => e.code === "ECONNREFUSED",
     );
     await amqp.close();
+    await proxy.close();
   });
 
-  it("drain on an empty queue returns at once, without calling back", async () => {
-    const s = await setup();
-    try {
+  it("drain on an empty queue returns at once, without calling back", () =>
+    withAmqp(broker, { declare: true }, async (s) => {
       const t0 = Date.now();
       let calls = 0;
       await s.amqp.handleItems(s.news, () => void calls++, { drain: true, sleepTime: 5 });
       assert.equal(calls, 0);
       assert.ok(Date.now() - t0 < 2000, "no sleep before returning");
-    } finally {
-      await s.done();
-    }
-  });
+    }));
 
-  it("without drain, sleeps sleepTime between polls of an empty queue and handles what arrives; a signal stops it", async () => {
-    const s = await setup();
-    try {
+  it("without drain, sleeps sleepTime between polls of an empty queue and handles what arrives; a signal stops it", () =>
+    withAmqp(broker, { declare: true }, async (s) => {
       const stop = new AbortController();
       const t0 = Date.now();
       const seen: { bodies: string[]; at: number }[] = [];
@@ -131,7 +91,7 @@ describe("reddit handleItems", { timeout: 20000 }, () => {
         { limit: 10, sleepTime: 0.3, signal: stop.signal },
       );
       await sleep(50);
-      await probe.fill(s.news, ["late"]);
+      await broker.probe.fill(s.news, ["late"]);
       while (seen.length === 0) await sleep(10);
       // The first poll found nothing; the next comes sleepTime later.
       assert.deepEqual(seen[0]!.bodies, ["late"]);
@@ -140,15 +100,11 @@ describe("reddit handleItems", { timeout: 20000 }, () => {
       stop.abort();
       await run;
       assert.ok(Date.now() - aborted < 250, "the signal cuts the sleep short");
-    } finally {
-      await s.done();
-    }
-  });
+    }));
 
-  it("minSize: fewer waiting means polling on, even with drain, until there are enough", async () => {
-    const s = await setup();
-    try {
-      await probe.fill(s.news, ["m1", "m2"]);
+  it("minSize: fewer waiting means polling on, even with drain, until there are enough", () =>
+    withAmqp(broker, { declare: true }, async (s) => {
+      await broker.probe.fill(s.news, ["m1", "m2"]);
       const batches: string[][] = [];
       let done = false;
       const run = s.amqp
@@ -162,18 +118,14 @@ describe("reddit handleItems", { timeout: 20000 }, () => {
       await sleep(400);
       assert.deepEqual(batches, [], "two messages are not a batch of at least three");
       assert.equal(done, false, "drain does not end the wait for minSize");
-      await probe.fill(s.news, ["m3"]);
+      await broker.probe.fill(s.news, ["m3"]);
       await run;
       assert.deepEqual(batches, [["m1", "m2", "m3"]]);
-    } finally {
-      await s.done();
-    }
-  });
+    }));
 
-  it("a signal during the minSize wait rejects the batch so far with requeue, without calling back", async () => {
-    const s = await setup();
-    try {
-      await probe.fill(s.news, ["w1", "w2"]);
+  it("a signal during the minSize wait rejects the batch so far with requeue, without calling back", () =>
+    withAmqp(broker, { declare: true }, async (s) => {
+      await broker.probe.fill(s.news, ["w1", "w2"]);
       const stop = new AbortController();
       let calls = 0;
       const run = s.amqp.handleItems(s.news, () => void calls++, {
@@ -183,23 +135,19 @@ describe("reddit handleItems", { timeout: 20000 }, () => {
         signal: stop.signal,
       });
       await sleep(200);
-      assert.equal(await probe.depth(s.news), 0, "both are held by the waiting batch");
+      assert.equal(await broker.probe.depth(s.news), 0, "both are held by the waiting batch");
       stop.abort();
       await run;
       assert.equal(calls, 0);
-      await probe.waitDepth(s.news, 2); // basic.reject has no reply: wait for the broker
-      const back = await probe.drain(s.news);
+      await broker.probe.waitDepth(s.news, 2); // basic.reject has no reply: wait for the broker
+      const back = await broker.probe.drain(s.news);
       assert.deepEqual(back.map((m) => m.body).sort(), ["w1", "w2"]);
       assert.ok(back.every((m) => m.redelivered));
-    } finally {
-      await s.done();
-    }
-  });
+    }));
 
-  it("a failing callback: its batch is rejected with requeue at once, earlier batches stay acked, the error comes out", async () => {
-    const s = await setup();
-    try {
-      await probe.fill(s.news, ["b1", "b2", "b3", "b4", "b5", "b6"]);
+  it("a failing callback: its batch is rejected with requeue at once, earlier batches stay acked, the error comes out", () =>
+    withAmqp(broker, { declare: true }, async (s) => {
+      await broker.probe.fill(s.news, ["b1", "b2", "b3", "b4", "b5", "b6"]);
       let batch = 0;
       await assert.rejects(
         s.amqp.handleItems(
@@ -215,8 +163,8 @@ describe("reddit handleItems", { timeout: 20000 }, () => {
       // basic.reject, not a channel close: the channel is still open and the four are back.
       const fg = await s.amqp.getChannel();
       assert.ok(fg.isOpen);
-      await probe.waitDepth(s.news, 4);
-      const back = await probe.drain(s.news);
+      await broker.probe.waitDepth(s.news, 4);
+      const back = await broker.probe.drain(s.news);
       assert.deepEqual(
         back.map((m) => m.body).sort(),
         ["b3", "b4", "b5", "b6"],
@@ -230,10 +178,7 @@ describe("reddit handleItems", { timeout: 20000 }, () => {
         ["b3", "b4"],
         "only the failed batch is marked redelivered",
       );
-    } finally {
-      await s.done();
-    }
-  });
+    }));
 
   it(
     "the rejected batch goes back in its places, in order (RabbitMQ requeues each basic.reject at its position)",
@@ -242,10 +187,9 @@ describe("reddit handleItems", { timeout: 20000 }, () => {
         ? false
         : "Warren puts each requeued basic.reject at the head of the queue, so a batch rejected one by one comes back reversed",
     },
-    async () => {
-      const s = await setup();
-      try {
-        await probe.fill(s.news, ["r1", "r2", "r3", "r4"]);
+    () =>
+      withAmqp(broker, { declare: true }, async (s) => {
+        await broker.probe.fill(s.news, ["r1", "r2", "r3", "r4"]);
         await assert.rejects(
           s.amqp.handleItems(
             s.news,
@@ -256,58 +200,47 @@ describe("reddit handleItems", { timeout: 20000 }, () => {
           ),
           /boom/,
         );
-        await probe.waitDepth(s.news, 4);
+        await broker.probe.waitDepth(s.news, 4);
         assert.deepEqual(
-          (await probe.drain(s.news)).map((m) => m.body),
+          (await broker.probe.drain(s.news)).map((m) => m.body),
           ["r1", "r2", "r3", "r4"],
         );
-      } finally {
-        await s.done();
-      }
-    },
+      }),
   );
 
-  it("ack: false leaves the batch to the callback; what it does not ack comes back when the channel closes", async () => {
-    const s = await setup();
-    try {
-      await probe.fill(s.news, ["k1", "k2", "k3"]);
+  it("ack: false leaves the batch to the callback; what it does not ack comes back when the channel closes", () =>
+    withAmqp(broker, { declare: true }, async (s) => {
+      await broker.probe.fill(s.news, ["k1", "k2", "k3"]);
       await s.amqp.handleItems(s.news, (items, channel) => channel.ack(items[0]!), {
         limit: 3,
         drain: true,
         ack: false,
       });
-      assert.equal(await probe.depth(s.news), 0, "still held, unacked");
+      assert.equal(await broker.probe.depth(s.news), 0, "still held, unacked");
       await s.amqp.connectionManager.close();
-      await probe.waitDepth(s.news, 2);
+      await broker.probe.waitDepth(s.news, 2);
       assert.deepEqual(
-        (await probe.drain(s.news)).map((m) => m.body),
+        (await broker.probe.drain(s.news)).map((m) => m.body),
         ["k2", "k3"],
       );
-    } finally {
-      await s.done();
-    }
-  });
+    }));
 
-  it("the ack after the callback is basic.ack(0, multiple): it also acks what the callback fetched on the channel", async () => {
-    const s = await setup();
-    try {
-      await probe.fill(s.news, ["n1"]);
-      await probe.fill(s.other, ["o1"]);
+  it("the ack after the callback is basic.ack(0, multiple): it also acks what the callback fetched on the channel", () =>
+    withAmqp(broker, { declare: true }, async (s) => {
+      await broker.probe.fill(s.news, ["n1"]);
+      await broker.probe.fill(s.vote, ["o1"]);
       let fetched: Message | null = null;
       await s.amqp.handleItems(
         s.news,
         async (_items, channel) => {
-          fetched = await channel.basicGet(s.other);
+          fetched = await channel.basicGet(s.vote);
         },
         { drain: true },
       );
       assert.equal(fetched!.body.toString(), "o1");
       await s.amqp.connectionManager.close();
       await sleep(100);
-      assert.equal(await probe.depth(s.other), 0, "acked by the batch's ack, not requeued at close");
-      assert.equal(await probe.depth(s.news), 0);
-    } finally {
-      await s.done();
-    }
-  });
+      assert.equal(await broker.probe.depth(s.vote), 0, "acked by the batch's ack, not requeued at close");
+      assert.equal(await broker.probe.depth(s.news), 0);
+    }));
 });

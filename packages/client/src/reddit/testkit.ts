@@ -7,9 +7,14 @@
  * that broker instead, so every test can be checked against the reference.
  */
 import net from "node:net";
+import { after, before } from "node:test";
 import { Broker } from "@warren/broker";
 import type { Channel } from "../channel.js";
 import { type Connection, connect } from "../connection.js";
+import { Amqp, type AmqpConfig, type UnroutableItem } from "./amqp.js";
+import { MessageQueue } from "./message-queue.js";
+import type { Item } from "./publisher.js";
+import { Queues } from "./queues.js";
 
 /** The broker under test. */
 export interface Target {
@@ -29,6 +34,80 @@ export async function startTarget(): Promise<Target> {
   const broker = new Broker({ port: 0, log: () => {} });
   const port = await broker.start();
   return { url: `amqp://guest:guest@127.0.0.1:${port}/`, host: "127.0.0.1", port, stop: () => broker.stop() };
+}
+
+/** The broker and a probe on it, for one test file: started before its tests, stopped after. */
+export function useBroker(): { readonly target: Target; readonly probe: Probe } {
+  const f = {} as { target: Target; probe: Probe };
+  before(async () => {
+    f.target = await startTarget();
+    f.probe = await Probe.open(f.target.url);
+  });
+  after(async () => {
+    await f.probe?.close();
+    await f.target?.stop();
+  });
+  return f;
+}
+
+/**
+ * The seed's declare_queues() (vote_comment_q bound to itself and to vote_comment_q_test,
+ * newcomments_q to new_link and link_text_edited), with names unique to this run.
+ */
+export function seedQueues() {
+  const exchange = unique("reddit_exchange");
+  const vote = unique("vote_comment_q");
+  const news = unique("newcomments_q");
+  const queues = new Queues({
+    [vote]: new MessageQueue({ bindToSelf: true }),
+    [news]: new MessageQueue(),
+  });
+  queues.get(vote).bind("vote_comment_q_test");
+  queues.get(news).bind("new_link", "link_text_edited");
+  return { exchange, vote, news, queues };
+}
+
+/** What withAmqp() gives a test. */
+export type AmqpContext = ReturnType<typeof seedQueues> & {
+  amqp: Amqp;
+  /** What the wrapper logged. */
+  lines: string[];
+  /** 'unroutable' events so far. */
+  unroutable: UnroutableItem[];
+  /** 'error' events so far. */
+  errors: { err: Error; item: Item | undefined }[];
+};
+
+/**
+ * Runs fn with an Amqp on seedQueues() (its events collected, its log captured), then
+ * closes it and deletes the queues and the exchange. With `declare`, the foreground
+ * connection declares everything before fn runs.
+ */
+export async function withAmqp(
+  broker: { readonly target: Target; readonly probe: Probe },
+  opts: Partial<AmqpConfig> & { declare?: boolean },
+  fn: (c: AmqpContext) => Promise<void>,
+): Promise<void> {
+  const f = seedQueues();
+  const { declare, ...config } = opts;
+  const lines: string[] = [];
+  const amqp = new Amqp({
+    url: broker.target.url,
+    exchange: f.exchange,
+    queues: f.queues,
+    log: (l) => lines.push(l),
+    ...config,
+  });
+  const c: AmqpContext = { ...f, amqp, lines, unroutable: [], errors: [] };
+  amqp.on("unroutable", (u) => c.unroutable.push(u));
+  amqp.on("error", (err, item) => c.errors.push({ err, item }));
+  try {
+    if (declare) await amqp.getChannel();
+    await fn(c);
+  } finally {
+    await amqp.close();
+    await broker.probe.cleanup([f.vote, f.news], [f.exchange]);
+  }
 }
 
 /** A name no other test run uses, for queues and exchanges on a shared broker. */
@@ -54,6 +133,14 @@ export function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** A proxy on a free port in front of the target (listening unless `listen` is false), and its URL. */
+export async function openProxy(target: Target, listen = true): Promise<{ proxy: TcpProxy; url: string }> {
+  const port = await freePort();
+  const proxy = new TcpProxy(port, target);
+  if (listen) await proxy.listen();
+  return { proxy, url: withPort(target.url, port) };
 }
 
 /**
