@@ -1,32 +1,24 @@
 import { EventEmitter } from "node:events";
 import type { Channel } from "../channel.js";
-import type { ConnectOptions } from "../connection.js";
 import type { Message, ReturnFields } from "../message.js";
-import { ConnectionManager } from "./connection-manager.js";
+import { ConnectionManager, type ConnectionManagerOptions } from "./connection-manager.js";
 import { type ConsumeItemsCallback, type ConsumeItemsOptions, consumeItems } from "./consume-items.js";
-import { type HandleItemsCallback, type HandleItemsOptions, handleItems } from "./handle-items.js";
+import {
+  checkBatchSizes,
+  type HandleItemsCallback,
+  type HandleItemsOptions,
+  handleItems,
+} from "./handle-items.js";
 import { type AddItemOptions, type Item, Publisher } from "./publisher.js";
 import type { Queues } from "./queues.js";
 
-/** The seed's Config: where the broker is, the exchange, the queues. */
-export interface AmqpConfig {
-  /** amqp_host, amqp_user, amqp_pass and amqp_virtual_host as one URL or connect options. */
-  url?: string | ConnectOptions;
-  /** amqp_exchange: a durable direct exchange. Default "reddit_exchange". */
-  exchange?: string;
-  /** The queue declarations (Queues / MessageQueue). */
-  queues: Queues;
-  /** Seconds between connection attempts. Default 1. */
-  retryDelay?: number;
-  /** Connection attempts retried before giving up. Default Infinity. */
-  maxRetries?: number;
-  /**
-   * Where the wrapper's lines go: connection errors, "Message was returned" when nobody
-   * listens for 'unroutable', failed publishes when nobody listens for 'error', and
-   * consumeItems / handleItems progress with `verbose`. Default console.error.
-   */
-  log?: (line: string) => void;
-}
+/**
+ * The seed's Config: where the broker is (amqp_host, amqp_user, amqp_pass and
+ * amqp_virtual_host as one URL), the exchange, the queues, and how to retry. `log` also
+ * receives "Message was returned" when nobody listens for 'unroutable', failed publishes when
+ * nobody listens for 'error', and consumeItems / handleItems progress with `verbose`.
+ */
+export type AmqpConfig = ConnectionManagerOptions;
 
 /** A mandatory addItem() that no queue took. */
 export interface UnroutableItem {
@@ -141,7 +133,7 @@ export class Amqp extends EventEmitter<AmqpEvents> {
     opts: Omit<HandleItemsOptions, "log"> & Verbose = {},
   ): Promise<void> {
     // Checked before connecting, as the seed raises before get_channel().
-    if ((opts.limit ?? 1) < (opts.minSize ?? 0)) throw new RangeError("min_size must be less than limit");
+    checkBatchSizes(opts);
     const ch = await this.connectionManager.getChannel();
     await handleItems(ch, queue, callback, this.withLog(opts));
   }

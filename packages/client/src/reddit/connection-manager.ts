@@ -174,6 +174,7 @@ export class ConnectionManager {
 
   private async connectWithRetry(): Promise<Connection> {
     for (let attempt = 0; ; attempt++) {
+      if (this.closing) throw new ClosedError("the connection manager is closed");
       try {
         const c = await connect(this.target);
         if (!this.closing) return c;

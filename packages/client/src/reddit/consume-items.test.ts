@@ -139,6 +139,20 @@ describe("reddit consumeItems", { timeout: 20000 }, () => {
       assert.equal(s.amqp.pendingItems, 0);
     }));
 
+  it("a throwing requeueIf ends it like a failing callback", () =>
+    withAmqp(broker, { declare: true }, async (s) => {
+      await broker.probe.fill(s.vote, ["q1", "q2"]);
+      await assert.rejects(
+        s.amqp.consumeItems(s.vote, () => {}, {
+          requeueIf: () => {
+            throw new Error("bad predicate");
+          },
+        }),
+        /bad predicate/,
+      );
+      await broker.probe.waitDepth(s.vote, 2);
+    }));
+
   it("rejects when the queue does not exist (404)", () =>
     withAmqp(broker, {}, async (s) => {
       await assert.rejects(

@@ -50,7 +50,6 @@ export async function consumeItems(
   let stopping = false;
   let failure: Error | undefined;
   let chain = Promise.resolve();
-  let consumerTag: string | undefined;
   let serverCancelled = false;
   let finish!: (err?: Error) => void;
   const finished = new Promise<Error | undefined>((resolve) => {
@@ -70,13 +69,12 @@ export async function consumeItems(
     log?.(`${queue}: 1 item`);
     try {
       await callback(m.body, m);
+      if (!ch.isOpen) return;
+      if (requeueIf?.(m)) ch.reject(m, true);
+      else ch.ack(m);
     } catch (e) {
       finish(e instanceof Error ? e : new Error(String(e)));
-      return;
     }
-    if (!ch.isOpen) return;
-    if (requeueIf?.(m)) ch.reject(m, true);
-    else ch.ack(m);
   };
 
   const onAbort = (): void => finish();
@@ -84,7 +82,7 @@ export async function consumeItems(
   signal?.addEventListener("abort", onAbort, { once: true });
   ch.once("close", onClose);
   try {
-    consumerTag = await ch.basicConsume(queue, (m) => void (chain = chain.then(() => handle(m))), {
+    const consumerTag = await ch.basicConsume(queue, (m) => void (chain = chain.then(() => handle(m))), {
       onCancel: () => {
         serverCancelled = true;
         finish();

@@ -55,7 +55,7 @@ export async function handleItems(
   opts: HandleItemsOptions = {},
 ): Promise<void> {
   const { ack = true, limit = 1, minSize = 0, drain = false, sleepTime = 1, signal, log } = opts;
-  if (limit < minSize) throw new RangeError("min_size must be less than limit");
+  checkBatchSizes(opts);
   const ch = channel;
   while (!signal?.aborted) {
     const first = await ch.basicGet(queue);
@@ -83,6 +83,11 @@ export async function handleItems(
       throw e;
     }
   }
+}
+
+/** The seed's first check: a RangeError (its ValueError, same words) when limit < minSize. */
+export function checkBatchSizes(opts: Pick<HandleItemsOptions, "limit" | "minSize">): void {
+  if ((opts.limit ?? 1) < (opts.minSize ?? 0)) throw new RangeError("min_size must be less than limit");
 }
 
 /** Explicitly reject (with requeue) the items that were not processed. */

@@ -4,11 +4,18 @@
  * retrying ConnectionManager, addItem() through a background Worker, consumeItems() and
  * handleItems(). See docs/reddit-amqp.md.
  */
-export * from "./amqp.js";
-export * from "./connection-manager.js";
-export * from "./consume-items.js";
-export * from "./handle-items.js";
-export * from "./message-queue.js";
-export * from "./publisher.js";
-export * from "./queues.js";
-export * from "./worker.js";
+export { Amqp, type AmqpConfig, type AmqpEvents, type UnroutableItem, type Verbose } from "./amqp.js";
+export { ConnectionManager, type ConnectionManagerOptions } from "./connection-manager.js";
+export { type ConsumeItemsCallback, type ConsumeItemsOptions, consumeItems } from "./consume-items.js";
+export { type HandleItemsCallback, type HandleItemsOptions, handleItems } from "./handle-items.js";
+export { MessageQueue, type MessageQueueOptions } from "./message-queue.js";
+export {
+  type AddItemOptions,
+  DELIVERY_DURABLE,
+  DELIVERY_TRANSIENT,
+  type Item,
+  Publisher,
+  type PublisherHooks,
+} from "./publisher.js";
+export { type QueueBinding, Queues } from "./queues.js";
+export { Worker, type WorkerTask } from "./worker.js";
