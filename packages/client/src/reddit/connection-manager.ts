@@ -1,7 +1,8 @@
 import { ConnectionError, ReplyCode } from "@warren/protocol";
 import type { Channel } from "../channel.js";
-import { ClosedError } from "../closed-error.js";
-import { type ConnectOptions, type Connection, connect } from "../connection.js";
+import { type Connection, connect } from "../connection.js";
+// Through the index: the type's module is an implementation detail of the client.
+import type { ConnectOptions } from "../index.js";
 import { isRecoverable } from "../kombu/broker-connection.js";
 import { parseUrl } from "../url.js";
 import { bindingId, type Queues } from "./queues.js";
@@ -89,7 +90,7 @@ export class ConnectionManager {
    * Concurrent callers share one attempt.
    */
   getChannel(reconnect = false): Promise<Channel> {
-    if (this.closing) return Promise.reject(new ClosedError("the connection manager is closed"));
+    if (this.closing) return Promise.reject(managerClosed());
     if (reconnect) {
       const previous = this.opening ?? Promise.resolve();
       const drop = previous.then(
@@ -174,12 +175,12 @@ export class ConnectionManager {
 
   private async connectWithRetry(): Promise<Connection> {
     for (let attempt = 0; ; attempt++) {
-      if (this.closing) throw new ClosedError("the connection manager is closed");
+      if (this.closing) throw managerClosed();
       try {
         const c = await connect(this.target);
         if (!this.closing) return c;
         await c.close();
-        throw new ClosedError("the connection manager is closed");
+        throw managerClosed();
       } catch (e) {
         if (this.closing || !retryable(e) || attempt >= this.maxRetries) throw e;
         const t = this.target;
@@ -190,6 +191,11 @@ export class ConnectionManager {
       }
     }
   }
+}
+
+/** What calls get once the manager is closed (nothing to retry: not a ClosedError). */
+function managerClosed(): Error {
+  return new Error("the connection manager is closed");
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Message } from "../message.js";
-import { unique, useBroker, withAmqp } from "./testkit.js";
+import { openProxy, unique, useBroker, withAmqp } from "./testkit.js";
 
 const broker = useBroker();
 
@@ -152,6 +152,38 @@ describe("reddit consumeItems", { timeout: 20000 }, () => {
       );
       await broker.probe.waitDepth(s.vote, 2);
     }));
+
+  it("rejects when the connection goes, resolves when its channel is closed cleanly", async () => {
+    const { proxy, url } = await openProxy(broker.target);
+    try {
+      await withAmqp(broker, { url, declare: true }, async (s) => {
+        const consuming = () => until(() => s.amqp.connectionManager.connection !== undefined, "connected");
+        const lost = s.amqp.consumeItems(s.vote, () => {});
+        await consuming();
+        await new Promise((r) => setTimeout(r, 50));
+        proxy.cut();
+        await assert.rejects(lost, (e: Error) => e.name === "ClosedError");
+
+        const closed = s.amqp.consumeItems(s.vote, () => {});
+        await consuming();
+        await new Promise((r) => setTimeout(r, 50));
+        await (await s.amqp.getChannel()).close();
+        await closed;
+
+        const shutDown = s.amqp.consumeItems(s.vote, () => {});
+        await consuming();
+        await new Promise((r) => setTimeout(r, 50));
+        await s.amqp.connectionManager.close();
+        await assert.rejects(
+          shutDown,
+          (e: Error) => e.name === "ClosedError",
+          "the connection closed under it",
+        );
+      });
+    } finally {
+      await proxy.close();
+    }
+  });
 
   it("rejects when the queue does not exist (404)", () =>
     withAmqp(broker, {}, async (s) => {

@@ -1,5 +1,4 @@
 import type { Channel } from "../channel.js";
-import { ClosedError } from "../closed-error.js";
 import type { Message } from "../message.js";
 
 /** Options of consumeItems(). */
@@ -34,7 +33,9 @@ export type ConsumeItemsCallback = (body: Buffer, message: Message) => unknown;
  * requeues what the channel had not acked; here the channel is closed, to the same effect
  * (the failed message and those prefetched after it go back in their places, marked
  * redelivered; the connection manager opens a new channel on next use), and consumeItems
- * rejects with the callback's error. It also rejects if the channel closes under it.
+ * rejects with the callback's error. It also rejects if the channel fails or its connection
+ * goes (a broker's channel error, a lost or closed connection), and resolves if the channel
+ * itself is closed cleanly.
  */
 export async function consumeItems(
   channel: Channel,
@@ -78,7 +79,8 @@ export async function consumeItems(
   };
 
   const onAbort = (): void => finish();
-  const onClose = (err: Error | undefined): void => finish(err ?? new ClosedError(`channel ${ch.id} closed`));
+  // channel.close() ends consuming; a failed channel or a gone connection is an error.
+  const onClose = (err: Error | undefined): void => finish(err);
   signal?.addEventListener("abort", onAbort, { once: true });
   ch.once("close", onClose);
   try {
