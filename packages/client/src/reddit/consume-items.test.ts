@@ -157,22 +157,20 @@ describe("reddit consumeItems", { timeout: 20000 }, () => {
     const { proxy, url } = await openProxy(broker.target);
     try {
       await withAmqp(broker, { url, declare: true }, async (s) => {
-        const consuming = () => until(() => s.amqp.connectionManager.connection !== undefined, "connected");
+        const consuming = () => broker.probe.waitConsumers(s.vote, 1);
         const lost = s.amqp.consumeItems(s.vote, () => {});
         await consuming();
-        await new Promise((r) => setTimeout(r, 50));
         proxy.cut();
         await assert.rejects(lost, (e: Error) => e.name === "ClosedError");
 
+        await broker.probe.waitConsumers(s.vote, 0);
         const closed = s.amqp.consumeItems(s.vote, () => {});
         await consuming();
-        await new Promise((r) => setTimeout(r, 50));
         await (await s.amqp.getChannel()).close();
         await closed;
 
         const shutDown = s.amqp.consumeItems(s.vote, () => {});
         await consuming();
-        await new Promise((r) => setTimeout(r, 50));
         await s.amqp.connectionManager.close();
         await assert.rejects(
           shutDown,

@@ -234,12 +234,26 @@ export class Probe {
   }
 
   /** Waits (bounded) until the queue holds n ready messages. */
-  async waitDepth(queue: string, n: number, timeoutMs = 5000): Promise<void> {
+  waitDepth(queue: string, n: number, timeoutMs = 5000): Promise<void> {
+    return this.waitFor(queue, "messageCount", n, timeoutMs);
+  }
+
+  /** Waits (bounded) until the queue has n consumers. */
+  waitConsumers(queue: string, n: number, timeoutMs = 5000): Promise<void> {
+    return this.waitFor(queue, "consumerCount", n, timeoutMs);
+  }
+
+  private async waitFor(
+    queue: string,
+    what: "messageCount" | "consumerCount",
+    n: number,
+    timeoutMs: number,
+  ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const d = await this.depth(queue);
-      if (d === n) return;
-      if (Date.now() > deadline) throw new Error(`queue ${queue} holds ${d} messages, not ${n}`);
+      const got = (await (await this.ch()).queueDeclare(queue, { passive: true }))[what];
+      if (got === n) return;
+      if (Date.now() > deadline) throw new Error(`queue ${queue}: ${what} is ${got}, not ${n}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }
