@@ -34,3 +34,5 @@ export * from "./kombu/serialization.js";
 export * as kombu from "./kombu/index.js";
 /** oslo.messaging's RPC and notifications, wire-compatible with Python (docs/oslo-rpc.md). */
 export * as oslo from "./oslo/index.js";
+/** reddit's amqp wrapper (Queues, MessageQueue, Amqp with addItem, consumeItems, handleItems). */
+export * as reddit from "./reddit/index.js";
