@@ -7,14 +7,13 @@
 //   node --test interop/queue-features-py.test.mjs                 (a fresh Warren broker)
 //   INTEROP_TARGET_URL=amqp://guest:guest@localhost:5682 node --test interop/queue-features-py.test.mjs
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { startBroker } from "./lib/broker.mjs";
+import { runPython } from "./lib/python.mjs";
 
 const DIR = join(dirname(fileURLToPath(import.meta.url)), "python");
-const PYTHON = "/usr/bin/python3";
 
 /** @type {Awaited<ReturnType<typeof startBroker>>} */
 let broker;
@@ -29,33 +28,14 @@ after(async () => {
 
 /** Runs one script with the broker's address in its environment; resolves with its output. */
 function runScript(name, timeoutMs = 30000) {
-  const env = {
-    ...process.env,
-    PYTHONUNBUFFERED: "1",
-    PYTHONDONTWRITEBYTECODE: "1",
-    WARREN_TEST_URL: broker.url,
-    WARREN_TEST_HOST: broker.host === "localhost" ? "127.0.0.1" : broker.host,
-    WARREN_TEST_PORT: String(broker.port),
-  };
-  delete env.PYTHONPATH;
-  return new Promise((resolve, reject) => {
-    const proc = spawn(PYTHON, [join(DIR, name)], { cwd: DIR, env, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    proc.stdout.on("data", (d) => {
-      out += d;
-    });
-    proc.stderr.on("data", (d) => {
-      out += d;
-    });
-    const timer = setTimeout(() => {
-      proc.kill("SIGKILL");
-      reject(new Error(`${name} still running after ${timeoutMs} ms:\n${out}`));
-    }, timeoutMs);
-    proc.once("error", reject);
-    proc.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, out });
-    });
+  return runPython([join(DIR, name)], {
+    cwd: DIR,
+    timeoutMs,
+    env: {
+      WARREN_TEST_URL: broker.url,
+      WARREN_TEST_HOST: broker.host === "localhost" ? "127.0.0.1" : broker.host,
+      WARREN_TEST_PORT: String(broker.port),
+    },
   });
 }
 

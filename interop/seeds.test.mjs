@@ -16,6 +16,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { reddit as redditTs } from "../packages/client/dist/index.js";
 import { startBroker } from "./lib/broker.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -665,6 +666,58 @@ test(
     await sleep(500); // the driver exits without closing; unacked messages would be requeued now
     const s = await queueState("newcomments_q");
     assert.equal(s.messages, 0, "basic_ack(0, multiple=True) must ack every outstanding basic.get");
+  },
+);
+
+test(
+  "reddit wrapper: the TypeScript port declares what the Python wrapper declares, and they exchange items both ways",
+  {
+    timeout: 30000,
+  },
+  async () => {
+    await admin(["purge", "vote_comment_q", "newcomments_q"]);
+    // The seed's declare_queues(), with @warren/client's reddit namespace.
+    const queues = new redditTs.Queues({
+      vote_comment_q: new redditTs.MessageQueue({ bindToSelf: true }),
+      newcomments_q: new redditTs.MessageQueue(),
+    });
+    queues.get("vote_comment_q").bind("vote_comment_q_test");
+    queues.get("newcomments_q").bind("new_link", "link_text_edited");
+    const amqp = new redditTs.Amqp({ url: brokerUrl(), queues, log: () => {} });
+    try {
+      // The Python wrapper declared them in the first reddit test: different flags would be
+      // 406 PRECONDITION_FAILED here.
+      await amqp.getChannel();
+
+      // TypeScript addItem() -> Python handle_items().
+      const fromTs = [1, 2, 3].map((i) => `ts${i}-${RUN_ID}`);
+      for (const b of fromTs) amqp.addItem("new_link", b);
+      await amqp.join();
+      const r = await runPyOk(reddit, ["handle", "newcomments_q", "3"]);
+      assert.match(r.stdout, new RegExp(`DRIVER: batch ${fromTs.join(" ")}\n`));
+
+      // Python add_item() -> TypeScript handleItems().
+      const fromPy = [1, 2, 3, 4].map((i) => `py${i}-${RUN_ID}`);
+      await runPyOk(reddit, ["publish", ...fromPy.flatMap((b) => ["vote_comment_q_test", b])]);
+      await waitQueue("vote_comment_q", (s) => s.messages === 4, "4 messages");
+      const batches = [];
+      const modes = [];
+      await amqp.handleItems(
+        "vote_comment_q",
+        (items) => {
+          batches.push(items.map((m) => m.body.toString()));
+          modes.push(...items.map((m) => m.properties.deliveryMode));
+        },
+        { limit: 3, drain: true },
+      );
+      assert.deepEqual(batches, [fromPy.slice(0, 3), fromPy.slice(3)]);
+      // The seed's _add_item() accepts delivery_mode but never sets it: its messages are transient.
+      assert.deepEqual(modes, [undefined, undefined, undefined, undefined]);
+    } finally {
+      await amqp.close();
+    }
+    const s = await settledQueue("vote_comment_q");
+    assert.equal(s.messages, 0, "handleItems acked every batch");
   },
 );
 

@@ -1,11 +1,9 @@
 import { EventEmitter } from "node:events";
 import net, { type Socket } from "node:net";
-import { platform, version as nodeVersion } from "node:process";
 import tls from "node:tls";
 import {
   AmqpError,
   type BasicProperties,
-  CLIENT_CAPABILITIES,
   ConnectionError,
   decodeMethod,
   encodeProperties,
@@ -16,7 +14,6 @@ import {
   type MethodInit,
   PROTOCOL_HEADER,
   ReplyCode,
-  replyCodeName,
   unexpectedFrame,
   Writer,
   writeHeartbeat,
@@ -24,75 +21,11 @@ import {
   writeMethodWithContent,
 } from "@warren/protocol";
 import { Channel } from "./channel.js";
-import { ClosedError } from "./closed-error.js";
+import type { ChannelOptions } from "./channel-types.js";
+import { BlockedError, ClosedError, TimeoutError } from "./errors.js";
+import { type ConnectionEvents, type ConnectOptions, replyTextBody } from "./connection-types.js";
+import { startOk, tune, watchHeartbeats } from "./handshake.js";
 import { parseUrl } from "./url.js";
-
-/** The client library's version, sent in client-properties. */
-export const CLIENT_VERSION = "0.1.0";
-
-/** Where and how to connect. Every field has a default; see also parseUrl. */
-export interface ConnectOptions {
-  /** "amqps" connects with TLS. Default "amqp". */
-  protocol?: "amqp" | "amqps";
-  /** Default "localhost". */
-  hostname?: string;
-  /** Default 5672 (5671 for amqps). */
-  port?: number;
-  /** Default "guest". */
-  username?: string;
-  /** Default "guest". */
-  password?: string;
-  /** Default "/". */
-  vhost?: string;
-  /**
-   * Requested heartbeat interval in seconds. Unset: take the server's. 0: no heartbeats.
-   * Otherwise the lower of this and the server's (or this one if the server proposes 0).
-   */
-  heartbeat?: number;
-  /** Largest frame we accept, in bytes. Default 131072; the lower of ours and the server's wins. */
-  frameMax?: number;
-  /** Highest channel number. Default 2047; the lower of ours and the server's wins. */
-  channelMax?: number;
-  /** Milliseconds for TCP connect plus the AMQP handshake. Default 10000. */
-  connectionTimeout?: number;
-  /** Shown by the broker's management tools (client property connection_name). */
-  connectionName?: string;
-  /** Extra client properties, merged over the defaults. */
-  clientProperties?: FieldTable;
-  /**
-   * TLS options for amqps, passed to Node's tls.connect: `ca` (PEM of the CA that signed the
-   * server's certificate, when it is not a public one), `cert` and `key` (a client certificate,
-   * for brokers that verify peers and for EXTERNAL), `servername` (SNI and the name the server
-   * certificate must match; default: the hostname unless it is an IP address) and
-   * `rejectUnauthorized` (default true; false accepts any server certificate, for tests only).
-   * Host and port come from the fields above.
-   */
-  tls?: tls.ConnectionOptions;
-  /**
-   * SASL mechanism: "PLAIN" (username and password, the default) or "EXTERNAL" (the broker
-   * takes the user name from the TLS client certificate, given in `tls.cert` / `tls.key`;
-   * username and password are not sent). URL: `?auth_mechanism=external`.
-   */
-  authMechanism?: "PLAIN" | "EXTERNAL";
-}
-
-/** Events of a Connection. */
-export type ConnectionEvents = {
-  /**
-   * The connection failed: a server connection.close (ConnectionError with the reply code),
-   * a protocol error, or the socket was lost (ClosedError). Emitted only when someone listens,
-   * so that an unobserved failure does not crash the process; 'close' always follows.
-   */
-  error: [err: Error];
-  /** The connection is closed; `err` is undefined after a clean close(). */
-  close: [err: Error | undefined];
-  /** The server stopped reading from us (resource alarm); publishes should pause. */
-  blocked: [reason: string];
-  /** The server reads from us again. */
-  unblocked: [];
-  /** Buffered output has drained below the high-water mark after publish() returned false. */
-  drain: [];
-};
 
 /** Pending output beyond this makes publish() return false. */
 const HIGH_WATER = 1 << 20;
@@ -130,12 +63,6 @@ export function connect(
   return Connection.open(merged);
 }
 
-/** @internal Strips the "NAME - " prefix RabbitMQ puts in reply texts, since AmqpError adds it back. */
-export function replyTextBody(code: number, text: string): string {
-  const prefix = `${replyCodeName(code)} - `;
-  return text.startsWith(prefix) ? text.slice(prefix.length) : text;
-}
-
 /**
  * An AMQP 0-9-1 connection. Obtain one with connect(); open channels with createChannel().
  *
@@ -153,6 +80,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   heartbeat = 0;
   private state: State = "opening";
   private _blocked = false;
+  private _blockReason = "";
+  private secretUpdate:
+    { resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | undefined;
   private readonly socket: Socket;
   private readonly reader = new FrameReader(0);
   private readonly out = new Writer(INITIAL_OUT);
@@ -195,6 +125,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       : net.connect({ host, port });
     const s = this.socket;
     s.setNoDelay(true);
+    if (options.keepAlive) s.setKeepAlive(true, options.keepAlive === true ? 60_000 : options.keepAlive);
     s.on(secure ? "secureConnect" : "connect", () => (this.stage = "waiting for connection.start"));
     s.on("data", (chunk: Buffer) => this.onData(chunk));
     s.on("error", (e) => (this.socketError ??= e));
@@ -217,6 +148,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return this._blocked;
   }
 
+  /** The reason of the server's connection.blocked ("" when not blocked). */
+  get blockReason(): string {
+    return this._blocked ? this._blockReason : "";
+  }
+
   /** True until the connection is closing or closed. */
   get isOpen(): boolean {
     return this.state === "open";
@@ -237,11 +173,18 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return false;
   }
 
-  /** Opens a channel. */
-  async createChannel(): Promise<Channel> {
+  /** Opens a channel; its options default to the connection's. */
+  async createChannel(options: ChannelOptions = {}): Promise<Channel> {
     if (this.state !== "open") throw this.closedError();
     const id = this.allocateChannelId();
-    const ch = new Channel(this, id);
+    const o = { ...this.options, ...options };
+    const operationTimeout = o.operationTimeout ?? 30_000;
+    const ch = new Channel(this, id, {
+      operationTimeout,
+      publishTimeout: o.publishTimeout ?? operationTimeout,
+      publishWindow: o.publishWindow ?? 1000,
+      maxQueuedBytes: o.maxQueuedBytes ?? 64 * 1024 * 1024,
+    });
     this.channels.set(id, ch);
     await ch.open();
     return ch;
@@ -267,6 +210,35 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     t.unref();
     this.timers.push(t);
     return this.closedPromise;
+  }
+
+  /**
+   * Gives the broker a new secret for this connection's user (connection.update-secret), e.g.
+   * a refreshed OAuth 2 token, without reconnecting. Resolves on update-secret-ok.
+   */
+  updateSecret(
+    newSecret: string,
+    reason = "",
+    timeout = this.options.operationTimeout ?? 30_000,
+  ): Promise<void> {
+    if (this.state !== "open") return Promise.reject(this.closedError());
+    if (this.secretUpdate) return Promise.reject(new Error("a secret update is already in progress"));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => {
+          this.secretUpdate = undefined;
+          reject(
+            this._blocked
+              ? new BlockedError("connection.update-secret", timeout, this._blockReason)
+              : new TimeoutError(`connection.update-secret timed out after ${timeout} ms`, timeout),
+          );
+        },
+        timeout || 2 ** 31 - 1,
+      );
+      timer.unref();
+      this.secretUpdate = { resolve, reject, timer };
+      this.sendMethod(0, { name: "connection.update-secret", newSecret, reason });
+    });
   }
 
   // ------------------------------------------------------------------ for Channel
@@ -301,7 +273,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   /** @internal The channel is fully closed: its number may be reused. */
-  releaseChannel(ch: Channel): void {
+  releaseChannel(ch: { readonly id: number }): void {
     if (this.channels.get(ch.id) === ch) this.channels.delete(ch.id);
   }
 
@@ -344,7 +316,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     if (!this.needDrain || !this.writable) return;
     this.needDrain = false;
     this.emit("drain");
-    for (const ch of this.channels.values()) ch.emit("drain");
+    for (const ch of this.channels.values()) ch.onDrain();
   }
 
   // ------------------------------------------------------------------ input
@@ -419,6 +391,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         return;
       case "connection.blocked":
         this._blocked = true;
+        this._blockReason = m.reason;
         this.emit("blocked", m.reason);
         return;
       case "connection.unblocked":
@@ -426,8 +399,15 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         this.emit("unblocked");
         this.maybeDrain();
         return;
-      case "connection.update-secret-ok":
+      case "connection.update-secret-ok": {
+        const u = this.secretUpdate;
+        this.secretUpdate = undefined;
+        if (u) {
+          clearTimeout(u.timer);
+          u.resolve();
+        }
         return;
+      }
       default:
         break;
     }
@@ -439,78 +419,34 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       throw unexpectedFrame("unexpected connection.start");
     }
     this.serverProperties = serverProperties;
-    const o = this.options;
-    const mechanism = o.authMechanism ?? "PLAIN";
-    if (!mechanisms.split(" ").includes(mechanism)) {
-      throw new ConnectionError(
-        ReplyCode.NOT_IMPLEMENTED,
-        `server offers no ${mechanism} mechanism (${mechanisms})${mechanism === "EXTERNAL" && o.protocol !== "amqps" ? "; EXTERNAL needs amqps" : ""}`,
-      );
-    }
-    const clientProperties: FieldTable = {
-      product: "Warren client",
-      version: CLIENT_VERSION,
-      platform: `Node.js ${nodeVersion} (${platform})`,
-      information: "Licensed under the MIT license.",
-      capabilities: { ...CLIENT_CAPABILITIES },
-      ...(o.connectionName !== undefined ? { connection_name: o.connectionName } : {}),
-      ...o.clientProperties,
-    };
+    const m = startOk(this.options, mechanisms);
     this.stage = "authenticating";
-    this.sendMethod(0, {
-      name: "connection.start-ok",
-      clientProperties,
-      mechanism,
-      // EXTERNAL: the identity is the certificate, the response is empty (as pika and amqplib).
-      response:
-        mechanism === "EXTERNAL" ? "" : `\u0000${o.username ?? "guest"}\u0000${o.password ?? "guest"}`,
-      locale: "en_US",
-    });
+    this.sendMethod(0, m);
   }
 
   private onTune(channelMax: number, frameMax: number, heartbeat: number): void {
     if (this.state !== "opening" || this.stage !== "authenticating") {
       throw unexpectedFrame("unexpected connection.tune");
     }
-    const o = this.options;
-    this.channelMax = negotiate(channelMax, o.channelMax ?? 2047) || 65535;
-    this.frameMax = negotiate(frameMax, o.frameMax ?? 131072);
-    this.heartbeat =
-      o.heartbeat === undefined ? heartbeat : o.heartbeat === 0 ? 0 : negotiate(heartbeat, o.heartbeat);
+    const t = tune(this.options, { channelMax, frameMax, heartbeat });
+    this.channelMax = t.channelMax;
+    this.frameMax = t.frameMax;
+    this.heartbeat = t.heartbeat;
     this.reader.frameMax = this.frameMax;
     this.stage = "opening the vhost";
-    this.sendMethod(0, {
-      name: "connection.tune-ok",
-      channelMax: this.channelMax,
-      frameMax: this.frameMax,
-      heartbeat: this.heartbeat,
-    });
-    this.sendMethod(0, { name: "connection.open", virtualHost: o.vhost ?? "/" });
+    this.sendMethod(0, { name: "connection.tune-ok", ...t });
+    this.sendMethod(0, { name: "connection.open", virtualHost: this.options.vhost ?? "/" });
   }
 
   private startHeartbeat(): void {
     if (this.heartbeat <= 0) return;
-    const s = this.socket;
-    let lastRead = s.bytesRead;
-    let lastWritten = s.bytesWritten;
-    let silentTicks = 0;
-    // Ticks at half the interval: send a heartbeat when we have been quiet for a tick, and
-    // give up after two full intervals without a byte from the server (as RabbitMQ does).
-    const t = setInterval(() => {
-      if (s.bytesWritten === lastWritten && !this.flushScheduled) {
-        writeHeartbeat(this.out);
-        this.flush();
-      }
-      lastWritten = s.bytesWritten;
-      if (s.bytesRead === lastRead) {
-        if (++silentTicks >= 4)
-          s.destroy(new Error(`missed heartbeats from the server (${this.heartbeat}s)`));
-      } else silentTicks = 0;
-      lastRead = s.bytesRead;
-    }, this.heartbeat * 500);
-    // The socket keeps the process alive while the connection is open; the timer need not.
-    t.unref();
-    this.timers.push(t);
+    const beat = () => {
+      // Output about to be flushed counts as traffic.
+      if (this.flushScheduled) return;
+      writeHeartbeat(this.out);
+      this.flush();
+    };
+    this.timers.push(watchHeartbeats(this.socket, this.heartbeat, beat));
   }
 
   private allocateChannelId(): number {
@@ -572,6 +508,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       // Give the peer a moment to read our last frames, but do not wait forever.
       setTimeout(() => this.socket.destroy(), 1000).unref();
     }
+    const u = this.secretUpdate;
+    this.secretUpdate = undefined;
+    if (u) {
+      clearTimeout(u.timer);
+      u.reject(channelErr);
+    }
     const o = this.opening;
     this.opening = undefined;
     this.resolveClosed();
@@ -580,14 +522,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       o.reject(err ?? new ClosedError("connection closed during the handshake"));
       return;
     }
-    if (err && this.listenerCount("error") > 0) this.emit("error", err);
+    if (err) {
+      // Nobody listening: a warning rather than silence, and never an uncaught exception.
+      if (this.listenerCount("error") > 0) this.emit("error", err);
+      else process.emitWarning(err);
+    }
     this.emit("close", err);
   }
-}
-
-/** Tune negotiation: 0 means "no limit", so take the other side's value; else the lower. */
-function negotiate(server: number, client: number): number {
-  if (server === 0) return client;
-  if (client === 0) return server;
-  return Math.min(server, client);
 }

@@ -11,7 +11,7 @@ import {
   Writer,
   writeMethodFrame,
 } from "@warren/protocol";
-import { ClosedError } from "./closed-error.js";
+import { BlockedError, ClosedError, TimeoutError } from "./errors.js";
 import { connect } from "./connection.js";
 
 /*
@@ -126,13 +126,82 @@ describe("Connection against a scripted server", () => {
     const reason = await new Promise<string>((r) => conn.once("blocked", r));
     assert.equal(reason, "low on memory");
     assert.equal(conn.blocked, true);
-    assert.equal(ch.publish("", "q", "held"), false);
+    assert.equal(ch.basicPublish("", "q", "held"), false);
     const drained = new Promise<void>((r) => ch.once("drain", r));
     const unblocked = new Promise<void>((r) => conn.once("unblocked", r));
     release();
     await unblocked;
     await drained;
     assert.equal(conn.blocked, false);
+    await conn.close();
+    await srv.done;
+    srv.close();
+  });
+
+  it("times out a method call never answered; its late reply does not derail the channel", async () => {
+    const srv = await scriptedServer(async (peer) => {
+      await handshake(peer);
+      const open = await peer.next();
+      peer.send(open.channel, { name: "channel.open-ok" });
+      const first = await peer.next();
+      assert.equal(first.method.name, "queue.declare");
+      await new Promise((r) => setTimeout(r, 300));
+      peer.send(first.channel, {
+        name: "queue.declare-ok",
+        queue: "late",
+        messageCount: 0,
+        consumerCount: 0,
+      });
+      const second = await peer.next();
+      peer.send(second.channel, {
+        name: "queue.declare-ok",
+        queue: "second",
+        messageCount: 1,
+        consumerCount: 0,
+      });
+      const close = await peer.next();
+      assert.equal(close.method.name, "connection.close");
+      peer.send(0, { name: "connection.close-ok" });
+    });
+    const conn = await connect({ hostname: "127.0.0.1", port: srv.port, operationTimeout: 100 });
+    const ch = await conn.createChannel();
+    const started = Date.now();
+    await assert.rejects(ch.queueDeclare("late"), (e: Error) => {
+      assert.ok(e instanceof TimeoutError && !(e instanceof BlockedError));
+      assert.equal(e.timeout, 100);
+      assert.match(e.message, /queue\.declare timed out after 100 ms/);
+      return true;
+    });
+    assert.ok(Date.now() - started < 290);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(await ch.queueDeclare("second"), { queue: "second", messageCount: 1, consumerCount: 0 });
+    await conn.close();
+    await srv.done;
+    srv.close();
+  });
+
+  it("rejects a publish held back by connection.blocked with a BlockedError after publishTimeout", async () => {
+    const srv = await scriptedServer(async (peer) => {
+      await handshake(peer);
+      const open = await peer.next();
+      peer.send(open.channel, { name: "channel.open-ok" });
+      peer.send(0, { name: "connection.blocked", reason: "disk is full" });
+      const close = await peer.next();
+      assert.equal(close.method.name, "connection.close");
+      peer.send(0, { name: "connection.close-ok" });
+    });
+    const conn = await connect({ hostname: "127.0.0.1", port: srv.port, publishTimeout: 150 });
+    const ch = await conn.createChannel();
+    await new Promise<string>((r) => conn.once("blocked", r));
+    const p = ch.publish("", "q", "held");
+    assert.equal(ch.waitingPublishes, 1);
+    await assert.rejects(p, (e: Error) => {
+      assert.ok(e instanceof BlockedError);
+      assert.ok(e instanceof TimeoutError);
+      assert.equal(e.reason, "disk is full");
+      return true;
+    });
+    assert.equal(ch.waitingPublishes, 0);
     await conn.close();
     await srv.done;
     srv.close();
@@ -148,7 +217,10 @@ describe("Connection against a scripted server", () => {
     const conn = await connect({ hostname: "127.0.0.1", port: srv.port });
     assert.equal(conn.heartbeat, 1);
     const started = Date.now();
+    const errors: Error[] = [];
+    conn.on("error", (e) => errors.push(e));
     const err = await new Promise<Error | undefined>((r) => conn.once("close", r));
+    assert.deepEqual(errors, [err]);
     const elapsed = Date.now() - started;
     assert.ok(err instanceof ClosedError);
     assert.match(err.message, /missed heartbeats/);

@@ -1,7 +1,8 @@
 /**
- * @warren/client: an AMQP 0-9-1 client (connect, Connection, Channel, Message) and a small
- * kombu-style layer on top (BrokerConnection with ensure/failover, Exchange, Queue,
- * Producer, Consumer), and oslo.messaging's RPC and notifications (the `oslo` namespace).
+ * @warren/client: an AMQP 0-9-1 client (connect, Connection, Channel, Message), typed errors,
+ * an opt-in recovering connection, a small kombu-style layer on top (BrokerConnection with
+ * ensure/failover, Exchange, Queue, Producer, Consumer), and oslo.messaging's RPC and
+ * notifications (the `oslo` namespace).
  */
 export {
   AmqpError,
@@ -14,9 +15,14 @@ export {
   typed,
 } from "@warren/protocol";
 export * from "./channel.js";
-export * from "./closed-error.js";
+export * from "./channel-types.js";
+export * from "./errors.js";
 export * from "./connection.js";
+export * from "./connection-types.js";
 export * from "./message.js";
+export { type BackoffOptions, backoffDelay } from "./backoff.js";
+export * from "./recovering-channel.js";
+export * from "./recovering-connection.js";
 export * from "./url.js";
 export * from "./kombu/broker-connection.js";
 export * from "./kombu/consumer.js";
@@ -28,3 +34,5 @@ export * from "./kombu/serialization.js";
 export * as kombu from "./kombu/index.js";
 /** oslo.messaging's RPC and notifications, wire-compatible with Python (docs/oslo-rpc.md). */
 export * as oslo from "./oslo/index.js";
+/** reddit's amqp wrapper (Queues, MessageQueue, Amqp with addItem, consumeItems, handleItems). */
+export * as reddit from "./reddit/index.js";

@@ -9,6 +9,7 @@ import { Exchange } from "./kombu/exchange.js";
 import { Producer } from "./kombu/producer.js";
 import { Queue } from "./kombu/queue.js";
 import { ContentDisallowed, dumps, loads } from "./kombu/serialization.js";
+import { delay, until } from "./testkit.js";
 
 const quiet = { log: lineLogger(() => {}) };
 const fast = { intervalStart: 0.02, intervalStep: 0.02, intervalMax: 0.1 };
@@ -237,15 +238,3 @@ describe("BrokerConnection.ensure", () => {
     }
   });
 });
-
-async function until(cond: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await delay(5);
-  }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}

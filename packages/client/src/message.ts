@@ -1,5 +1,11 @@
-import { type BasicProperties, decodeRawProperties } from "@warren/protocol";
-import type { Channel } from "./channel.js";
+import {
+  type BasicProperties,
+  decodeRawProperties,
+  type FieldTable,
+  type FieldValue,
+  TypedValue,
+} from "@warren/protocol";
+import type { ChannelBase } from "./channel-base.js";
 
 /** Delivery information of a message from basic.deliver or basic.get-ok. */
 export interface DeliveryFields {
@@ -21,6 +27,14 @@ export interface ReturnFields {
   routingKey: string;
 }
 
+/** Options of a negative acknowledgement (Message.nack, Channel.nack). */
+export interface NackOptions {
+  /** Put the message back in its queue (true, the default) or drop / dead-letter it. */
+  requeue?: boolean;
+  /** Also every earlier unacknowledged delivery on the channel. Default false. */
+  multiple?: boolean;
+}
+
 const EMPTY_PROPERTIES: BasicProperties = Object.freeze({});
 
 /**
@@ -33,6 +47,7 @@ const EMPTY_PROPERTIES: BasicProperties = Object.freeze({});
  */
 export class Message<F extends object = DeliveryFields> {
   private decoded: BasicProperties | undefined;
+  private _settled = false;
 
   /** @internal Messages are made by Channel. */
   constructor(
@@ -40,33 +55,69 @@ export class Message<F extends object = DeliveryFields> {
     /** The property flags and list as they came on the wire. */
     readonly rawProperties: Buffer,
     readonly fields: F,
-    private readonly channel: Channel | undefined,
+    private readonly channel: ChannelBase | undefined,
   ) {}
 
-  /** The content properties (content type, headers, delivery mode, …), decoded on first use. */
+  /**
+   * The content properties (content type, headers, delivery mode, …), decoded on first use.
+   * Header values come as plain JavaScript values: integers of any width as numbers (64-bit
+   * ones beyond Number.MAX_SAFE_INTEGER as bigint), timestamps as Date, byte arrays as
+   * Buffer. Only decimals keep their wire form (a TypedValue of type "D").
+   */
   get properties(): BasicProperties {
     if (this.decoded === undefined) {
-      this.decoded =
-        this.rawProperties.length <= 2 && !this.rawProperties[0] && !this.rawProperties[1]
-          ? EMPTY_PROPERTIES
-          : decodeRawProperties(this.rawProperties);
+      const raw = this.rawProperties;
+      if (raw.length <= 2 && !raw[0] && !raw[1]) this.decoded = EMPTY_PROPERTIES;
+      else {
+        const p = decodeRawProperties(raw);
+        if (p.headers) plainTable(p.headers);
+        this.decoded = p;
+      }
     }
     return this.decoded;
   }
 
-  /** Acknowledges this delivery (and all earlier ones on the channel with `multiple`). */
-  ack(multiple = false): void {
-    this.owner().ack(this.tag(), multiple);
+  /** True once ack(), nack() or reject() was called on this message (or it needs none: noAck). */
+  get settled(): boolean {
+    return this._settled;
   }
 
-  /** Negatively acknowledges this delivery; requeued by default. */
-  nack(requeue = true, multiple = false): void {
-    this.owner().nack(this.tag(), multiple, requeue);
+  /**
+   * Acknowledges this delivery (and all earlier ones on the channel with `multiple`).
+   * @returns false when the channel is closed: there is nothing left to acknowledge, since the
+   *   broker requeued the channel's unacknowledged messages when it closed.
+   */
+  ack(multiple = false): boolean {
+    this._settled = true;
+    return this.owner().ack(this.tag(), multiple);
   }
 
-  /** Rejects this delivery; requeued by default. */
-  reject(requeue = true): void {
-    this.owner().reject(this.tag(), requeue);
+  /**
+   * Negatively acknowledges this delivery; requeued unless `requeue: false`.
+   * The positional form nack(requeue, multiple) of earlier versions still works.
+   * @returns false when the channel is closed (see ack()).
+   */
+  nack(options?: NackOptions): boolean;
+  /** @deprecated Use nack({ requeue, multiple }). */
+  nack(requeue: boolean, multiple?: boolean): boolean;
+  nack(options: NackOptions | boolean = {}, multiple = false): boolean {
+    const o = typeof options === "boolean" ? { requeue: options, multiple } : options;
+    this._settled = true;
+    return this.owner().nack(this.tag(), o);
+  }
+
+  /**
+   * Rejects this delivery; requeued by default.
+   * @returns false when the channel is closed (see ack()).
+   */
+  reject(requeue = true): boolean {
+    this._settled = true;
+    return this.owner().reject(this.tag(), requeue);
+  }
+
+  /** @internal Marks a noAck delivery, which needs no acknowledgement. */
+  markSettled(): void {
+    this._settled = true;
   }
 
   private tag(): number {
@@ -75,8 +126,40 @@ export class Message<F extends object = DeliveryFields> {
     return tag;
   }
 
-  private owner(): Channel {
+  private owner(): ChannelBase {
     if (!this.channel) throw new TypeError("this message has no channel to acknowledge on");
     return this.channel;
   }
+}
+
+/**
+ * Replaces, in place, the TypedValues the protocol decoder keeps (so that the broker can pass
+ * a table on unchanged) by the plain values an application expects.
+ */
+function plainTable(t: FieldTable): void {
+  for (const k of Object.keys(t)) t[k] = plainValue(t[k]);
+}
+
+function plainValue(v: FieldValue): FieldValue {
+  if (v instanceof TypedValue) {
+    const x = v.value;
+    switch (v.type) {
+      case "T":
+        return new Date(Number(x) * 1000);
+      case "x":
+        return x as Buffer;
+      case "D":
+        return v;
+      default:
+        if (typeof x === "bigint")
+          return x >= Number.MIN_SAFE_INTEGER && x <= Number.MAX_SAFE_INTEGER ? Number(x) : x;
+        return x as number;
+    }
+  }
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = plainValue(v[i]);
+  } else if (v !== null && typeof v === "object" && !Buffer.isBuffer(v) && !(v instanceof Date)) {
+    plainTable(v as FieldTable);
+  }
+  return v;
 }

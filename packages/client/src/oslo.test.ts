@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Broker, BrokerAdmin, lineLogger } from "@warren/broker";
-import { type ConnectOptions, connect } from "./connection.js";
+import { connect } from "./connection.js";
+import type { ConnectOptions } from "./connection-types.js";
 import * as oslo from "./oslo/index.js";
 import {
   deserializeMsg,

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type tls from "node:tls";
-import type { ConnectOptions } from "./connection.js";
+import type { ConnectOptions } from "./connection-types.js";
 
 /**
  * Parses an AMQP URI (https://www.rabbitmq.com/docs/uri-spec) into connect options:

@@ -16,6 +16,11 @@ export class AmqpError extends Error {
     super(`${replyCodeName(code)} - ${text}`);
   }
 
+  /** The reply code (same as `code`), under the name the AMQP methods give it. */
+  get replyCode(): number {
+    return this.code;
+  }
+
   /**
    * The reply-text as RabbitMQ formats it, e.g. "NOT_FOUND - no queue 'q' in vhost '/'", cut
    * to the 255 bytes a shortstr holds (names quoted in it may be 255 bytes themselves).

@@ -34,7 +34,7 @@ export async function get(argv: string[]): Promise<number> {
     const m = await ch.basicGet(values.queue);
     if (!m) return 1;
     printBody(m.body);
-    if (values.requeue) m.nack(true);
+    if (values.requeue) m.nack({ requeue: true });
     else m.ack();
     await ch.close();
     return 0;

@@ -64,7 +64,7 @@ export async function publish(argv: string[]): Promise<number> {
     });
     if (values.confirm) await ch.confirmSelect();
     const send = async (body: string): Promise<void> => {
-      if (!ch.publish(exchange, routingKey, body, properties, { mandatory })) await once(ch, "drain");
+      if (!ch.basicPublish(exchange, routingKey, body, properties, { mandatory })) await once(ch, "drain");
     };
     if (positionals.length > 0) {
       for (const m of positionals) await send(m);

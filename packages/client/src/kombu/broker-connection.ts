@@ -1,8 +1,9 @@
 import { EventEmitter } from "node:events";
 import { ConnectionError } from "@warren/protocol";
 import type { Channel } from "../channel.js";
-import { ClosedError } from "../closed-error.js";
-import { type ConnectOptions, type Connection, connect } from "../connection.js";
+import { ClosedError } from "../errors.js";
+import { type Connection, connect } from "../connection.js";
+import type { ConnectOptions } from "../connection-types.js";
 import { parseUrl } from "../url.js";
 
 /**
@@ -30,9 +31,15 @@ export interface BrokerConnectionOptions extends ConnectOptions {
 
 /** Events of a BrokerConnection. */
 export type BrokerConnectionEvents = {
-  /** A new connection replaced a lost one: consumers re-declare and re-consume on it. */
+  /**
+   * A new connection replaced a lost one: consumers re-declare and re-consume on it. Purely a
+   * notification: listening for it changes nothing.
+   */
   revive: [connection: Connection];
-  /** A connection attempt or a connection failed (also reported to the retry policy's errback). */
+  /**
+   * A connection failed, or a consumer's channel, subscription or callback did (see Consumer).
+   * With no listener these become process warnings, never uncaught exceptions.
+   */
   error: [err: Error];
 };
 
@@ -80,6 +87,8 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
   private defaultCh: Channel | undefined;
   private defaultChOpening: Promise<Channel> | undefined;
   private readonly declared = new WeakMap<Connection, Set<object>>();
+  /** Consumers that want the connection back whenever it is lost. */
+  private readonly keepers = new Set<object>();
 
   constructor(
     urls: string | ConnectOptions | readonly (string | ConnectOptions)[],
@@ -95,6 +104,11 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
   /** The live connection, if any. */
   get connection(): Connection | undefined {
     return this.current?.isOpen ? this.current : undefined;
+  }
+
+  /** The default retry policy (the `retryPolicy` option). */
+  get retryPolicy(): RetryPolicy {
+    return this.options.retryPolicy ?? {};
   }
 
   get connected(): boolean {
@@ -160,6 +174,23 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
     await c?.close();
   }
 
+  /** @internal A consumer that needs the connection re-established whenever it is lost. */
+  retain(keeper: object): void {
+    this.keepers.add(keeper);
+  }
+
+  /** @internal The consumer stopped. */
+  release(keeper: object): void {
+    this.keepers.delete(keeper);
+  }
+
+  /** @internal Reports an error: to 'error' listeners, else as a process warning. */
+  report(e: unknown): void {
+    const err = e instanceof Error ? e : new Error(String(e));
+    if (this.listenerCount("error") > 0) this.emit("error", err);
+    else process.emitWarning(err);
+  }
+
   /** @internal Runs declare once per connection for the given entity (kombu's maybe_declare). */
   async maybeDeclare(entity: object, channel: Channel, declare: () => Promise<unknown>): Promise<void> {
     let set = this.declared.get(channel.connection);
@@ -189,6 +220,8 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
     }
     this.current = conn;
     const revived = this.generation++ > 0;
+    // Losses are reported below, through this connection's 'error' event.
+    conn.on("error", () => {});
     conn.on("close", (err) => {
       if (this.current === conn) this.current = undefined;
       if (err && !this.userClosed) this.onLost(err);
@@ -200,10 +233,8 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
   /** The connection died under us: if consumers want it back, reconnect in the background. */
   private onLost(err: Error): void {
     if (this.listenerCount("error") > 0) this.emit("error", err);
-    if (this.listenerCount("revive") === 0) return;
-    this.ensureConnection().catch((e: unknown) => {
-      if (this.listenerCount("error") > 0) this.emit("error", e instanceof Error ? e : new Error(String(e)));
-    });
+    if (this.keepers.size === 0) return;
+    this.ensureConnection().catch((e: unknown) => this.report(e));
   }
 
   /** Throws err unless another attempt is due; otherwise fails over and sleeps. */

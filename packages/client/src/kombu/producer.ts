@@ -4,7 +4,7 @@ import type { Connection } from "../connection.js";
 import type { BrokerConnection, RetryPolicy } from "./broker-connection.js";
 import { Exchange } from "./exchange.js";
 import type { Queue } from "./queue.js";
-import { dumps } from "./serialization.js";
+import { compress, dumps } from "./serialization.js";
 
 /** Options of a Producer. */
 export interface ProducerOptions {
@@ -16,6 +16,11 @@ export interface ProducerOptions {
   serializer?: string;
   /** Declare the exchange before the first publish on each connection. Default true. */
   autoDeclare?: boolean;
+  /**
+   * Compress bodies as kombu does ("zlib" or "gzip": zlib, "brotli"), announced in the
+   * `compression` header so that kombu consumers (and ours) decompress them. Default none.
+   */
+  compression?: string;
   /** Use publisher confirms: publish() resolves once the broker has the message. Default true. */
   confirm?: boolean;
   /** Retry publish() across reconnects (with this policy, or the connection's). Default false. */
@@ -28,6 +33,8 @@ export interface ProducePublishOptions {
   exchange?: Exchange | string;
   routingKey?: string;
   serializer?: string;
+  /** Overrides the producer's compression for this message. */
+  compression?: string;
   /** Overrides the serializer's content type (the body must then be a Buffer or string). */
   contentType?: string;
   contentEncoding?: string;
@@ -109,11 +116,19 @@ export class Producer {
           }
         : dumps(body, serializer);
     const mode = opts.deliveryMode ?? exchange.deliveryMode;
+    const method = opts.compression ?? this.options.compression;
+    let payload = encoded.body;
+    let headers = opts.headers;
+    if (method) {
+      const c = compress(payload, method);
+      payload = c.body;
+      headers = { ...headers, compression: c.compression };
+    }
     const properties: BasicProperties = {
       contentType: encoded.contentType,
       contentEncoding: opts.contentEncoding ?? encoded.contentEncoding,
       deliveryMode: mode === "persistent" || mode === 2 ? 2 : 1,
-      ...(opts.headers !== undefined ? { headers: opts.headers } : {}),
+      ...(headers !== undefined ? { headers } : {}),
       ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
       ...(opts.expiration !== undefined ? { expiration: String(Math.round(opts.expiration * 1000)) } : {}),
       ...(opts.correlationId !== undefined ? { correlationId: opts.correlationId } : {}),
@@ -123,20 +138,8 @@ export class Producer {
     };
     const routingKey = opts.routingKey ?? this.options.routingKey ?? "";
     const publishOpts = { mandatory: opts.mandatory ?? false };
-    if (this.options.confirm ?? true) {
-      await ch.publishConfirm(exchange.name, routingKey, encoded.body, properties, publishOpts);
-    } else if (!ch.publish(exchange.name, routingKey, encoded.body, properties, publishOpts)) {
-      // Backpressure: wait until the connection's output drains (or the channel dies).
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          ch.off("drain", done);
-          ch.off("close", done);
-          resolve();
-        };
-        ch.on("drain", done);
-        ch.on("close", done);
-      });
-    }
+    // Resolves once confirmed (confirm mode) or written; waits while the window is full.
+    await ch.publish(exchange.name, routingKey, payload, properties, publishOpts);
   }
 
   /** The producer's own channel on this connection (in confirm mode if asked), opened once. */

@@ -1,5 +1,6 @@
 import type { FieldTable } from "@warren/protocol";
-import type { Channel, QueueDeclareResult } from "../channel.js";
+import type { Channel } from "../channel.js";
+import type { QueueDeclareResult } from "../channel-types.js";
 import type { Message } from "../message.js";
 import type { Exchange } from "./exchange.js";
 

@@ -1,3 +1,5 @@
+import { brotliCompressSync, brotliDecompressSync, deflateSync, unzipSync } from "node:zlib";
+
 /**
  * kombu's serializer registry, reduced to what JavaScript needs: a serializer turns a body
  * into bytes plus the content_type / content_encoding that tell the receiver how to decode
@@ -87,4 +89,46 @@ export function loads(data: Buffer, contentType: string | undefined, accept?: re
     if (codec.contentType === type) return codec.decode(data);
   }
   return data;
+}
+
+/**
+ * kombu's compression methods: the name a Producer takes, and the MIME type kombu writes in
+ * the `compression` header (kombu/compression.py registers zlib.compress under
+ * "application/x-gzip", with the aliases "zlib" and "gzip"). Python's bz2, lzma and zstd have
+ * no counterpart in Node's zlib; such messages fail to decode (see Consumer's onDecodeError).
+ */
+const COMPRESSION: Record<
+  string,
+  { type: string; compress(b: Buffer): Buffer; decompress(b: Buffer): Buffer }
+> = {
+  "application/x-gzip": {
+    type: "application/x-gzip",
+    compress: (b) => deflateSync(b),
+    // unzip takes both the zlib stream kombu writes and a real gzip stream.
+    decompress: (b) => unzipSync(b),
+  },
+  "application/x-brotli": {
+    type: "application/x-brotli",
+    compress: (b) => brotliCompressSync(b),
+    decompress: (b) => brotliDecompressSync(b),
+  },
+};
+const COMPRESSION_ALIASES: Record<string, string> = {
+  zlib: "application/x-gzip",
+  gzip: "application/x-gzip",
+  brotli: "application/x-brotli",
+};
+
+/** Compresses as kombu does; returns the body and the value of the `compression` header. */
+export function compress(body: Buffer, method: string): { body: Buffer; compression: string } {
+  const c = COMPRESSION[COMPRESSION_ALIASES[method] ?? method];
+  if (!c) throw new TypeError(`unknown compression ${JSON.stringify(method)} (zlib, gzip or brotli)`);
+  return { body: c.compress(body), compression: c.type };
+}
+
+/** Undoes compress(), given the `compression` header. */
+export function decompress(body: Buffer, compression: string): Buffer {
+  const c = COMPRESSION[COMPRESSION_ALIASES[compression] ?? compression];
+  if (!c) throw new ContentDisallowed(`unsupported compression ${JSON.stringify(compression)}`);
+  return c.decompress(body);
 }

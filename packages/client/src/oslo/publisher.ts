@@ -1,3 +1,4 @@
+import { ReturnedError } from "../errors.js";
 import type { Channel } from "../channel.js";
 import type { Message, ReturnFields } from "../message.js";
 import { MessageUndeliverable } from "./errors.js";
@@ -118,9 +119,15 @@ export class Publisher {
               });
             }
           }
-          await ch.publishConfirm(exchangeName, s.routingKey, body, props, {
-            mandatory: s.mandatory === true,
-          });
+          try {
+            await ch.publishConfirm(exchangeName, s.routingKey, body, props, {
+              mandatory: s.mandatory === true,
+            });
+          } catch (e) {
+            // The client rejects a returned mandatory publish's confirm with ReturnedError.
+            if (!(e instanceof ReturnedError)) throw e;
+            throw new MessageUndeliverable(e.exchange, e.routingKey, e.replyCode, e.replyText);
+          }
           // The broker sends basic.return before the basic.ack of the same publish.
           const r = this.returned.get(uniqueId);
           if (r) {

@@ -42,6 +42,8 @@ export class QueueConsumer {
   start(retry?: number): Promise<void> {
     this.started ??= (async () => {
       this.active = true;
+      // A consumer keeps the connection: it reconnects in the background when lost.
+      this.transport.connection.retain(this);
       this.transport.connection.on("revive", this.onRevive);
       try {
         await this.transport.ensure((conn) => this.attach(conn), retry, "cannot consume");
@@ -49,6 +51,7 @@ export class QueueConsumer {
         this.active = false;
         this.started = undefined;
         this.transport.connection.off("revive", this.onRevive);
+        this.transport.connection.release(this);
         throw e;
       }
     })();
@@ -60,6 +63,7 @@ export class QueueConsumer {
     if (!this.active) return;
     this.active = false;
     this.transport.connection.off("revive", this.onRevive);
+    this.transport.connection.release(this);
     const ch = this.ch;
     const tags = this.tags.splice(0);
     if (ch?.isOpen) await Promise.all(tags.map((t) => ch.basicCancel(t))).catch(() => undefined);

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
-import type { ConnectOptions } from "../connection.js";
+import type { ConnectOptions } from "../connection-types.js";
 import type { Channel } from "../channel.js";
 import type { Connection } from "../connection.js";
 import { BrokerConnection, isRecoverable, type RetryPolicy } from "../kombu/broker-connection.js";
