@@ -93,13 +93,14 @@ after(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-test("tarballs: dist/ with declarations, sources, README, no tests", { skip }, () => {
+test("tarballs: dist/ with declarations, sources, README, LICENSE, no tests", { skip }, () => {
   assert.deepEqual(packs.map((p) => p.name).sort(), PACKAGES.map((p) => `@warren/${p}`).sort());
   for (const pack of packs) {
     const files = new Set(pack.files.map((f) => f.path));
     const has = (f) => assert.ok(files.has(f), `${pack.name} lacks ${f}`);
     has("package.json");
     has("README.md");
+    has("LICENSE");
     if (pack.name === "@warren/cli") has("dist/main.js");
     else ["dist/index.js", "dist/index.d.ts", "src/index.ts"].forEach(has);
     for (const f of files) {
@@ -109,7 +110,8 @@ test("tarballs: dist/ with declarations, sources, README, no tests", { skip }, (
     }
   }
   const mgmt = packs.find((p) => p.name === "@warren/management").files.map((f) => f.path);
-  for (const asset of ["index.html", "app.js", "app.css"]) assert.ok(mgmt.includes(`dist/ui/${asset}`));
+  for (const asset of ["index.html", "app.js", "app.css", "THIRD-PARTY-LICENSES.txt"])
+    assert.ok(mgmt.includes(`dist/ui/${asset}`));
 });
 
 test("installed: dependencies by version, each package once", { skip }, () => {
