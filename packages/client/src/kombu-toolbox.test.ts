@@ -3,6 +3,15 @@ import { after, before, describe, it } from "node:test";
 import { Broker, lineLogger } from "@warren/broker";
 import { BrokerConnection } from "./kombu/broker-connection.js";
 import { Consumer } from "./kombu/consumer.js";
+import {
+  connections,
+  getLimit,
+  LimitExceeded,
+  producers,
+  resetPools,
+  Resource,
+  setLimit,
+} from "./kombu/pools.js";
 import { Producer } from "./kombu/producer.js";
 import { Queue } from "./kombu/queue.js";
 import {
@@ -100,6 +109,66 @@ describe("the serializer registry", () => {
     await consumer.cancel();
     await q.delete(await conn.defaultChannel());
     await producer.close();
+    await conn.close();
+  });
+});
+
+describe("pools", () => {
+  it("Resource: reuses released resources, refuses or waits at the limit, times out", async () => {
+    let made = 0;
+    const destroyed: number[] = [];
+    const pool = new Resource(
+      () => ++made,
+      (r) => void destroyed.push(r),
+      2,
+    );
+    const a = await pool.acquire();
+    const b = await pool.acquire();
+    assert.deepEqual([a, b], [1, 2]);
+    await assert.rejects(pool.acquire(), LimitExceeded);
+    const t0 = Date.now();
+    await assert.rejects(pool.acquire({ block: true, timeout: 0.05 }), LimitExceeded);
+    assert.ok(Date.now() - t0 >= 45);
+    const waiting = pool.acquire({ block: true, timeout: 5 });
+    pool.release(a);
+    assert.equal(await waiting, a);
+    pool.release(b);
+    assert.equal(await pool.acquire(), b);
+    assert.equal(made, 2);
+    assert.equal(pool.inUse, 2);
+    const late = pool.acquire({ block: true });
+    await pool.forceCloseAll();
+    await assert.rejects(late, LimitExceeded);
+    assert.deepEqual(destroyed.sort(), [1, 2]);
+  });
+
+  it("connections and producers: one pool per broker, producers publish on pooled connections", async () => {
+    await setLimit(2, true);
+    assert.equal(getLimit(), 2);
+    const conn = new BrokerConnection(url);
+    assert.equal(connections.get(conn), connections.get(new BrokerConnection(url)));
+    const q = new Queue("kombu-toolbox-pools", { durable: false });
+    await q.declare(await conn.defaultChannel());
+    const pool = producers.get(conn);
+    await Promise.all(
+      [1, 2, 3, 4, 5].map((n) =>
+        pool.use((p) => p.publish({ n }, { routingKey: q.name, serializer: "msgpack" }), { block: true }),
+      ),
+    );
+    // Two producers at most, each holding one of the two pooled connections.
+    assert.equal(pool.inUse + pool.idle, 2);
+    assert.equal(connections.get(conn).inUse, 2);
+    await assert.rejects(connections.get(conn).acquire(), LimitExceeded);
+    assert.equal((await q.status(await conn.defaultChannel())).messageCount, 5);
+    await assert.rejects(setLimit(1), RangeError);
+    await setLimit(10, true);
+    assert.equal(connections.get(conn).inUse, 0);
+    const c = await connections.get(conn).acquire();
+    assert.notEqual(c, conn);
+    assert.deepEqual(c.urls, conn.urls);
+    connections.get(conn).release(c);
+    await resetPools();
+    await q.delete(await conn.defaultChannel());
     await conn.close();
   });
 });

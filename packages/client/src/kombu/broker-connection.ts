@@ -101,6 +101,11 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
     this.urls = list.map((u) => (typeof u === "string" ? parseUrl(u) : u));
   }
 
+  /** A new, unconnected BrokerConnection to the same URLs with the same options (kombu's clone()). */
+  clone(): BrokerConnection {
+    return new BrokerConnection(this.urls, this.options);
+  }
+
   /** The live connection, if any. */
   get connection(): Connection | undefined {
     return this.current?.isOpen ? this.current : undefined;

@@ -5,3 +5,4 @@ export * from "./exchange.js";
 export * from "./producer.js";
 export * from "./queue.js";
 export * from "./serialization.js";
+export * from "./pools.js";
