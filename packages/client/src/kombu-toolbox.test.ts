@@ -14,6 +14,7 @@ import {
 } from "./kombu/pools.js";
 import { Producer } from "./kombu/producer.js";
 import { Queue } from "./kombu/queue.js";
+import { Empty, SimpleBuffer, SimpleQueue } from "./kombu/simple.js";
 import {
   ContentDisallowed,
   dumps,
@@ -169,6 +170,58 @@ describe("pools", () => {
     connections.get(conn).release(c);
     await resetPools();
     await q.delete(await conn.defaultChannel());
+    await conn.close();
+  });
+});
+
+describe("SimpleQueue and SimpleBuffer", () => {
+  it("put/get with ack, Empty on timeout and getNowait, qsize and clear", async () => {
+    const conn = new BrokerConnection(url);
+    const q = new SimpleQueue(conn, "kombu-toolbox-simple", { serializer: "msgpack", compression: "zlib" });
+    assert.equal(await q.clear(), 0);
+    await q.put({ n: 1 });
+    await q.put("two", { serializer: "text" });
+    assert.equal(await q.qsize(), 2);
+    const m1 = await q.get({ timeout: 2 });
+    assert.deepEqual(m1.payload, { n: 1 });
+    assert.equal(m1.properties.contentType, "application/x-msgpack");
+    assert.equal(m1.properties.headers?.compression, "application/x-gzip");
+    m1.ack();
+    const m2 = await q.get();
+    assert.equal(m2.payload, "two");
+    m2.ack();
+    await assert.rejects(q.get({ timeout: 0.05 }), Empty);
+    await assert.rejects(q.getNowait(), Empty);
+    const waiting = q.get({ timeout: 2 });
+    await q.put([3]);
+    const m3 = await waiting;
+    assert.deepEqual(m3.payload, [3]);
+    // Not acked: back in the queue on close.
+    await q.close();
+    const again = new SimpleQueue(conn, "kombu-toolbox-simple");
+    assert.equal(await again.qsize(), 1);
+    assert.equal(await again.clear(), 1);
+    await again.close();
+    const ch = await conn.defaultChannel();
+    await ch.queueDelete("kombu-toolbox-simple");
+    await ch.exchangeDelete("kombu-toolbox-simple");
+    await conn.close();
+  });
+
+  it("SimpleBuffer: transient, auto-deleted, no acks", async () => {
+    const conn = new BrokerConnection(url);
+    const b = new SimpleBuffer(conn, "kombu-toolbox-buffer");
+    await b.put({ x: 1 });
+    const m = await b.get({ timeout: 2 });
+    assert.deepEqual(m.payload, { x: 1 });
+    assert.equal(m.properties.deliveryMode, 1);
+    assert.equal(m.settled, true);
+    await b.close();
+    const ch = await conn.channel();
+    // auto-delete: gone once its consumer is.
+    await assert.rejects(ch.queueDeclare("kombu-toolbox-buffer", { passive: true }), /NOT_FOUND|404/);
+    const ch2 = await conn.channel();
+    await ch2.exchangeDelete("kombu-toolbox-buffer");
     await conn.close();
   });
 });

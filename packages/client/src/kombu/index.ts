@@ -6,3 +6,4 @@ export * from "./producer.js";
 export * from "./queue.js";
 export * from "./serialization.js";
 export * from "./pools.js";
+export * from "./simple.js";
