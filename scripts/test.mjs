@@ -48,7 +48,14 @@ const pythonReady = () => run(PYTHON, ["-c", `import ${PY_MODULES}`], "ignore");
 // The management UI's test drives Debian's Chromium (interop/ui.test.mjs).
 const CHROMIUM = "/usr/bin/chromium";
 const chromiumReady = () => existsSync(CHROMIUM);
-const missing = [...(pythonReady() ? [] : APT_PACKAGES), ...(chromiumReady() ? [] : ["chromium"])];
+// The management suites drive the real rabbitmqadmin, which Debian ships in rabbitmq-server.
+const RABBITMQADMIN = "/usr/bin/rabbitmqadmin";
+const adminReady = () => existsSync(RABBITMQADMIN);
+const missing = [
+  ...(pythonReady() ? [] : APT_PACKAGES),
+  ...(chromiumReady() ? [] : ["chromium"]),
+  ...(adminReady() ? [] : ["rabbitmq-server"]),
+];
 if (missing.length > 0) {
   // apt-get needs root: run it directly as root, else through passwordless sudo (-n never prompts).
   const root = process.getuid?.() === 0;
@@ -59,7 +66,8 @@ if (missing.length > 0) {
     // env(1) sets DEBIAN_FRONTEND past sudo, which resets the environment. dpkg's chatter on
     // stdout is dropped; apt's errors (stderr) still show.
     const aptGet = (...args) => {
-      const cmd = [...sudo, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", ...args];
+      // RUNLEVEL=1: installing rabbitmq-server (for rabbitmqadmin) does not start its service.
+      const cmd = [...sudo, "env", "DEBIAN_FRONTEND=noninteractive", "RUNLEVEL=1", "apt-get", ...args];
       return run(cmd[0], cmd.slice(1), ["ignore", "ignore", "inherit"]);
     };
     if (aptGet("update", "-qq")) {
@@ -77,6 +85,11 @@ if (missing.length > 0) {
   if (!chromiumReady()) {
     log(
       `${CHROMIUM} is missing; install it as root with \`apt-get install chromium\` (the UI test needs it)`,
+    );
+  }
+  if (!adminReady()) {
+    log(
+      `${RABBITMQADMIN} is missing; install it as root with \`apt-get install rabbitmq-server\` (the management suites need it)`,
     );
   }
 }

@@ -3,8 +3,9 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { PriorityList, Ring } from "./ring.js";
 
-// A model-based check: any sequence of push/unshift/shift agrees with a plain array, across
-// growth (doubling and quarter steps), wrap-around and the shrink after draining.
+// A model-based check: any sequence of push/restore/shift agrees with a plain array, across
+// growth (doubling and quarter steps), wrap-around and the shrink after draining. restore puts
+// an entry before the first one (from the head) whose sequence is not below its own.
 test("Ring behaves like an array deque under any operation sequence", () => {
   fc.assert(
     fc.property(
@@ -13,7 +14,7 @@ test("Ring behaves like an array deque under any operation sequence", () => {
       }),
       (ops) => {
         const ring = new Ring<number>(4);
-        const model: { v: number; exp: number }[] = [];
+        const model: { v: number; exp: number; seq: number }[] = [];
         let n = 0;
         for (const op of ops) {
           if (op === -1) {
@@ -27,17 +28,20 @@ test("Ring behaves like an array deque under any operation sequence", () => {
               assert.equal(id, want.v * 2);
             }
           } else {
-            // op >= 0 pushes op+1 entries (deep growth); -2 unshifts one.
+            // op >= 0 pushes op+1 entries (deep growth); -2 restores one, with a sequence
+            // below the newest entries' (as a requeued message's is).
             const count = op === -2 ? 1 : (op % 97) + 1;
             for (let k = 0; k < count; k++) {
               const v = n++;
               const exp = v % 3 === 0 ? v + 0.5 : 0;
               if (op === -2) {
-                ring.unshift(v, 1, v, exp, v * 2);
-                model.unshift({ v, exp });
+                const seq = v / 2;
+                ring.restore(v, 1, seq, exp, v * 2);
+                const at = model.findIndex((e) => e.seq >= seq);
+                model.splice(at === -1 ? model.length : at, 0, { v, exp, seq });
               } else {
                 ring.push(v, 0, v, exp, v * 2);
-                model.push({ v, exp });
+                model.push({ v, exp, seq: v });
               }
             }
           }
@@ -68,7 +72,7 @@ test("PriorityList: highest priority first, FIFO within a priority, above max = 
   l.push("b2", 2, 0, 2, 0, 2);
   l.push("c9", 9, 0, 3, 0, 3);
   l.push("d2", 2, 0, 4, 0, 4);
-  l.unshift("e0", 0, 0, 0, 0, 5);
+  l.restore("e0", 0, 0, 0, 0, 5);
   const out: string[] = [];
   while (l.length > 0) out.push(l.shift()!);
   assert.deepEqual(out, ["c9", "b2", "d2", "e0", "a0"]);

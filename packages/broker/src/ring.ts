@@ -91,15 +91,32 @@ export class Ring<T> {
     this.length++;
   }
 
-  unshift(item: T | undefined, count: number, seq: number, exp: number, id: number): void {
+  /**
+   * Puts a delivered entry back in its place by enqueue sequence, as RabbitMQ restores a
+   * requeued message: after the head entries with a lower sequence (requeued before it),
+   * before the rest. Only requeued entries can have a sequence below a delivered one's, and
+   * they sit at the head, so the walk is as long as the run of requeued entries before it.
+   */
+  restore(item: T | undefined, count: number, seq: number, exp: number, id: number): void {
     if (this.length === this.cap) this.grow();
     this.head = this.head === 0 ? this.cap - 1 : this.head - 1;
-    this.items[this.head] = item;
-    this.counts[this.head] = count;
-    this.seqs[this.head] = seq;
-    if (exp !== 0 || this.exps) (this.exps ??= new Float64Array(this.cap))[this.head] = exp;
-    this.ids[this.head] = id;
     this.length++;
+    let j = this.head;
+    for (let k = 1; k < this.length; k++) {
+      const next = j + 1 === this.cap ? 0 : j + 1;
+      if (this.seqs[next]! >= seq) break;
+      this.items[j] = this.items[next];
+      this.counts[j] = this.counts[next]!;
+      this.seqs[j] = this.seqs[next]!;
+      if (this.exps) this.exps[j] = this.exps[next]!;
+      this.ids[j] = this.ids[next]!;
+      j = next;
+    }
+    this.items[j] = item;
+    this.counts[j] = count;
+    this.seqs[j] = seq;
+    if (exp !== 0 || this.exps) (this.exps ??= new Float64Array(this.cap))[j] = exp;
+    this.ids[j] = id;
   }
 
   /** Columns of the head entry; valid until the next mutation. */
@@ -154,7 +171,8 @@ export class Ring<T> {
 export interface MessageList<T> {
   readonly length: number;
   push(item: T | undefined, priority: number, count: number, seq: number, exp: number, id: number): void;
-  unshift(item: T | undefined, priority: number, count: number, seq: number, exp: number, id: number): void;
+  /** Puts a delivered entry back in its place by sequence (see Ring.restore). */
+  restore(item: T | undefined, priority: number, count: number, seq: number, exp: number, id: number): void;
   peek(): T | undefined;
   readonly headCount: number;
   readonly headSeq: number;
@@ -174,8 +192,8 @@ export class FifoList<T> implements MessageList<T> {
   push(item: T | undefined, _p: number, count: number, seq: number, exp: number, id: number): void {
     this.ring.push(item, count, seq, exp, id);
   }
-  unshift(item: T | undefined, _p: number, count: number, seq: number, exp: number, id: number): void {
-    this.ring.unshift(item, count, seq, exp, id);
+  restore(item: T | undefined, _p: number, count: number, seq: number, exp: number, id: number): void {
+    this.ring.restore(item, count, seq, exp, id);
   }
   peek(): T | undefined {
     return this.ring.peek();
@@ -201,7 +219,7 @@ export class FifoList<T> implements MessageList<T> {
 }
 
 /**
- * Priority queue as one FIFO ring per level (x-max-priority ≤ 255): push, unshift and shift
+ * Priority queue as one FIFO ring per level (x-max-priority ≤ 255): push, restore and shift
  * are O(1) plus a scan over at most 256 levels when the top level empties, whatever the
  * number of messages.
  */
@@ -225,9 +243,9 @@ export class PriorityList<T> implements MessageList<T> {
     this.length++;
   }
 
-  unshift(item: T | undefined, p: number, count: number, seq: number, exp: number, id: number): void {
+  restore(item: T | undefined, p: number, count: number, seq: number, exp: number, id: number): void {
     const l = this.level(p);
-    this.levels[l]!.unshift(item, count, seq, exp, id);
+    this.levels[l]!.restore(item, count, seq, exp, id);
     if (l > this.top) this.top = l;
     this.length++;
   }

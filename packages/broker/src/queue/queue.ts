@@ -438,7 +438,6 @@ export class Queue implements Destination {
       this.drain();
       return;
     }
-    items.sort((a, b) => b.seq - a.seq);
     const limit = this.a.deliveryLimit;
     for (const d of items) {
       if (limit !== undefined && d.count + 1 > limit) {
@@ -446,7 +445,7 @@ export class Queue implements Destination {
         continue;
       }
       d.msg.compact();
-      this.ready.unshift(d.msg, this.priorities ? d.msg.priority : 0, d.count + 1, d.seq, d.exp, d.msg.id);
+      this.ready.restore(d.msg, this.priorities ? d.msg.priority : 0, d.count + 1, d.seq, d.exp, d.msg.id);
       this.readyBytes += d.msg.bodySize;
     }
     // Requeued messages count against the limit too: drop-head drops (and dead-letters) the
