@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { Broker, lineLogger } from "@warren/broker";
+import { describe, it } from "node:test";
 import { BrokerConnection } from "./kombu/broker-connection.js";
 import { Consumer } from "./kombu/consumer.js";
 import {
@@ -24,21 +23,12 @@ import {
   unregisterSerializer,
 } from "./kombu/serialization.js";
 import { until } from "./testkit.js";
+import { useBroker } from "./broker-testkit.js";
 
 /* kombu's toolbox (issue 14): serializers, accept lists, pools, SimpleQueue, workers. */
 
-const quiet = { log: lineLogger(() => {}) };
-let broker: Broker;
-let url: string;
-
-before(async () => {
-  broker = new Broker({ port: 0, ...quiet });
-  url = `amqp://guest:guest@127.0.0.1:${await broker.start()}`;
-});
-
-after(async () => {
-  await broker.stop();
-});
+// INTEROP_TARGET_URL runs these against another broker (RabbitMQ, to check the behaviour).
+const brokerUrl = useBroker();
 
 describe("the serializer registry", () => {
   it("packs and unpacks msgpack as kombu does (str as str, bytes as bin)", () => {
@@ -84,7 +74,7 @@ describe("the serializer registry", () => {
   });
 
   it("carries msgpack and compressed bodies through the broker, refusing what is not accepted", async () => {
-    const conn = new BrokerConnection(url);
+    const conn = new BrokerConnection(brokerUrl());
     const q = new Queue("kombu-toolbox-msgpack", { durable: false });
     const got: unknown[] = [];
     const refused: string[] = [];
@@ -146,8 +136,8 @@ describe("pools", () => {
   it("connections and producers: one pool per broker, producers publish on pooled connections", async () => {
     await setLimit(2, true);
     assert.equal(getLimit(), 2);
-    const conn = new BrokerConnection(url);
-    assert.equal(connections.get(conn), connections.get(new BrokerConnection(url)));
+    const conn = new BrokerConnection(brokerUrl());
+    assert.equal(connections.get(conn), connections.get(new BrokerConnection(brokerUrl())));
     const q = new Queue("kombu-toolbox-pools", { durable: false });
     await q.declare(await conn.defaultChannel());
     const pool = producers.get(conn);
@@ -176,7 +166,7 @@ describe("pools", () => {
 
 describe("SimpleQueue and SimpleBuffer", () => {
   it("put/get with ack, Empty on timeout and getNowait, qsize and clear", async () => {
-    const conn = new BrokerConnection(url);
+    const conn = new BrokerConnection(brokerUrl());
     const q = new SimpleQueue(conn, "kombu-toolbox-simple", { serializer: "msgpack", compression: "zlib" });
     assert.equal(await q.clear(), 0);
     await q.put({ n: 1 });
@@ -209,7 +199,7 @@ describe("SimpleQueue and SimpleBuffer", () => {
   });
 
   it("SimpleBuffer: transient, auto-deleted, no acks", async () => {
-    const conn = new BrokerConnection(url);
+    const conn = new BrokerConnection(brokerUrl());
     const b = new SimpleBuffer(conn, "kombu-toolbox-buffer");
     await b.put({ x: 1 });
     const m = await b.get({ timeout: 2 });
