@@ -7,3 +7,4 @@ export * from "./queue.js";
 export * from "./serialization.js";
 export * from "./pools.js";
 export * from "./simple.js";
+export * from "./mixins.js";
