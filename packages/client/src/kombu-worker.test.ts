@@ -120,9 +120,14 @@ describe("BrokerConnection.autoretry", () => {
       channel: own,
       ...fast,
     });
-    await assert.rejects(passive(), (e: Error) => e instanceof ChannelError && e.code === ReplyCode.NOT_FOUND);
+    await assert.rejects(
+      passive(),
+      (e: Error) => e instanceof ChannelError && e.code === ReplyCode.NOT_FOUND,
+    );
     assert.equal(own.isOpen, false);
-    const [, revived] = await conn.autoretry((ch) => ch.queueDeclare(name, { passive: true }), { channel: own })();
+    const [, revived] = await conn.autoretry((ch) => ch.queueDeclare(name, { passive: true }), {
+      channel: own,
+    })();
     assert.notEqual(revived, own);
     await deleteQueues(conn, name);
     await conn.close();
