@@ -24,6 +24,16 @@ async function python(code, env = {}) {
   return r.stdout;
 }
 
+/** Deletes the queues and the exchanges of these names (SimpleQueue's pairs), then closes conn. */
+async function tidy(conn, ...names) {
+  const ch = await conn.defaultChannel();
+  for (const n of names) {
+    await ch.queueDelete(n);
+    await ch.exchangeDelete(n);
+  }
+  await conn.close();
+}
+
 test("kombu's SimpleQueue puts msgpack, json and zlib bodies that ours gets, and gets ours", async () => {
   const name = uid("kombu-toolbox");
   const conn = new BrokerConnection(broker.url);
@@ -79,10 +89,7 @@ with kombu.Connection(os.environ["URL"]) as c:
     "application/json {'j': [True, None]}",
     "application/x-msgpack {'m': 3}",
   ]);
-  const ch = await conn.defaultChannel();
-  await ch.queueDelete(name);
-  await ch.exchangeDelete(name);
-  await conn.close();
+  await tidy(conn, name);
 });
 
 test("kombu's gzip compression name crosses both ways (zlib data under application/x-gzip)", async () => {
@@ -121,10 +128,7 @@ with kombu.Connection(os.environ["URL"]) as c:
     { Q: name },
   );
   assert.equal(out.trim(), "application/x-gzip True");
-  const ch = await conn.defaultChannel();
-  await ch.queueDelete(name);
-  await ch.exchangeDelete(name);
-  await conn.close();
+  await tidy(conn, name);
 });
 
 test("ConsumerMixin workers: ours serves Python kombu's producer, Python's serves ours", async () => {
@@ -218,10 +222,5 @@ with kombu.Connection(os.environ["URL"]) as c:
   await producer.publish({ n: "c" }, { serializer: "json", compression: "gzip" });
   const out = await py;
   assert.deepEqual(out.trim().split("\n"), ["ready", "{'n': 'a'}", "{'n': 'b'}", "{'n': 'c'}"]);
-  const ch = await conn.defaultChannel();
-  for (const n of [toTs, toPy]) {
-    await ch.queueDelete(n);
-    await ch.exchangeDelete(n);
-  }
-  await conn.close();
+  await tidy(conn, toTs, toPy);
 });
