@@ -155,6 +155,7 @@ class Recorder extends ConsumerMixin {
   }
   getConsumers(Consumer: ConsumerFactory): Consumer[] {
     const onTask = (body: unknown, m: { ack(): void }): void => {
+      if ((body as { boom?: boolean }).boom) throw new Error("boom");
       this.got.push(body);
       m.ack();
     };
@@ -197,8 +198,12 @@ describe("ConsumerMixin", () => {
     assert.ok(errors.some(isRecoverable), "the loss is reported to the connection's 'error' listeners");
     await producer.publish({ n: 2 }, { routingKey: name });
     await producer.publish("not json", { routingKey: name, serializer: "text" });
+    await producer.publish({ boom: true }, { routingKey: name });
     // {n: 1} may come twice: its ack can be lost with the connection (at-least-once).
     await until(() => JSON.stringify(worker.got.at(-1)) === '{"n":2}');
+    // A callback that throws: its error reaches the application's connection, its message is
+    // rejected (it is not left in the queue, below).
+    await until(() => errors.some((e) => e.message === "boom"));
     const t0 = Date.now();
     worker.stop();
     await running;

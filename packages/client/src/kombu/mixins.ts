@@ -111,6 +111,11 @@ export abstract class ConsumerMixin {
   async consume(opts: ConsumeLoopOptions = {}): Promise<void> {
     const conn = this.connection.clone();
     this.active = conn;
+    // Callback and consumer errors reach the application's connection; losses are reported by
+    // run(), which starts over.
+    conn.on("error", (e) => {
+      if (!isRecoverable(e)) this.connection.report(e);
+    });
     const consumers: Consumer[] = [];
     try {
       await conn.ensureConnection(this.connectPolicy(conn));
@@ -181,7 +186,7 @@ export abstract class ConsumerProducerMixin extends ConsumerMixin {
   }
 
   override onConsumeEnd(_connection: BrokerConnection): void {
-    void this.producerConn?.close();
+    this.producerConn?.close().catch((e: unknown) => this.connection.report(e));
     this.producerConn = undefined;
   }
 }
