@@ -248,13 +248,14 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
 
   /** @internal A Consumer finished handling a delivery: wakes the oldest drainEvents(). */
   eventHandled(): void {
-    const first = this.drainers.values().next();
-    if (first.done) {
+    // Per delivery: no allocation unless someone is waiting.
+    if (this.drainers.size === 0) {
       this.undrained++;
       return;
     }
-    this.drainers.delete(first.value);
-    first.value.resolve();
+    const first = this.drainers.values().next().value!;
+    this.drainers.delete(first);
+    first.resolve();
   }
 
   /** Closes the connection for good; consumers stop reconnecting. */
