@@ -1,97 +1,108 @@
-// The examples of the docs pages listed below, compiled and run: every ```ts block is a module
-// type-checked with the repository's strict settings against the built @warren/client; a
-// ```ts run block is also run against the broker (TRANSPORT_URL=rabbit://…, BROKER_URL=amqp://…)
-// and, when a ```text block follows it, must print exactly that. ```python blocks are
-// byte-compiled by /usr/bin/python3. Pages join the list once all their examples compile.
+// The examples of the docs pages listed below, compiled and run, so that the docs cannot drift
+// from the code (interop/lib/docs-examples.mjs): every ```ts block is a module type-checked
+// under the repository's strict settings against the built @warren/client; the runnable ones
+// (every block of a page with `run: "all"`, else those fenced as ```ts run) are run against a
+// broker (a fresh Warren process, or INTEROP_TARGET_URL), must exit 0 and, when a ```text block
+// follows, print exactly that. ```python blocks are byte-compiled by /usr/bin/python3.
 //
 //   node --test interop/docs-examples.test.mjs
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
+import { connect } from "../packages/client/dist/index.js";
 import { startBroker } from "./lib/broker.mjs";
+import { blocksOf, compileExamples, examplesOf, runExample } from "./lib/docs-examples.mjs";
 import { rabbitUrl } from "./lib/oslo-agent.mjs";
 
-const PAGES = ["docs/oslo-rpc.md"];
+/**
+ * The pages; `run` says which examples are programs, `env` what they are given, `queues` and
+ * `exchanges` what they leave on the broker (deleted before and after).
+ */
+const PAGES = [
+  {
+    page: "docs/oslo-rpc.md",
+    run: "flagged",
+    env: (url) => ({ TRANSPORT_URL: rabbitUrl(url), BROKER_URL: url }),
+    queues: [],
+    exchanges: [],
+  },
+  {
+    page: "docs/reddit-amqp.md",
+    run: "all",
+    env: (url) => ({ AMQP_URL: url }),
+    queues: ["vote_comment_q", "newcomments_q"],
+    exchanges: ["reddit_exchange"],
+  },
+  {
+    page: "docs/kombu.md",
+    run: "all",
+    env: (url) => ({ AMQP_URL: url }),
+    queues: ["kombu_video", "kombu_jobs", "kombu_events", "kombu_tasks"],
+    exchanges: ["kombu_media", "kombu_jobs", "kombu_tasks"],
+  },
+];
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const run = promisify(execFile);
-// Inside the repository (the .gitignored tmp/), so that "@warren/client" resolves to the workspace.
-const work = join(root, "tmp", `docs-examples-${process.pid}`);
 let broker;
-
-/** The fenced blocks of a markdown page: language, flags after it, code, line. */
-function blocks(markdown) {
-  const out = [];
-  const re = /^```(\w+)([^\n]*)\n([\s\S]*?)^```$/gm;
-  for (let m; (m = re.exec(markdown));) {
-    out.push({
-      lang: m[1],
-      flags: m[2].trim().split(/\s+/),
-      code: m[3],
-      line: markdown.slice(0, m.index).split("\n").length,
-    });
-  }
-  return out;
-}
 
 before(async () => {
   broker = await startBroker();
-  rmSync(work, { recursive: true, force: true });
-  mkdirSync(work, { recursive: true });
-  writeFileSync(join(work, "package.json"), JSON.stringify({ type: "module" }));
 });
 
 after(async () => {
-  rmSync(work, { recursive: true, force: true });
   await broker?.stop();
 });
 
-for (const page of PAGES) {
-  describe(page, () => {
-    const all = blocks(readFileSync(join(root, page), "utf8"));
-    const ts = all.map((b, i) => ({ ...b, next: all[i + 1] })).filter((b) => b.lang === "ts");
-    const dir = join(work, page.replace(/\W/g, "_"));
-    const file = (b) => `line${b.line}.ts`;
+/** Deletes what the examples declared (an external broker keeps it otherwise). */
+async function tidy({ queues, exchanges }) {
+  if (queues.length + exchanges.length === 0) return;
+  const c = await connect(broker.url);
+  for (const q of queues) await (await c.createChannel()).queueDelete(q).catch(() => {});
+  for (const x of exchanges) await (await c.createChannel()).exchangeDelete(x).catch(() => {});
+  await c.close();
+}
 
-    test(`every TypeScript example compiles (${ts.length})`, async () => {
-      assert.ok(ts.length > 0);
-      mkdirSync(dir, { recursive: true });
-      for (const b of ts) writeFileSync(join(dir, file(b)), b.code);
-      writeFileSync(
-        join(dir, "tsconfig.json"),
-        JSON.stringify({
-          extends: join(root, "tsconfig.base.json"),
-          compilerOptions: { composite: false, declaration: false, declarationMap: false, outDir: "out" },
-          include: ["*.ts"],
-        }),
-      );
-      const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
-      const r = await run(process.execPath, [tsc, "-p", dir]).catch((e) => e);
-      assert.equal(r.code ?? 0, 0, `tsc on the examples of ${page} (file lineN.ts = line N):\n${r.stdout}`);
+for (const spec of PAGES) {
+  describe(spec.page, { timeout: 120000 }, () => {
+    const examples = examplesOf(spec.page);
+    let compiled;
+
+    before(async () => {
+      await tidy(spec);
     });
 
-    for (const b of ts.filter((x) => x.flags.includes("run"))) {
-      test(`the example at line ${b.line} runs${b.next?.lang === "text" ? " and prints what the page says" : ""}`, async () => {
-        const env = { ...process.env, TRANSPORT_URL: rabbitUrl(broker.url), BROKER_URL: broker.url };
-        const r = await run(process.execPath, [join(dir, "out", file(b).replace(/\.ts$/, ".js"))], {
-          env,
-          timeout: 30_000,
-        });
-        if (b.next?.lang === "text") assert.equal(r.stdout, b.next.code);
-      });
-    }
+    after(async () => {
+      compiled?.cleanup();
+      if (broker) await tidy(spec);
+    });
 
-    const py = all.filter((b) => b.lang === "python");
-    if (py.length > 0) {
-      test(`every Python example byte-compiles (${py.length})`, async () => {
-        mkdirSync(dir, { recursive: true });
-        for (const b of py) {
+    it(`every TypeScript example compiles (${examples.length})`, () => {
+      assert.ok(examples.length > 0);
+      compiled = compileExamples(spec.page, examples);
+    });
+
+    examples.forEach((ex, i) => {
+      if (spec.run !== "all" && !ex.flags.includes("run")) return;
+      const what = ex.output === undefined ? "" : " and prints what the page shows";
+      it(`the example at line ${ex.line} runs${what}`, async () => {
+        assert.ok(compiled, "the examples did not compile");
+        const r = await runExample(compiled.files[i], spec.env(broker.url));
+        assert.equal(r.code, 0, `exit ${r.code}\n--- stdout:\n${r.stdout}\n--- stderr:\n${r.stderr}`);
+        if (ex.output !== undefined) assert.equal(r.stdout, ex.output, r.stderr);
+      });
+    });
+
+    const python = blocksOf(spec.page).filter((b) => b.lang === "python");
+    if (python.length > 0) {
+      it(`every Python example byte-compiles (${python.length})`, async () => {
+        const dir = compiled?.dir;
+        assert.ok(dir, "the examples did not compile");
+        for (const b of python) {
           const f = join(dir, `line${b.line}.py`);
-          writeFileSync(f, b.code);
+          writeFileSync(f, b.text);
           await run("/usr/bin/python3", ["-m", "py_compile", f]);
         }
       });

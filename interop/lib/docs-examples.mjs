@@ -1,6 +1,6 @@
 // Compiles and runs the TypeScript examples of a docs page, so that the docs cannot drift
-// from the code: every ```ts block of the page is a whole program that imports
-// @warren/client; a ```text block right after one is the output it must print.
+// from the code: every ```ts block of the page is a module that imports @warren/client; a
+// ```text block right after one is the output it must print when run.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,28 +10,45 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /**
- * The ```ts blocks of a markdown page, each with the ```text block that follows it (its
- * expected output), if any.
+ * The fenced blocks of a markdown page: language, the words after it ("```ts run" has the flag
+ * "run"), text, and the line the fence is on.
  * @param {string} page path from the repository root, e.g. "docs/reddit-amqp.md"
- * @returns {{ line: number, code: string, output: string | undefined }[]}
+ * @returns {{ lang: string, flags: string[], line: number, text: string }[]}
  */
-export function examplesOf(page) {
+export function blocksOf(page) {
   const lines = readFileSync(join(root, page), "utf8").split("\n");
   const blocks = [];
   for (let i = 0; i < lines.length; i++) {
-    const m = /^```(\w*)\s*$/.exec(lines[i]);
-    if (!m || !m[1]) continue;
+    const m = /^```(\w+)(.*)$/.exec(lines[i]);
+    if (!m) continue;
     const start = i;
     const body = [];
     for (i++; i < lines.length && lines[i] !== "```"; i++) body.push(lines[i]);
-    blocks.push({ lang: m[1], line: start + 1, text: body.join("\n") + "\n" });
+    const flags = m[2].trim().split(/\s+/).filter(Boolean);
+    blocks.push({ lang: m[1], flags, line: start + 1, text: body.join("\n") + "\n" });
   }
+  return blocks;
+}
+
+/**
+ * The ```ts blocks of a markdown page, each with its flags and the ```text block that follows
+ * it (its expected output), if any.
+ * @param {string} page path from the repository root, e.g. "docs/reddit-amqp.md"
+ * @returns {{ line: number, flags: string[], code: string, output: string | undefined }[]}
+ */
+export function examplesOf(page) {
+  const blocks = blocksOf(page);
   const out = [];
   for (let k = 0; k < blocks.length; k++) {
     const b = blocks[k];
     if (b.lang !== "ts") continue;
     const next = blocks[k + 1];
-    out.push({ line: b.line, code: b.text, output: next?.lang === "text" ? next.text : undefined });
+    out.push({
+      line: b.line,
+      flags: b.flags,
+      code: b.text,
+      output: next?.lang === "text" ? next.text : undefined,
+    });
   }
   return out;
 }

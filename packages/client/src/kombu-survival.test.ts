@@ -1,41 +1,26 @@
 import assert from "node:assert/strict";
 import { deflateSync } from "node:zlib";
-import { after, before, describe, it } from "node:test";
-import { Broker, lineLogger } from "@warren/broker";
+import { describe, it } from "node:test";
 import { ChannelError, ReplyCode } from "@warren/protocol";
 import { BrokerConnection } from "./kombu/broker-connection.js";
 import { Consumer } from "./kombu/consumer.js";
 import { Queue } from "./kombu/queue.js";
 import type { Message } from "./message.js";
 import { until } from "./testkit.js";
+import { quietBroker, useBroker } from "./broker-testkit.js";
 
 /*
  * The kombu-layer bugs of issue 13, each reproduced against a real broker.
  */
 
-const quiet = { log: lineLogger(() => {}) };
 const fast = { intervalStart: 0.02, intervalStep: 0.02, intervalMax: 0.1 };
 
 // INTEROP_TARGET_URL runs these against another broker (RabbitMQ, to check the behaviour).
-const target = process.env.INTEROP_TARGET_URL;
-let broker: Broker | undefined;
-let url: string;
-
-before(async () => {
-  if (target) url = target;
-  else {
-    broker = new Broker({ port: 0, ...quiet });
-    url = `amqp://guest:guest@127.0.0.1:${await broker.start()}`;
-  }
-});
-
-after(async () => {
-  await broker?.stop();
-});
+const brokerUrl = useBroker();
 
 describe("a kombu Consumer survives", () => {
   it("a channel error (double ack): it reports it and resumes", async () => {
-    const conn = new BrokerConnection(url, { retryPolicy: fast });
+    const conn = new BrokerConnection(brokerUrl(), { retryPolicy: fast });
     const errors: Error[] = [];
     conn.on("error", (e) => errors.push(e));
     const { consumer, got } = collecting(
@@ -60,7 +45,7 @@ describe("a kombu Consumer survives", () => {
   });
 
   it("a server basic.cancel (queue deleted): it says so, re-declares the queue and resumes", async () => {
-    const conn = new BrokerConnection(url, { retryPolicy: fast });
+    const conn = new BrokerConnection(brokerUrl(), { retryPolicy: fast });
     const { consumer, got } = collecting(conn, new Queue("kombu-cancelled", { durable: false }));
     const events: string[] = [];
     consumer.on("cancel", () => events.push("cancel"));
@@ -80,7 +65,7 @@ describe("a kombu Consumer survives", () => {
   });
 
   it("an async callback that rejects: the error reaches the connection, the message is rejected", async () => {
-    const conn = new BrokerConnection(url, { retryPolicy: fast });
+    const conn = new BrokerConnection(brokerUrl(), { retryPolicy: fast });
     const errors: Error[] = [];
     conn.on("error", (e) => errors.push(e));
     const dlq = new Queue("kombu-failed-dlq", { durable: false });
@@ -117,7 +102,7 @@ describe("a kombu Consumer survives", () => {
   });
 
   it("decodes zlib-compressed messages (kombu's compression header)", async () => {
-    const conn = new BrokerConnection(url);
+    const conn = new BrokerConnection(brokerUrl());
     const q = new Queue("", { exclusive: true, durable: false });
     const { consumer, got } = collecting(conn, q);
     await consumer.consume();
@@ -156,7 +141,7 @@ function collecting(
 
 describe("BrokerConnection 'revive'", () => {
   it("listening for it does not make the connection reconnect by itself", async () => {
-    const b1 = new Broker({ port: 0, ...quiet });
+    const b1 = quietBroker();
     const port = await b1.start();
     const conn = new BrokerConnection(`amqp://guest:guest@127.0.0.1:${port}`, { retryPolicy: fast });
     conn.on("error", () => {});
@@ -164,7 +149,7 @@ describe("BrokerConnection 'revive'", () => {
     conn.on("revive", () => revived++);
     await conn.connect();
     await b1.stop();
-    const b2 = new Broker({ port, ...quiet });
+    const b2 = quietBroker(port);
     await b2.start();
     try {
       await new Promise((r) => setTimeout(r, 400));

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { Broker, lineLogger } from "@warren/broker";
+import { describe, it } from "node:test";
 import { ChannelError, ReplyCode } from "@warren/protocol";
 import type { Message } from "./message.js";
 import { BrokerConnection, isRecoverable } from "./kombu/broker-connection.js";
@@ -10,21 +9,12 @@ import { Producer } from "./kombu/producer.js";
 import { Queue } from "./kombu/queue.js";
 import { ContentDisallowed, dumps, loads } from "./kombu/serialization.js";
 import { delay, until } from "./testkit.js";
+import { quietBroker, useBroker } from "./broker-testkit.js";
 
-const quiet = { log: lineLogger(() => {}) };
 const fast = { intervalStart: 0.02, intervalStep: 0.02, intervalMax: 0.1 };
 
-let broker: Broker;
-let url: string;
-
-before(async () => {
-  broker = new Broker({ port: 0, ...quiet });
-  url = `amqp://guest:guest@127.0.0.1:${await broker.start()}`;
-});
-
-after(async () => {
-  await broker.stop();
-});
+// INTEROP_TARGET_URL runs these against another broker (RabbitMQ, to check the behaviour).
+const brokerUrl = useBroker();
 
 describe("serialization", () => {
   it("encodes by serializer and decodes by content type", () => {
@@ -48,7 +38,7 @@ describe("serialization", () => {
 
 describe("Producer and Consumer", () => {
   it("round-trips JSON, text and raw bodies through a topic exchange", async () => {
-    const conn = new BrokerConnection(url);
+    const conn = new BrokerConnection(brokerUrl());
     const media = new Exchange("media", { type: "topic" });
     const video = new Queue("video", { exchange: media, routingKey: "video.#" });
     const got: { body: unknown; message: Message }[] = [];
@@ -112,7 +102,7 @@ describe("Producer and Consumer", () => {
   });
 
   it("rejects messages of a content type it does not accept", async () => {
-    const conn = new BrokerConnection(url);
+    const conn = new BrokerConnection(brokerUrl());
     const q = new Queue("", { exclusive: true, durable: false });
     const errors: Error[] = [];
     let decoded = 0;
@@ -136,7 +126,7 @@ describe("Producer and Consumer", () => {
   });
 
   it("gets with Queue.get and declares entities listed in publish({declare})", async () => {
-    const conn = new BrokerConnection(url);
+    const conn = new BrokerConnection(brokerUrl());
     const q = new Queue("kombu-get", { durable: false, autoDelete: false });
     const producer = new Producer(conn);
     await producer.publish({ n: 1 }, { routingKey: "kombu-get", declare: [q] });
@@ -157,14 +147,14 @@ describe("BrokerConnection.ensure", () => {
   });
 
   it("fails over to the next URL", async () => {
-    const conn = new BrokerConnection(["amqp://127.0.0.1:1", url]);
+    const conn = new BrokerConnection(["amqp://127.0.0.1:1", brokerUrl()]);
     const c = await conn.connect();
     assert.equal(c.isOpen, true);
     await conn.close();
   });
 
   it("does not retry channel errors, and gives up after maxRetries", async () => {
-    const conn = new BrokerConnection(url);
+    const conn = new BrokerConnection(brokerUrl());
     let calls = 0;
     await assert.rejects(
       conn.ensure((ch) => {
@@ -188,7 +178,7 @@ describe("BrokerConnection.ensure", () => {
   });
 
   it("retries across a broker restart; producers and consumers resume", async () => {
-    const b1 = new Broker({ port: 0, ...quiet });
+    const b1 = quietBroker();
     const port = await b1.start();
     const conn = new BrokerConnection(`amqp://guest:guest@127.0.0.1:${port}`, { retryPolicy: fast });
     const queue = new Queue("restart-q", { durable: false });
@@ -208,9 +198,9 @@ describe("BrokerConnection.ensure", () => {
     await until(() => received.length === 1);
 
     await b1.stop();
-    let b2: Broker | undefined;
+    let b2: ReturnType<typeof quietBroker> | undefined;
     const restart = delay(100).then(async () => {
-      b2 = new Broker({ port, ...quiet });
+      b2 = quietBroker(port);
       await b2.start();
     });
     // Awaited (and so reported) in `finally`; meanwhile a failure must not surface as an

@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { ConnectionError } from "@warren/protocol";
 import type { Channel } from "../channel.js";
-import { ClosedError } from "../errors.js";
+import { ClosedError, TimeoutError } from "../errors.js";
 import { type Connection, connect } from "../connection.js";
 import type { ConnectOptions } from "../connection-types.js";
 import { parseUrl } from "../url.js";
@@ -89,6 +89,10 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
   private readonly declared = new WeakMap<Connection, Set<object>>();
   /** Consumers that want the connection back whenever it is lost. */
   private readonly keepers = new Set<object>();
+  /** Deliveries handled that no drainEvents() call has accounted for yet. */
+  private undrained = 0;
+  /** Pending drainEvents() calls, oldest first. */
+  private readonly drainers = new Set<{ resolve: () => void; reject: (e: Error) => void }>();
 
   constructor(
     urls: string | ConnectOptions | readonly (string | ConnectOptions)[],
@@ -99,6 +103,11 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
     if (list.length === 0) throw new TypeError("BrokerConnection needs at least one URL");
     // Parse now so that a malformed URL fails here rather than on first use.
     this.urls = list.map((u) => (typeof u === "string" ? parseUrl(u) : u));
+  }
+
+  /** A new, unconnected BrokerConnection to the same URLs with the same options (kombu's clone()). */
+  clone(): BrokerConnection {
+    return new BrokerConnection(this.urls, this.options);
   }
 
   /** The live connection, if any. */
@@ -166,9 +175,93 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
     }
   }
 
+  /**
+   * kombu's autoretry(): wraps fn, which takes a channel, so that calling the wrapper runs fn
+   * and, when it fails with a recoverable error, reconnects per the policy (errback before each
+   * wait) and runs it again on a revived channel (the default channel of the new connection).
+   * The wrapper resolves to `[result, channel]`, the channel fn last ran on, as kombu returns
+   * `(retval, channel)`. Without `channel`, fn starts on the default channel. Policy options
+   * given here override the connection's `retryPolicy`.
+   *
+   * @example
+   *   const publish = conn.autoretry((ch, body: string) => ch.publish("", "q", Buffer.from(body)), {
+   *     maxRetries: 3,
+   *   });
+   *   const [, channel] = await publish("hello");
+   */
+  autoretry<A extends unknown[], T>(
+    fn: (channel: Channel, ...args: A) => T | Promise<T>,
+    options: RetryPolicy & { channel?: Channel } = {},
+  ): (...args: A) => Promise<[T, Channel]> {
+    const { channel, ...own } = options;
+    const policy = { ...this.retryPolicy, ...own };
+    let ch = channel;
+    return async (...args: A) => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          // Revive: a channel lost with its connection (or closed) is replaced by the default one.
+          if (!ch?.isOpen) ch = await this.defaultChannel();
+          return [await fn(ch, ...args), ch];
+        } catch (e) {
+          await this.backoff(e, attempt, policy);
+        }
+      }
+    };
+  }
+
+  /**
+   * kombu's drain_events(): waits for one event, a delivery handled by a Consumer on this
+   * connection (its callbacks have run; an async callback has settled). Consumers here run
+   * their callbacks as messages arrive, drained or not; drainEvents() counts them: it resolves
+   * at once if a delivery was handled since the last drainEvents() returned, else when the next
+   * one is. Rejects with TimeoutError after `timeout` seconds without one (Python's
+   * socket.timeout), and with the error when the connection is lost or closed meanwhile.
+   */
+  drainEvents(opts: { timeout?: number } = {}): Promise<void> {
+    if (this.undrained > 0) {
+      this.undrained--;
+      return Promise.resolve();
+    }
+    if (this.userClosed) return Promise.reject(new ClosedError("BrokerConnection is closed"));
+    return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const waiter = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (e: Error) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      if (opts.timeout !== undefined) {
+        const ms = opts.timeout * 1000;
+        timer = setTimeout(() => {
+          this.drainers.delete(waiter);
+          reject(new TimeoutError(`no event within ${opts.timeout} s`, ms));
+        }, ms);
+      }
+      this.drainers.add(waiter);
+    });
+  }
+
+  /** @internal A Consumer finished handling a delivery: wakes the oldest drainEvents(). */
+  eventHandled(): void {
+    // Per delivery: no allocation unless someone is waiting.
+    if (this.drainers.size === 0) {
+      this.undrained++;
+      return;
+    }
+    const first = this.drainers.values().next().value!;
+    this.drainers.delete(first);
+    first.resolve();
+  }
+
   /** Closes the connection for good; consumers stop reconnecting. */
   async close(): Promise<void> {
     this.userClosed = true;
+    this.failDrainers(new ClosedError("BrokerConnection is closed"));
     const c = this.current;
     this.current = undefined;
     await c?.close();
@@ -232,9 +325,18 @@ export class BrokerConnection extends EventEmitter<BrokerConnectionEvents> {
 
   /** The connection died under us: if consumers want it back, reconnect in the background. */
   private onLost(err: Error): void {
+    this.failDrainers(err);
     if (this.listenerCount("error") > 0) this.emit("error", err);
     if (this.keepers.size === 0) return;
-    this.ensureConnection().catch((e: unknown) => this.report(e));
+    // Failing because close() was called meanwhile is no error.
+    this.ensureConnection().catch((e: unknown) => {
+      if (!this.userClosed) this.report(e);
+    });
+  }
+
+  private failDrainers(err: Error): void {
+    for (const d of this.drainers) d.reject(err);
+    this.drainers.clear();
   }
 
   /** Throws err unless another attempt is due; otherwise fails over and sleeps. */

@@ -211,15 +211,19 @@ export class Consumer extends EventEmitter<ConsumerEvents> {
       .finally(() => (this.restarting = false));
   }
 
+  /** Decodes and hands on one delivery, then tells the connection (for drainEvents()). */
   private receive(message: Message): unknown {
     try {
       const r = this.decodeAndCall(message);
       if (r !== null && typeof r === "object" && typeof (r as Promise<unknown>).then === "function") {
-        return (r as Promise<unknown>).then(undefined, (e: unknown) => this.callbackFailed(e, message));
+        return (r as Promise<unknown>)
+          .then(undefined, (e: unknown) => this.callbackFailed(e, message))
+          .finally(() => this.connection.eventHandled());
       }
     } catch (e) {
       this.callbackFailed(e, message);
     }
+    this.connection.eventHandled();
     return undefined;
   }
 

@@ -5,3 +5,6 @@ export * from "./exchange.js";
 export * from "./producer.js";
 export * from "./queue.js";
 export * from "./serialization.js";
+export * from "./pools.js";
+export * from "./simple.js";
+export * from "./mixins.js";

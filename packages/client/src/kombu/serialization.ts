@@ -1,3 +1,4 @@
+import { decode as unpack, encode as pack } from "@msgpack/msgpack";
 import { brotliCompressSync, brotliDecompressSync, deflateSync, unzipSync } from "node:zlib";
 
 /**
@@ -43,6 +44,18 @@ const codecs = new Map<string, Codec>([
     },
   ],
   [
+    // kombu's msgpack: packb(use_bin_type=True) / unpackb(raw=False), so str stays str and
+    // bytes stay bytes. @msgpack/msgpack (the msgpack project's own TypeScript
+    // implementation) does the same by default; bin comes back as a Buffer here.
+    "msgpack",
+    {
+      contentType: "application/x-msgpack",
+      contentEncoding: "binary",
+      encode: (body) => Buffer.from(pack(body)),
+      decode: (data) => fromMsgpack(unpack(data)),
+    },
+  ],
+  [
     "raw",
     {
       contentType: "application/data",
@@ -53,14 +66,43 @@ const codecs = new Map<string, Codec>([
   ],
 ]);
 
+/** Turns the Uint8Arrays msgpack's bin type decodes to into Buffers, as raw bodies are. */
+function fromMsgpack(v: unknown): unknown {
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  if (Array.isArray(v)) return v.map(fromMsgpack);
+  if (v !== null && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) o[k] = fromMsgpack(o[k]);
+  }
+  return v;
+}
+
+/**
+ * Content types any accept list lets through, as kombu's TRUSTED_CONTENT: raw bytes and
+ * text need no decoder, so they cannot run code.
+ */
+const TRUSTED_CONTENT = new Set(["application/data", "application/text"]);
+
 /** Raised when a message's content type is not in the consumer's accept list. */
 export class ContentDisallowed extends Error {
   override name = "ContentDisallowed";
 }
 
-/** Adds (or replaces) a serializer, e.g. for "msgpack" or "yaml". */
+/** Adds (or replaces) a serializer, e.g. "yaml" (json, text, raw and msgpack are built in). */
 export function registerSerializer(name: string, codec: Codec): void {
   codecs.set(name, codec);
+}
+
+/** Removes a serializer (kombu's registry.unregister); its content type then decodes to a Buffer. */
+export function unregisterSerializer(name: string): void {
+  codecs.delete(name);
+}
+
+/** The serializer registered under a name, or for a content type. */
+export function serializerFor(nameOrContentType: string): Codec | undefined {
+  return (
+    codecs.get(nameOrContentType) ?? [...codecs.values()].find((c) => c.contentType === nameOrContentType)
+  );
 }
 
 /**
@@ -82,7 +124,11 @@ export function dumps(body: unknown, serializer?: string): Encoded {
  */
 export function loads(data: Buffer, contentType: string | undefined, accept?: readonly string[]): unknown {
   const type = contentType ?? "application/data";
-  if (accept && !accept.some((a) => a === type || codecs.get(a)?.contentType === type)) {
+  if (
+    accept &&
+    !TRUSTED_CONTENT.has(type) &&
+    !accept.some((a) => a === type || codecs.get(a)?.contentType === type)
+  ) {
     throw new ContentDisallowed(`refusing to decode content type ${JSON.stringify(type)}`);
   }
   for (const codec of codecs.values()) {
