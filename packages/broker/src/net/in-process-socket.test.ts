@@ -24,6 +24,22 @@ describe("InProcessSocket", () => {
     await once(b, "close");
   });
 
+  it("hands a big write to the reader in pieces of at most 64 KiB, as socket reads", async () => {
+    const [a, b] = InProcessSocket.pair();
+    const sizes: number[] = [];
+    let data = Buffer.alloc(0);
+    b.on("data", (d: Buffer) => {
+      sizes.push(d.length);
+      data = Buffer.concat([data, d]);
+    });
+    const big = Buffer.from(Array.from({ length: 200_000 }, (_, i) => i % 251));
+    a.write(big);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(sizes, [65536, 65536, 65536, 3392]);
+    assert.ok(data.equals(big));
+    a.destroy();
+  });
+
   it("pushes back on a writer whose reader has paused, and drains when it resumes", async () => {
     const [a, b] = InProcessSocket.pair();
     let received = 0;

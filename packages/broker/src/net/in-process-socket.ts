@@ -6,6 +6,9 @@ export const IN_PROCESS_ADDRESS = "in-process";
 
 let nextPort = 1;
 
+/** The most a reader gets in one 'data' event: Node's socket read size. */
+const READ_SIZE = 64 * 1024;
+
 /**
  * One end of an in-process byte pipe between a client and the broker in the same process
  * (Broker.connectInProcess): what one end writes, the other reads, with no socket and no
@@ -101,7 +104,14 @@ export class InProcessSocket extends Duplex {
   receive(chunk: Buffer, callback: () => void): void {
     if (this.destroyed || this.readableEnded) return callback();
     this.bytesRead += chunk.length;
-    if (this.push(chunk)) callback();
+    // In pieces no bigger than a socket read: a writer's output can be megabytes (a burst of
+    // publishes), and handing a reader such a chunk at once measured a third slower end to
+    // end than TCP's 64 KiB reads (bigger buffers pinned by the messages sliced from them,
+    // longer stretches of work per connection).
+    let ok = true;
+    if (chunk.length <= READ_SIZE) ok = this.push(chunk);
+    else for (let i = 0; i < chunk.length; i += READ_SIZE) ok = this.push(chunk.subarray(i, i + READ_SIZE));
+    if (ok) callback();
     else this.held = callback;
   }
 }
