@@ -12,7 +12,9 @@
 // Every round runs in a fresh child process (one transport per process, so neither inherits
 // the other's garbage or JIT state), and the transports alternate round by round, so that
 // load from elsewhere on the machine hits both alike. The table shows each transport's
-// median over the rounds, and the load average seen at the start and the end.
+// median over the rounds: messages per second, and the CPU time (user + system) the process
+// spent per message, which load from other processes disturbs much less than the rate; and
+// the load average seen at the start and the end.
 //
 //   npm run build && node bench/memory-transport-bench.mjs
 //   node bench/memory-transport-bench.mjs --count 100000 --rounds 5 --size 256
@@ -48,6 +50,7 @@ async function main() {
   const rounds = Number(o.rounds);
   const load0 = loadavg()[0].toFixed(2);
   const rates = {};
+  const cpus = {};
   for (const scenario of ["noack", "ack"]) {
     for (let r = 0; r < rounds; r++) {
       // Alternate which transport goes first, too.
@@ -55,29 +58,48 @@ async function main() {
       for (const transport of order) {
         const res = await runProcess(self, transport, scenario);
         (rates[`${scenario}/${transport}`] ??= []).push(res.rate);
-        process.stderr.write(`${scenario} ${transport} round ${r + 1}: ${Math.round(res.rate)} msg/s\n`);
+        (cpus[`${scenario}/${transport}`] ??= []).push(res.cpuUs);
+        process.stderr.write(
+          `${scenario} ${transport} round ${r + 1}: ${Math.round(res.rate)} msg/s, ${res.cpuUs.toFixed(2)} µs CPU/msg\n`,
+        );
       }
     }
   }
   const load1 = loadavg()[0].toFixed(2);
-  console.log(`${count} messages of ${size} B per run, ${rounds} rounds, median msg/s; load average ${load0} -> ${load1}`);
-  console.log("scenario  memory://  loopback TCP  memory/TCP");
+  console.log(
+    `${count} messages of ${size} B per run, ${rounds} rounds, medians; load average ${load0} -> ${load1}`,
+  );
+  console.log("scenario  memory:// msg/s  TCP msg/s  ratio   memory:// CPU µs/msg  TCP CPU µs/msg  ratio");
   for (const scenario of ["noack", "ack"]) {
     const m = median(rates[`${scenario}/memory`]);
     const t = median(rates[`${scenario}/tcp`]);
+    const mc = median(cpus[`${scenario}/memory`]);
+    const tc = median(cpus[`${scenario}/tcp`]);
     console.log(
-      `${scenario.padEnd(8)}  ${fmt(m).padStart(9)}  ${fmt(t).padStart(12)}  ${(m / t).toFixed(2).padStart(10)}`,
+      `${scenario.padEnd(8)}  ${fmt(m).padStart(15)}  ${fmt(t).padStart(9)}  ${(m / t).toFixed(2).padStart(5)}   ${mc.toFixed(2).padStart(20)}  ${tc.toFixed(2).padStart(14)}  ${(mc / tc).toFixed(2).padStart(5)}`,
     );
   }
 }
 
 function runProcess(self, transport, scenario) {
   return new Promise((resolve, reject) => {
-    const args = [self, "--child", transport, "--scenario", scenario, "--count", String(count), "--size", String(size)];
+    const args = [
+      self,
+      "--child",
+      transport,
+      "--scenario",
+      scenario,
+      "--count",
+      String(count),
+      "--size",
+      String(size),
+    ];
     const p = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     p.stdout.on("data", (d) => (out += d));
-    p.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`child exited ${code}`))));
+    p.on("exit", (code) =>
+      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`child exited ${code}`)),
+    );
   });
 }
 
@@ -115,6 +137,7 @@ async function runChild(transport, scenario) {
     { noAck: !manual },
   );
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   if (manual) {
     // At most 1000 unconfirmed: wait for the confirms of each batch.
     for (let i = 0; i < count; i += 1000) {
@@ -122,7 +145,7 @@ async function runChild(transport, scenario) {
       await pch.waitForConfirms();
     }
   } else {
-    for (let i = 0; i < count; ) {
+    for (let i = 0; i < count;) {
       let ok = true;
       while (ok && i < count) {
         ok = pch.basicPublish("", q, body);
@@ -133,11 +156,12 @@ async function runChild(transport, scenario) {
   }
   await all;
   const secs = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   await pub.close();
   await sub.close();
   await broker?.stop();
   await closeMemoryBrokers();
-  return { rate: count / secs };
+  return { rate: count / secs, cpuUs: (cpu.user + cpu.system) / count };
 }
 
 function median(xs) {

@@ -503,7 +503,8 @@ export class Broker implements ConnectionHost {
    * connection does.
    */
   connectInProcess(): Duplex {
-    if (this.booting || this.stopped) throw new Error(`the broker is ${this.stopped ? "stopped" : "not started"}`);
+    if (this.booting || this.stopped)
+      throw new Error(`the broker is ${this.stopped ? "stopped" : "not started"}`);
     const [client, server] = InProcessSocket.pair();
     this.accept(server);
     return client;

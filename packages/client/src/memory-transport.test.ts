@@ -59,7 +59,10 @@ describe("memory:// with connect()", () => {
 
     // The broker outlives its connections (as kombu's memory transport's state does).
     const again = await connect("memory://");
-    assert.equal((await (await again.createChannel()).queueDeclare("shared", { passive: true })).queue, "shared");
+    assert.equal(
+      (await (await again.createChannel()).queueDeclare("shared", { passive: true })).queue,
+      "shared",
+    );
     await again.close();
   });
 
@@ -67,7 +70,10 @@ describe("memory:// with connect()", () => {
     const v = await connect("memory://vh/orders");
     await (await v.createChannel()).queueDeclare("in-orders");
     const root = await connect("memory://vh");
-    await assert.rejects((await root.createChannel()).queueDeclare("in-orders", { passive: true }), ChannelError);
+    await assert.rejects(
+      (await root.createChannel()).queueDeclare("in-orders", { passive: true }),
+      ChannelError,
+    );
     await Promise.all([v.close(), root.close()]);
   });
 
@@ -193,7 +199,8 @@ describe("memory:// with the kombu layer", () => {
     const ch = await conn.channel();
     for (const q of Object.values(queues)) await q.declare(ch);
     const topic = new Producer(conn, { exchange: logs, serializer: "text" });
-    for (const key of ["app.error", "app.db.info", "db.error", "app"]) await topic.publish(key, { routingKey: key });
+    for (const key of ["app.error", "app.db.info", "db.error", "app"])
+      await topic.publish(key, { routingKey: key });
     const headers = new Producer(conn, { exchange: tagged, serializer: "text" });
     await headers.publish("ab", { headers: { a: "1", b: "2" } });
     await headers.publish("a", { headers: { a: "1" } });
@@ -255,7 +262,9 @@ describe("process lifetime", () => {
 
   /** Runs an ES module in a new Node.js process. */
   function run(code: string): { exited: Promise<number | null>; out: () => string; kill: () => void } {
-    const p = spawn(process.execPath, ["--input-type=module", "-e", code], { stdio: ["ignore", "pipe", "inherit"] });
+    const p = spawn(process.execPath, ["--input-type=module", "-e", code], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let out = "";
     p.stdout.on("data", (d: Buffer) => (out += d.toString()));
     return {
@@ -268,7 +277,10 @@ describe("process lifetime", () => {
   it("exits by itself once its memory:// connections are closed", async () => {
     const child = run(script);
     const t0 = Date.now();
-    const code = await Promise.race([child.exited, new Promise<string>((r) => setTimeout(() => r("hung"), 5000))]);
+    const code = await Promise.race([
+      child.exited,
+      new Promise<string>((r) => setTimeout(() => r("hung"), 5000)),
+    ]);
     if (code === "hung") child.kill();
     assert.equal(code, 0, child.out());
     assert.equal(child.out(), "got it\nclosed\n");
