@@ -137,14 +137,13 @@ describe("memory:// with the kombu layer", () => {
     const jobs = new Exchange("jobs", { type: "direct" });
     const q = new Queue("jobs-q", { exchange: jobs, routingKey: "run" });
     const got: unknown[] = [];
+    // onMessage: the raw message, no decoding.
     const consumer = new Consumer(conn, {
       queues: q,
-      callbacks: [
-        (body, m) => {
-          got.push(body);
-          m.ack();
-        },
-      ],
+      onMessage: (m) => {
+        got.push(JSON.parse(m.body.toString()));
+        m.ack();
+      },
     });
     await consumer.consume();
     const producer = new Producer(conn, { exchange: jobs });
