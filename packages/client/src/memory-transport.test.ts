@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { after, describe, it } from "node:test";
 import { Broker, BrokerAdmin, lineLogger } from "@warren/broker";
 import { ChannelError, ConnectionError, ReplyCode } from "@warren/protocol";
@@ -272,6 +276,35 @@ describe("process lifetime", () => {
       kill: () => p.kill(),
     };
   }
+
+  it("loads @warren/broker only for memory://, and says to install it when it is missing", async () => {
+    // A resolve hook that makes @warren/broker missing, as in a project without it.
+    const dir = mkdtempSync(join(tmpdir(), "warren-memory-"));
+    const hooks = join(dir, "hooks.mjs");
+    writeFileSync(
+      hooks,
+      `export async function resolve(specifier, context, next) {
+        if (specifier === "@warren/broker")
+          throw Object.assign(new Error("Cannot find package '@warren/broker'"), { code: "ERR_MODULE_NOT_FOUND" });
+        return next(specifier, context);
+      }`,
+    );
+    const child = run(
+      `import { register } from "node:module";
+      register(${JSON.stringify(pathToFileURL(hooks).href)});
+      const { connect, parseUrl } = await import(${JSON.stringify(new URL("./index.js", import.meta.url).href)});
+      parseUrl("memory://");
+      console.log("loaded");
+      await connect("memory://").catch((e) => console.log(e.message));`,
+    );
+    const code = await child.exited;
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(code, 0);
+    assert.equal(
+      child.out(),
+      "loaded\nmemory:// URLs need the @warren/broker package: npm install @warren/broker\n",
+    );
+  });
 
   it("exits by itself once its memory:// connections are closed", async () => {
     const child = run(script);
