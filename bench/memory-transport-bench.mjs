@@ -60,7 +60,7 @@ async function main() {
         (rates[`${scenario}/${transport}`] ??= []).push(res.rate);
         (cpus[`${scenario}/${transport}`] ??= []).push(res.cpuUs);
         process.stderr.write(
-          `${scenario} ${transport} round ${r + 1}: ${Math.round(res.rate)} msg/s, ${res.cpuUs.toFixed(2)} µs CPU/msg\n`,
+          `${scenario} ${transport} round ${r + 1}: ${Math.round(res.rate)} msg/s, ${res.cpuUs.toFixed(2)} µs CPU/msg, event loop idle ${Math.round(res.idleMs)} ms\n`,
         );
       }
     }
@@ -138,6 +138,7 @@ async function runChild(transport, scenario) {
   );
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
+  const elu0 = performance.eventLoopUtilization();
   if (manual) {
     // At most 1000 unconfirmed: wait for the confirms of each batch.
     for (let i = 0; i < count; i += 1000) {
@@ -157,11 +158,12 @@ async function runChild(transport, scenario) {
   await all;
   const secs = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const elu = performance.eventLoopUtilization(elu0);
   await pub.close();
   await sub.close();
   await broker?.stop();
   await closeMemoryBrokers();
-  return { rate: count / secs, cpuUs: (cpu.user + cpu.system) / count };
+  return { rate: count / secs, cpuUs: (cpu.user + cpu.system) / count, idleMs: elu.idle };
 }
 
 function median(xs) {
