@@ -12,8 +12,9 @@ export const CLIENT_VERSION = "0.1.0";
  */
 export interface ConnectOptions extends ChannelOptions {
   /**
-   * "amqps" connects with TLS. "memory" (set by parseUrl for memory:// URLs) connects to an
-   * embedded broker in this process, see docs/memory-transport.md. Default "amqp".
+   * "amqps" connects with TLS. "memory" (what parseUrl makes of memory:// URLs) connects to
+   * the broker named `hostname` embedded in this process, see docs/memory-transport.md.
+   * Default "amqp".
    */
   protocol?: "amqp" | "amqps" | "memory";
   /** Default "localhost". */

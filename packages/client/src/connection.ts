@@ -26,6 +26,7 @@ import type { ChannelOptions } from "./channel-types.js";
 import { BlockedError, ClosedError, TimeoutError } from "./errors.js";
 import { type ConnectionEvents, type ConnectOptions, replyTextBody } from "./connection-types.js";
 import { startOk, tune, watchHeartbeats } from "./handshake.js";
+import { memoryBrokerName, memoryTransport } from "./memory-transport.js";
 import { parseUrl } from "./url.js";
 
 /** Pending output beyond this makes publish() return false. */
@@ -109,7 +110,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   /** Use connect(). */
   static async open(options: ConnectOptions): Promise<Connection> {
-    const stream = options.transport ? await options.transport() : undefined;
+    // protocol "memory" without a transport: options written by hand rather than parsed.
+    const transport =
+      options.transport ??
+      (options.protocol === "memory"
+        ? memoryTransport(memoryBrokerName(options.hostname ?? ""), options.vhost ?? "/")
+        : undefined);
+    const stream = transport ? await transport() : undefined;
     return new Promise((resolve, reject) => {
       new Connection(options, { resolve, reject }, stream);
     });

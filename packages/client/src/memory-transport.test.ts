@@ -95,6 +95,14 @@ describe("memory:// with connect()", () => {
     assert.throws(() => parseUrl("memory://name:5672"), TypeError);
   });
 
+  it("takes protocol 'memory' in connect options as the URL", async () => {
+    const a = await connect("memory://opts/v");
+    await (await a.createChannel()).queueDeclare("by-options");
+    const b = await connect({ protocol: "memory", hostname: "opts", vhost: "v" });
+    await (await b.createChannel()).queueDeclare("by-options", { passive: true });
+    await Promise.all([a.close(), b.close()]);
+  });
+
   it("closeMemoryBrokers() closes the connections with 320 and the next connect starts afresh", async () => {
     const c = await connect("memory://reset");
     const ch = await c.createChannel();
