@@ -1,4 +1,5 @@
 import net from "node:net";
+import type { Duplex } from "node:stream";
 import type tls from "node:tls";
 import { version as nodeVersion, platform } from "node:process";
 import { SERVER_CAPABILITIES, TypedValue } from "@warren/protocol";
@@ -13,6 +14,7 @@ import { type Definitions, exportDefinitions, importDefinitions } from "./defini
 import { lineLogger, type Logger } from "./logger.js";
 import { Connection, type ConnectionHost } from "./net/connection.js";
 import { ConnectionLog } from "./net/connection-log.js";
+import { type AmqpSocket, InProcessSocket } from "./net/in-process-socket.js";
 import { checkTlsOptions, createTlsServer, type TlsOptions } from "./net/tls-listener.js";
 import { asDurable, type DurableStore } from "./store/durable-store.js";
 import { logStoreStats } from "./store/stats-log.js";
@@ -44,6 +46,11 @@ export const VERSION = "0.1.0";
 export interface BrokerOptions {
   /** TCP port; 0 picks a free one. Default 5672. */
   port?: number;
+  /**
+   * false: no listener at all (neither AMQP nor amqps); clients connect in the same process
+   * through connectInProcess(). Default true.
+   */
+  listen?: boolean;
   host?: string;
   /** Data directory (used by the disk store). */
   dataDir?: string;
@@ -161,6 +168,7 @@ export class Broker implements ConnectionHost {
   }
 
   private booting = true;
+  private stopped = false;
   private saveScheduled = false;
   /** Where deep queues page transient messages out; undefined without a data directory. */
   private spool: DiskStore | undefined;
@@ -420,7 +428,10 @@ export class Broker implements ConnectionHost {
     this.connectionLog.closed(c);
   }
 
-  /** Opens the store, recovers, and starts listening; resolves with the bound port. */
+  /**
+   * Opens the store, recovers, and starts listening; resolves with the bound port (0 with
+   * `listen: false`).
+   */
   async start(): Promise<number> {
     const t0 = Date.now();
     if (!this.options.store) {
@@ -453,7 +464,7 @@ export class Broker implements ConnectionHost {
     this.watchMemory();
     this.booting = false;
     this.scheduleSave();
-    return this.listen();
+    return this.options.listen === false ? 0 : this.listen();
   }
 
   private async listen(): Promise<number> {
@@ -482,7 +493,24 @@ export class Broker implements ConnectionHost {
     return port;
   }
 
-  private accept(socket: net.Socket): void {
+  /**
+   * A client connection from this same process, with no socket: returns the client's end of
+   * an in-process byte stream whose other end the broker serves as it serves a TCP
+   * connection (handshake, authentication, limits, management views; the peer address is
+   * "in-process", which counts as loopback for loopback_users). Give it to the client with
+   * `connect({ transport: () => broker.connectInProcess() })`. Works with or without
+   * listeners, once start() has resolved. While open it keeps the process alive, as a TCP
+   * connection does.
+   */
+  connectInProcess(): Duplex {
+    if (this.booting || this.stopped)
+      throw new Error(`the broker is ${this.stopped ? "stopped" : "not started"}`);
+    const [client, server] = InProcessSocket.pair();
+    this.accept(server);
+    return client;
+  }
+
+  private accept(socket: AmqpSocket): void {
     const c = new Connection(socket, this);
     this.connections.add(c);
     this.connectionLog.watch(c);
@@ -519,6 +547,7 @@ export class Broker implements ConnectionHost {
 
   /** Stops accepting, closes every connection and the store. */
   async stop(): Promise<void> {
+    this.stopped = true;
     const server = this.server;
     const tlsServer = this.tlsServer;
     this.server = undefined;

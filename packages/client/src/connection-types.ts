@@ -1,3 +1,4 @@
+import type { Duplex } from "node:stream";
 import type tls from "node:tls";
 import { type FieldTable, replyCodeName } from "@warren/protocol";
 import type { ChannelOptions } from "./channel-types.js";
@@ -10,8 +11,12 @@ export const CLIENT_VERSION = "0.1.0";
  * (timeouts, publish window) are the defaults of every channel of the connection.
  */
 export interface ConnectOptions extends ChannelOptions {
-  /** "amqps" connects with TLS. Default "amqp". */
-  protocol?: "amqp" | "amqps";
+  /**
+   * "amqps" connects with TLS. "memory" (what parseUrl makes of memory:// URLs) connects to
+   * the broker named `hostname` embedded in this process, see docs/memory-transport.md.
+   * Default "amqp".
+   */
+  protocol?: "amqp" | "amqps" | "memory";
   /** Default "localhost". */
   hostname?: string;
   /** Default 5672 (5671 for amqps). */
@@ -58,6 +63,14 @@ export interface ConnectOptions extends ChannelOptions {
    * firewall entries from expiring when heartbeats are off.
    */
   keepAlive?: boolean | number;
+  /**
+   * Opens the byte stream the connection speaks AMQP over, instead of a TCP (or TLS)
+   * connection to hostname and port (which are then not used): e.g.
+   * `() => broker.connectInProcess()` for a Warren broker embedded in this process. Called
+   * once per connection attempt (again on each reconnect); the stream must be connected
+   * already. memory:// URLs set it (see docs/memory-transport.md).
+   */
+  transport?: () => Duplex | Promise<Duplex>;
 }
 
 /** Events of a Connection. */

@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
-import net, { type Socket } from "node:net";
+import net from "node:net";
+import type { Duplex } from "node:stream";
 import tls from "node:tls";
 import {
   AmqpError,
@@ -25,6 +26,7 @@ import type { ChannelOptions } from "./channel-types.js";
 import { BlockedError, ClosedError, TimeoutError } from "./errors.js";
 import { type ConnectionEvents, type ConnectOptions, replyTextBody } from "./connection-types.js";
 import { startOk, tune, watchHeartbeats } from "./handshake.js";
+import { memoryBrokerName, memoryTransport } from "./memory-transport.js";
 import { parseUrl } from "./url.js";
 
 /** Pending output beyond this makes publish() return false. */
@@ -83,7 +85,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private _blockReason = "";
   private secretUpdate:
     { resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | undefined;
-  private readonly socket: Socket;
+  /** A TCP or TLS socket, or the stream of options.transport. */
+  private readonly socket: Duplex;
+  /** Bytes in and out, for the heartbeat watch (a transport's stream may not count them). */
+  private readonly traffic = { bytesRead: 0, bytesWritten: 0 };
   private readonly reader = new FrameReader(0);
   private readonly out = new Writer(INITIAL_OUT);
   /** Reused to encode publish properties before they are copied into `out`. */
@@ -104,29 +109,31 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private readonly flushNow = () => this.flush();
 
   /** Use connect(). */
-  static open(options: ConnectOptions): Promise<Connection> {
+  static async open(options: ConnectOptions): Promise<Connection> {
+    // protocol "memory" without a transport: options written by hand rather than parsed.
+    const transport =
+      options.transport ??
+      (options.protocol === "memory"
+        ? memoryTransport(memoryBrokerName(options.hostname ?? ""), options.vhost ?? "/")
+        : undefined);
+    const stream = transport ? await transport() : undefined;
     return new Promise((resolve, reject) => {
-      new Connection(options, { resolve, reject });
+      new Connection(options, { resolve, reject }, stream);
     });
   }
 
   private constructor(
     private readonly options: ConnectOptions,
     opening: { resolve: (c: Connection) => void; reject: (e: Error) => void },
+    stream: Duplex | undefined,
   ) {
     super();
     this.opening = opening;
     this.closedPromise = new Promise((r) => (this.resolveClosed = r));
-    const secure = options.protocol === "amqps";
-    const host = options.hostname ?? "localhost";
-    const port = options.port ?? (secure ? 5671 : 5672);
-    this.socket = secure
-      ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...options.tls })
-      : net.connect({ host, port });
+    this.socket = stream ?? this.connectSocket(options);
+    // A transport's stream comes connected.
+    if (stream) this.stage = "waiting for connection.start";
     const s = this.socket;
-    s.setNoDelay(true);
-    if (options.keepAlive) s.setKeepAlive(true, options.keepAlive === true ? 60_000 : options.keepAlive);
-    s.on(secure ? "secureConnect" : "connect", () => (this.stage = "waiting for connection.start"));
     s.on("data", (chunk: Buffer) => this.onData(chunk));
     s.on("error", (e) => (this.socketError ??= e));
     s.on("close", () => this.onSocketClose());
@@ -141,6 +148,20 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         s.destroy(Object.assign(err, { code: "ETIMEDOUT" }));
       }, ms),
     );
+  }
+
+  /** A TCP connection to hostname:port, TLS for amqps. */
+  private connectSocket(options: ConnectOptions): Duplex {
+    const secure = options.protocol === "amqps";
+    const host = options.hostname ?? "localhost";
+    const port = options.port ?? (secure ? 5671 : 5672);
+    const s = secure
+      ? tls.connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ...options.tls })
+      : net.connect({ host, port });
+    s.setNoDelay(true);
+    if (options.keepAlive) s.setKeepAlive(true, options.keepAlive === true ? 60_000 : options.keepAlive);
+    s.on(secure ? "secureConnect" : "connect", () => (this.stage = "waiting for connection.start"));
+    return s;
   }
 
   /** True while the server has us blocked (connection.blocked). */
@@ -309,6 +330,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       out.buf = Buffer.allocUnsafe(out.buf.length > KEEP_MAX ? INITIAL_OUT : out.buf.length);
     }
     out.pos = 0;
+    this.traffic.bytesWritten += chunk.length;
     if (this.socket.write(chunk)) this.maybeDrain();
   }
 
@@ -323,6 +345,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   private onData(chunk: Buffer): void {
     if (this.state === "closed") return;
+    this.traffic.bytesRead += chunk.length;
     if (this.awaitingHeader) {
       this.awaitingHeader = false;
       // A server that does not speak 0-9-1 answers with its own protocol header and hangs up.
@@ -446,7 +469,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       writeHeartbeat(this.out);
       this.flush();
     };
-    this.timers.push(watchHeartbeats(this.socket, this.heartbeat, beat));
+    this.timers.push(watchHeartbeats(this.traffic, this.socket, this.heartbeat, beat));
   }
 
   private allocateChannelId(): number {

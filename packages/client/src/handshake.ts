@@ -1,4 +1,4 @@
-import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { platform, version as nodeVersion } from "node:process";
 import {
   CLIENT_CAPABILITIES,
@@ -63,22 +63,33 @@ export function tune(o: ConnectOptions, server: Tuned): Tuned {
   };
 }
 
+/** Bytes a connection has read and written so far. */
+export interface Traffic {
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+}
+
 /**
  * Ticks at half the heartbeat interval: calls beat() when we have been quiet for a tick, and
  * destroys the socket after two full intervals without a byte from the server (as RabbitMQ
  * does). The timer does not keep the process alive (the socket does, while it is open).
  */
-export function watchHeartbeats(s: Socket, seconds: number, beat: () => void): NodeJS.Timeout {
-  let lastRead = s.bytesRead;
-  let lastWritten = s.bytesWritten;
+export function watchHeartbeats(
+  traffic: Traffic,
+  s: Duplex,
+  seconds: number,
+  beat: () => void,
+): NodeJS.Timeout {
+  let lastRead = traffic.bytesRead;
+  let lastWritten = traffic.bytesWritten;
   let silentTicks = 0;
   const t = setInterval(() => {
-    if (s.bytesWritten === lastWritten) beat();
-    lastWritten = s.bytesWritten;
-    if (s.bytesRead === lastRead) {
+    if (traffic.bytesWritten === lastWritten) beat();
+    lastWritten = traffic.bytesWritten;
+    if (traffic.bytesRead === lastRead) {
       if (++silentTicks >= 4) s.destroy(new Error(`missed heartbeats from the server (${seconds}s)`));
     } else silentTicks = 0;
-    lastRead = s.bytesRead;
+    lastRead = traffic.bytesRead;
   }, seconds * 500);
   t.unref();
   return t;

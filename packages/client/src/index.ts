@@ -24,6 +24,8 @@ export { type BackoffOptions, backoffDelay } from "./backoff.js";
 export * from "./recovering-channel.js";
 export * from "./recovering-connection.js";
 export * from "./url.js";
+/** memory:// URLs: stop the brokers they embedded in this process (docs/memory-transport.md). */
+export { closeMemoryBrokers } from "./memory-transport.js";
 export * from "./kombu/broker-connection.js";
 export * from "./kombu/consumer.js";
 export * from "./kombu/exchange.js";

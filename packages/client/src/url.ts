@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type tls from "node:tls";
 import type { ConnectOptions } from "./connection-types.js";
+import { memoryBrokerName, memoryTransport } from "./memory-transport.js";
 
 /**
  * Parses an AMQP URI (https://www.rabbitmq.com/docs/uri-spec) into connect options:
@@ -14,12 +15,19 @@ import type { ConnectOptions } from "./connection-types.js";
  * User, password and vhost are percent-decoded ("%2f" is "/"). A missing or empty path means
  * the vhost "/", as pika does, rather than the empty vhost of the URI spec: nobody means the
  * empty vhost when they write `amqp://host/`.
+ *
+ * `memory://[name][/vhost]` is a Warren broker embedded in this process, one per name (none
+ * and "localhost" are the same broker), started on first use; see docs/memory-transport.md.
+ * It takes the same query parameters; user, password and port are refused.
  */
 export function parseUrl(url: string): ConnectOptions {
   const u = new URL(url);
   const scheme = u.protocol.replace(/:$/, "");
-  if (scheme !== "amqp" && scheme !== "amqps") throw new TypeError(`not an AMQP URL: ${url}`);
+  if (scheme !== "amqp" && scheme !== "amqps" && scheme !== "memory")
+    throw new TypeError(`not an AMQP URL: ${url}`);
   const opts: ConnectOptions = { protocol: scheme };
+  if (scheme === "memory" && (u.port || u.username || u.password))
+    throw new TypeError(`a memory:// URL names a broker and a vhost, no port or credentials: ${url}`);
   // WHATWG URL keeps IPv6 literals bracketed; net.connect wants them bare.
   if (u.hostname) opts.hostname = u.hostname.replace(/^\[(.*)\]$/, "$1");
   if (u.port) opts.port = Number(u.port);
@@ -70,5 +78,9 @@ export function parseUrl(url: string): ConnectOptions {
   const sni = q.get("server_name_indication");
   if (sni !== null) t.servername = sni;
   if (Object.keys(t).length > 0) opts.tls = t;
+  if (scheme === "memory") {
+    opts.hostname = memoryBrokerName(u.hostname);
+    opts.transport = memoryTransport(opts.hostname, opts.vhost ?? "/");
+  }
   return opts;
 }

@@ -3,7 +3,8 @@ import type { TlsPeer } from "../net/tls-peer.js";
 import type { LoginFailureLog } from "./login-failures.js";
 import type { User, UserStore } from "./users.js";
 
-const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+/** Loopback peers; "in-process" (Broker.connectInProcess) is as local as a peer gets. */
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.|in-process$)/;
 
 /**
  * Who a connection.start-ok logs in as: PLAIN and AMQPLAIN check the password; EXTERNAL (TLS

@@ -1,4 +1,4 @@
-import type { Socket } from "node:net";
+import type { AmqpSocket } from "./in-process-socket.js";
 import {
   AmqpError,
   ChannelError,
@@ -115,7 +115,7 @@ export class Connection implements HeartbeatTarget {
   closeReason: { by: "client" | "broker"; code: number; text: string } | undefined;
 
   constructor(
-    readonly socket: Socket,
+    readonly socket: AmqpSocket,
     private readonly host: ConnectionHost,
   ) {
     this.peerHost = unmapped(socket.remoteAddress ?? "");

@@ -1,4 +1,4 @@
-import type { Socket } from "node:net";
+import type { AmqpSocket } from "./in-process-socket.js";
 import {
   AmqpError,
   ConnectionError,
@@ -22,7 +22,7 @@ import { tlsPeer } from "./tls-peer.js";
  * EXTERNAL on every TLS connection, even one without a client certificate, so that such a login
  * fails with a clear refusal rather than "no common mechanism" (checked against RabbitMQ 3.10.8).
  */
-export function offeredMechanisms(socket: Socket): string[] {
+export function offeredMechanisms(socket: AmqpSocket): string[] {
   return tlsPeer(socket) ? ["EXTERNAL", "PLAIN", "AMQPLAIN"] : ["PLAIN", "AMQPLAIN"];
 }
 
@@ -83,7 +83,7 @@ export function decodeConnectionMethod(buf: Buffer, start: number, end: number):
 
 /** What the heartbeat watch needs of its connection. */
 export interface HeartbeatTarget {
-  readonly socket: Socket;
+  readonly socket: AmqpSocket;
   readonly out: Writer;
   /** A flush is already due (so data will go out and no heartbeat is needed). */
   readonly flushPending: boolean;
@@ -130,7 +130,7 @@ export function unmapped(addr: string): string {
 }
 
 /** The connection.start a client gets once its protocol header is read. */
-export function connectionStart(serverProperties: Record<string, unknown>, socket: Socket): MethodInit {
+export function connectionStart(serverProperties: Record<string, unknown>, socket: AmqpSocket): MethodInit {
   return {
     name: "connection.start",
     versionMajor: 0,

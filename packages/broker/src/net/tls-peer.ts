@@ -1,4 +1,4 @@
-import type { Socket } from "node:net";
+import type { AmqpSocket } from "./in-process-socket.js";
 import tls from "node:tls";
 
 /** What a connection's TLS session says about its client, for the EXTERNAL mechanism. */
@@ -12,7 +12,7 @@ export interface TlsPeer {
 }
 
 /** The TLS facts of a connection's socket, or undefined for a plaintext connection. */
-export function tlsPeer(socket: Socket): TlsPeer | undefined {
+export function tlsPeer(socket: AmqpSocket): TlsPeer | undefined {
   if (!(socket instanceof tls.TLSSocket)) return undefined;
   if (!socket.authorized) return { verifiedCommonName: undefined };
   const cn: string | string[] | undefined = socket.getPeerCertificate().subject?.CN;
