@@ -5,6 +5,7 @@
 // round, can be compared. Prints per-round figures (with the 1-minute load average and "other
 // cpu%" of each run) and the median of the rounds. See bench/README.md ("Tail latency").
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,6 +18,7 @@ const USAGE = `usage: node bench/tail-rounds.mjs --broker NAME=URL [--broker NAM
   --rounds N          rounds (default 3)
   --duration S        measured seconds per run (default 8), after a 2 s warm-up
   --json              print every run as JSON instead of the tables
+  --from FILE         print the tables of a saved --json output (runs nothing)
 `;
 
 const { values } = parseArgs({
@@ -27,24 +29,28 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     duration: { type: "string", default: "8" },
     json: { type: "boolean", default: false },
+    from: { type: "string" },
     help: { type: "boolean", default: false },
   },
 });
-if (values.help || values.broker.length === 0) {
+if (values.help || (values.broker.length === 0 && !values.from)) {
   process.stderr.write(USAGE);
   process.exit(values.help ? 0 : 2);
 }
-const brokers = values.broker.map((b) => {
-  const i = b.indexOf("=");
-  if (i <= 0) throw new Error(`--broker wants NAME=URL, got ${b}`);
-  return { name: b.slice(0, i), url: b.slice(i + 1) };
-});
-const rates = values.rates.split(",").map(Number);
-const rounds = Number(values.rounds);
+const saved = values.from ? JSON.parse(readFileSync(values.from, "utf8")) : undefined;
+const brokers = saved
+  ? saved.brokers.map((name) => ({ name }))
+  : values.broker.map((b) => {
+      const i = b.indexOf("=");
+      if (i <= 0) throw new Error(`--broker wants NAME=URL, got ${b}`);
+      return { name: b.slice(0, i), url: b.slice(i + 1) };
+    });
+const rates = saved ? saved.rates : values.rates.split(",").map(Number);
+const rounds = saved ? saved.rounds : Number(values.rounds);
 const perf = join(dirname(fileURLToPath(import.meta.url)), "perf.mjs");
 
-const runs = []; // { round, rate, broker, scenario, p50, p99, p999, other, load }
-for (let r = 0; r < rounds; r++) {
+const runs = saved ? saved.runs : []; // { round, rate, broker, scenario, p50, p99, p999, max, other, load }
+for (let r = 0; !saved && r < rounds; r++) {
   for (const rate of rates) {
     for (let k = 0; k < brokers.length; k++) {
       const b = brokers[(k + r) % brokers.length];
@@ -56,14 +62,12 @@ for (let r = 0; r < rounds; r++) {
       for (const res of JSON.parse(p.stdout).brokers[0].results) {
         const run = { round: r + 1, rate, broker: b.name, scenario: res.scenario, load };
         if (res.error) run.error = res.error;
-        else {
-          Object.assign(run, res.latencyMs, { other: res.otherCpuPct, rate: rate });
-          run.consumeRate = res.consumeRate;
-        }
+        else Object.assign(run, res.latencyMs, { other: res.otherCpuPct, consumeRate: res.consumeRate });
         runs.push(run);
         process.stderr.write(
           `round ${r + 1} ${rate}/s ${b.name} ${run.scenario}: ` +
-            (run.error ?? `p50 ${fmt(run.p50)} p99 ${fmt(run.p99)} ms, other ${Math.round(run.other ?? 0)}%`) +
+            (run.error ??
+              `p50 ${fmt(run.p50)} p99 ${fmt(run.p99)} ms, other ${Math.round(run.other ?? 0)}%`) +
             `, load ${load.toFixed(2)}\n`,
         );
       }
