@@ -66,6 +66,19 @@ test("UnackedWindow memory follows the unacked count, not the tag span", () => {
   assert.equal(w.size, 40);
 });
 
+test("UnackedWindow gives a burst's memory back once it empties", () => {
+  const w = new UnackedWindow<number>();
+  for (let t = 1; t <= 100_000; t++) w.set(t, t);
+  assert.ok(w.capacity >= 100_000);
+  assert.equal(w.takeUpTo(50_000).length, 50_000);
+  assert.ok(w.capacity >= 100_000, "still half full: keeps its ring");
+  for (let t = 50_001; t <= 100_000; t++) w.delete(t);
+  assert.equal(w.size, 0);
+  assert.equal(w.capacity, 256);
+  w.set(100_001, 1);
+  assert.equal(w.get(100_001), 1);
+});
+
 test("UnackedWindow refuses a tag that is not above the last one", () => {
   const w = new UnackedWindow<number>();
   w.set(5, 5);

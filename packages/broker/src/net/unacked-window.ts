@@ -1,5 +1,7 @@
 /** Slots of a new window; it doubles while dense. */
 const INITIAL = 256;
+/** A ring bigger than this is replaced by a new one when it empties. */
+const SHRINK_ABOVE = 4096;
 
 /**
  * A channel's unacked deliveries by delivery tag, in tag order. Tags only grow, and most are
@@ -84,7 +86,7 @@ export class UnackedWindow<T> {
     const i = (this.head + off) & this.mask;
     if (this.items[i] === undefined) return false;
     this.items[i] = undefined;
-    if (--this.inRing === 0) this.span = 0;
+    if (--this.inRing === 0) this.emptied();
     else if (off === 0) this.skipEmpty();
     return true;
   }
@@ -108,7 +110,7 @@ export class UnackedWindow<T> {
       this.items[i] = undefined;
       this.inRing--;
     }
-    if (this.inRing === 0) this.span = 0;
+    if (this.inRing === 0) this.emptied();
     else this.skipEmpty();
     return out;
   }
@@ -129,6 +131,16 @@ export class UnackedWindow<T> {
     this.mask = INITIAL - 1;
     this.head = this.base = this.span = this.inRing = 0;
     this.old = undefined;
+  }
+
+  /** The ring has no entry left; one that grew for a burst gives its memory back. */
+  private emptied(): void {
+    this.span = 0;
+    if (this.items.length > SHRINK_ABOVE) {
+      this.items = new Array<T | undefined>(INITIAL);
+      this.mask = INITIAL - 1;
+      this.head = 0;
+    }
   }
 
   /** Advances the head past cleared slots (the window is not empty). */
