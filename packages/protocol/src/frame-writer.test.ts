@@ -203,6 +203,23 @@ test("take() hands over the bytes and starts a fresh buffer; reset() reuses it",
   assert.equal(w.pos, 0);
 });
 
+test("take() copies a small fill out and keeps its buffer (no 64 KiB of GC pressure per flush)", () => {
+  const w = new Writer(64);
+  const own = w.buf;
+  writeHeartbeat(w);
+  const taken = w.take();
+  assert.equal(taken.length, 8);
+  assert.equal(w.pos, 0);
+  assert.equal(w.buf, own, "a fill of at most a quarter of the buffer keeps the buffer");
+  w.bytes(Buffer.alloc(40, 0xff)); // overwrite what was taken: the copy must not change
+  assert.equal(hex(taken), "08000000000000ce");
+  const big = w.take(); // 40 > 64 / 4: handed over, a new buffer follows
+  assert.equal(big.length, 40);
+  assert.equal(big.buffer, own.buffer);
+  assert.notEqual(w.buf, own);
+  assert.equal(w.buf.length, 4096); // never under 4 KiB
+});
+
 test("bad arguments to the frame writers are RangeErrors and leave the writer as it was", () => {
   const w = new Writer(8);
   writeHeartbeat(w);

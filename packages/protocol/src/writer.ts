@@ -134,9 +134,28 @@ export class Writer {
     this.pos += b.length;
   }
 
-  /** Hands over the written bytes and starts over with a new buffer of the same size. */
+  /**
+   * Hands over the written bytes. A small fill (up to a quarter of the buffer) is copied into a
+   * buffer of its own size and the writer keeps its buffer; a larger one hands over the buffer
+   * and starts over with a new one of the same size.
+   *
+   * Why the copy: V8 counts every new ArrayBuffer's size as external memory and runs a
+   * scavenge ("external memory pressure") after each ~64 MB of it. A broker connection's writer
+   * is 64 KiB, and under light load it flushes a few hundred bytes per event-loop turn, so
+   * handing over the whole buffer cost 64 KiB of pressure per flush: at 1,000 msg/s that was a
+   * scavenge every 0.4 s, 2-5 ms each on a busy 2-core machine, most of the p99 latency. A copy
+   * under 4 KiB comes from Node's buffer pool (no new ArrayBuffer), and a larger one costs its own
+   * size, so the pressure now follows the bytes sent. Large flushes (saturation) are unchanged.
+   */
   take(): Buffer {
-    const out = this.buf.subarray(0, this.pos);
+    const n = this.pos;
+    if (n <= this.buf.length >>> 2) {
+      const copy = Buffer.allocUnsafe(n);
+      this.buf.copy(copy, 0, 0, n);
+      this.pos = 0;
+      return copy;
+    }
+    const out = this.buf.subarray(0, n);
     this.buf = Buffer.allocUnsafe(Math.max(4096, this.buf.length));
     this.pos = 0;
     return out;

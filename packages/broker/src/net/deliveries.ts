@@ -1,5 +1,6 @@
 import { ChannelError, METHOD_IDS, ReplyCode } from "@warren/protocol";
 import type { Delivered, Queue } from "../queue/queue.js";
+import { UnackedWindow } from "./unacked-window.js";
 
 /** How often unacked deliveries are checked against the consumer timeout. */
 const TIMEOUT_TICK_MS = 250;
@@ -30,7 +31,8 @@ export function settlementOf(kind: SettleKind, requeue: boolean): Settlement {
  */
 export class Deliveries {
   private tag = 0;
-  private readonly unacked = new Map<number, Unacked>();
+  /** Not a Map: see UnackedWindow for why (GC). */
+  private readonly unacked = new UnackedWindow<Unacked>();
   private ticks = 0;
   private clock: NodeJS.Timeout | undefined;
 
@@ -112,18 +114,12 @@ export class Deliveries {
       this.unacked.delete(tag);
       return [u];
     }
-    const out: Delivered[] = [];
-    for (const [t, u] of this.unacked) {
-      if (tag !== 0 && t > tag) break;
-      out.push(u);
-      this.unacked.delete(t);
-    }
-    return out;
+    return this.unacked.takeUpTo(tag);
   }
 
   /** Removes every delivery (basic.recover, channel closing). */
   takeAll(): Delivered[] {
-    const items = [...this.unacked.values()];
+    const items = this.unacked.takeUpTo(0);
     this.unacked.clear();
     return items;
   }
@@ -156,16 +152,18 @@ export class Deliveries {
   private startClock(): NodeJS.Timeout {
     const t = setInterval(() => {
       this.ticks++;
-      for (const u of this.unacked.values()) {
-        const limit = u.queue.a.consumerTimeout ?? this.timeoutMs;
-        if ((this.ticks - u.tick) * TIMEOUT_TICK_MS > limit) {
-          return this.onTimeout(
-            new ChannelError(
-              ReplyCode.PRECONDITION_FAILED,
-              `delivery acknowledgement on channel ${this.channel} timed out. Timeout value used: ${limit} ms. This timeout value can be configured, see consumers doc guide to learn more`,
-            ),
-          );
-        }
+      let limit = 0;
+      const late = (u: Unacked): boolean => {
+        limit = u.queue.a.consumerTimeout ?? this.timeoutMs;
+        return (this.ticks - u.tick) * TIMEOUT_TICK_MS > limit;
+      };
+      if (this.unacked.some(late)) {
+        this.onTimeout(
+          new ChannelError(
+            ReplyCode.PRECONDITION_FAILED,
+            `delivery acknowledgement on channel ${this.channel} timed out. Timeout value used: ${limit} ms. This timeout value can be configured, see consumers doc guide to learn more`,
+          ),
+        );
       }
     }, TIMEOUT_TICK_MS);
     t.unref();
