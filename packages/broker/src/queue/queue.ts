@@ -1,12 +1,13 @@
 import { ChannelError, type FieldTable, ReplyCode } from "@warren/protocol";
 import type { Binding, Destination } from "../exchange/exchange-type.js";
 import { Message } from "../message.js";
-import { FifoList, type MessageList, PriorityList } from "../ring.js";
+import { type MessageList, PriorityList } from "../ring.js";
 import type { MessageStore } from "../store/message-store.js";
 import { Compactor } from "./compactor.js";
 import type { Consumer } from "./consumer.js";
 import { withDeliveryCount } from "./delivery-count.js";
 import { ExpiresTimer, MAX_TIMER_MS } from "./expires-timer.js";
+import { PagedList } from "./paged-list.js";
 import { amqpTypeName, integerOf, type QueueArgs } from "./queue-args.js";
 import {
   type AppliedPolicy,
@@ -90,7 +91,10 @@ export class Queue implements Destination {
   ) {
     this.storeKey = `${vhost}\u0000${name}`;
     this.priorities = declared.maxPriority !== undefined;
-    this.ready = this.priorities ? new PriorityList<Message>(declared.maxPriority!) : new FifoList<Message>();
+    // Paged-out entries past a window go to a tail file of the store (or the spool).
+    this.ready = this.priorities
+      ? new PriorityList<Message>(declared.maxPriority!)
+      : new PagedList<Message>(() => (this.pageable ? this.store : this.spool)?.openTail?.());
     this.compactor = new Compactor(this.ready);
     this.pageable = durable && store.durable;
     this.a = declared;

@@ -19,6 +19,7 @@ import {
 import { type RecoveryReport, recoverSegments } from "./recovery.js";
 import { idOffset, idSlot, MAX_SEGMENT_SIZE, makeId, Segment, slotOf } from "./segment.js";
 import { type RecordAt, SegmentReader } from "./segment-reader.js";
+import { TailFile } from "./tail-file.js";
 
 export interface DiskStoreOptions {
   /** A segment is closed once the next record would take it past this. Default 32 MiB. */
@@ -60,6 +61,8 @@ const WRITE_BUFFER = 1 << 20;
 const DEL_MAX_ENTRIES = 8192;
 const REDECLARE = 1 << 20;
 const DEFINITIONS = "definitions.json";
+/** Queue tail files (openTail): scratch, wiped at open. */
+const TAILS = "tails";
 
 /**
  * Append-only segment log with group commit; see docs/storage.md for the design and the
@@ -89,6 +92,7 @@ export class DiskStore implements DurableStore {
   private readonly cleaner: SegmentCleaner;
   private closing: Promise<void> | undefined;
   private closed = false;
+  private tailsMade = 0;
   private err: Error | undefined;
   private readonly reader: SegmentReader;
   private readonly segmentSize: number;
@@ -149,6 +153,7 @@ export class DiskStore implements DurableStore {
       sync: (cb) => this.sync(cb),
       warn: this.warn,
     });
+    fs.rmSync(path.join(dir, TAILS), { recursive: true, force: true });
     const r = recoverSegments(dir, this.warn);
     this.recovery = r.report;
     this.queues = r.queues;
@@ -191,7 +196,7 @@ export class DiskStore implements DurableStore {
         if (q.has(id)) return;
         const qid = this.prepare(REC_HEADER + 16, queue);
         this.appended(this.w.writeEnq(qid, body.seq, idOffset(id)));
-        q.push(id, this.active.seq);
+        q.push(id, this.active.seq === body.seq ? 0 : this.active.seq);
         body.live++;
         this.active.live++;
       } else {
@@ -201,7 +206,7 @@ export class DiskStore implements DurableStore {
         const qid = this.prepare(est, queue);
         const off = this.appended(this.w.writePub(qid, ex, rk, msg.rawProps, msg.body));
         msg.id = makeId(this.active.seq, off);
-        q.push(msg.id, this.active.seq);
+        q.push(msg.id, 0);
         this.active.live += 2;
         this.counters.published++;
       }
@@ -290,6 +295,10 @@ export class DiskStore implements DurableStore {
       );
     }
     return out;
+  }
+
+  openTail(): TailFile {
+    return new TailFile(path.join(this.dir, TAILS, String(++this.tailsMade)), this.warn);
   }
 
   saveDefinitions(json: string): void {
@@ -410,9 +419,10 @@ export class DiskStore implements DurableStore {
   }
 
   private dropId(queue: string, q: QueueIndex, id: number): void {
-    const rec = q.remove(id);
-    if (rec < 0) return;
+    const r = q.remove(id);
+    if (r < 0) return;
     const body = this.bySlot.get(idSlot(id))!;
+    const rec = r === 0 ? body.seq : r;
     this.pendingDel(queue).push(body.seq, idOffset(id), rec);
     this.release(body);
     this.release(this.segs.get(rec)!);

@@ -1,4 +1,5 @@
 import type { Message } from "../message.js";
+import type { TailFile } from "./tail-file.js";
 
 /** Called once a sync completes; err means the data since the last good sync is not durable. */
 export type SyncCallback = (err?: Error) => void;
@@ -29,4 +30,9 @@ export interface MessageStore {
   /** Reads a paged-out message back by id; only stores with `durable` true assign ids. */
   load(id: number): Message;
   close(): Promise<void>;
+  /**
+   * A scratch file for a deep queue's paged-out tail (queue/paged-list.ts), in a directory
+   * wiped at every open; absent on stores without a directory of their own.
+   */
+  openTail?(): TailFile;
 }

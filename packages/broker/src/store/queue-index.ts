@@ -1,13 +1,17 @@
 /**
- * The messages one queue holds in the store, in enqueue order: 12 bytes per message (the
- * message id and the segment of the record that put it in this queue), no objects, so a
- * 10M-message backlog costs ~120-240 MB rather than gigabytes. Removed entries are negated in
+ * The messages one queue holds in the store, in enqueue order: 8 bytes per message (its id),
+ * no objects, so a 10M-message backlog costs ~80-100 MB rather than gigabytes. The segment of
+ * the record that put a message in the queue is almost always the body's own (a PUB, or a
+ * fanout ENQ written in the same segment) and is then implied by the id (recSeq 0); only when
+ * some entry's ENQ lives elsewhere (a dead-lettered or re-enqueued old message) does the
+ * queue get a second column for it, 4 more bytes per entry until it drains. Removed entries are negated in
  * place (ids are positive) and compacted away once they outnumber the live ones, so acks in
  * any order cost a binary search while FIFO acks just advance the head.
  */
 export class QueueIndex {
   private ids: Float64Array;
-  private recs: Uint32Array;
+  /** Segment of each entry's enqueue record, 0 = the body's; allocated on the first nonzero. */
+  private recs: Uint32Array | undefined;
   private head = 0;
   private tail = 0;
   /** Live entries. */
@@ -25,19 +29,20 @@ export class QueueIndex {
     capacity = 16,
   ) {
     this.ids = new Float64Array(capacity);
-    this.recs = new Uint32Array(capacity);
   }
 
   /** Bytes held by the arrays. */
   get bytes(): number {
-    return this.ids.byteLength + this.recs.byteLength + (this.positions?.size ?? 0) * 50;
+    return this.ids.byteLength + (this.recs?.byteLength ?? 0) + (this.positions?.size ?? 0) * 50;
   }
 
+  /** Appends id; recSeq is the segment of its enqueue record, 0 when that is the body's. */
   push(id: number, recSeq: number): void {
     if (this.tail === this.ids.length) this.makeRoom();
     if (this.tail > this.head && Math.abs(this.ids[this.tail - 1]!) >= id) this.sorted = false;
     this.ids[this.tail] = id;
-    this.recs[this.tail] = recSeq;
+    if (recSeq !== 0) (this.recs ??= new Uint32Array(this.ids.length))[this.tail] = recSeq;
+    else if (this.recs) this.recs[this.tail] = 0;
     this.positions?.set(id, this.tail);
     this.tail++;
     this.size++;
@@ -47,11 +52,11 @@ export class QueueIndex {
     return this.find(id) >= 0;
   }
 
-  /** Removes id; returns the segment of its enqueue record, or -1 if not present. */
+  /** Removes id; returns the segment of its enqueue record (0: the body's), or -1 if absent. */
   remove(id: number): number {
     const i = this.find(id);
     if (i < 0) return -1;
-    const rec = this.recs[i]!;
+    const rec = this.recs ? this.recs[i]! : 0;
     this.ids[i] = -id;
     this.positions?.delete(id);
     this.size--;
@@ -69,17 +74,17 @@ export class QueueIndex {
     this.head = this.tail = 0;
     this.sorted = true;
     this.positions = undefined;
-    if (this.ids.length > 4096) {
-      this.ids = new Float64Array(16);
-      this.recs = new Uint32Array(16);
-    }
+    // The second column was for entries now gone.
+    this.recs = undefined;
+    if (this.ids.length > 4096) this.ids = new Float64Array(16);
   }
 
-  /** Live (id, recSeq) pairs in enqueue order. */
+  /** Live (id, recSeq) pairs in enqueue order (recSeq 0: the body's segment). */
   forEach(fn: (id: number, recSeq: number) => void): void {
+    const recs = this.recs;
     for (let i = this.head; i < this.tail; i++) {
       const id = this.ids[i]!;
-      if (id > 0) fn(id, this.recs[i]!);
+      if (id > 0) fn(id, recs ? recs[i]! : 0);
     }
   }
 
@@ -124,13 +129,14 @@ export class QueueIndex {
 
   private compact(capacity: number): void {
     const ids = capacity === this.ids.length ? this.ids : new Float64Array(capacity);
-    const recs = capacity === this.recs.length ? this.recs : new Uint32Array(capacity);
+    const from = this.recs;
+    const recs = from && (capacity === from.length ? from : new Uint32Array(capacity));
     let j = 0;
     for (let i = this.head; i < this.tail; i++) {
       const id = this.ids[i]!;
       if (id > 0) {
         ids[j] = id;
-        recs[j] = this.recs[i]!;
+        if (recs) recs[j] = from![i]!;
         j++;
       }
     }

@@ -139,9 +139,10 @@ export function recoverSegments(dir: string, warn: (msg: string) => void): Recov
           orphans++;
           return;
         }
-        if (type === PUB) q.push(makeId(seg.seq, pos), seg.seq);
+        if (type === PUB) q.push(makeId(seg.seq, pos), 0);
         else if (type === ENQ) {
-          q.push(makeId(buf.readUInt32LE(pos + 16), buf.readUInt32LE(pos + 20)), seg.seq);
+          const bodySeq = buf.readUInt32LE(pos + 16);
+          q.push(makeId(bodySeq, buf.readUInt32LE(pos + 20)), bodySeq === seg.seq ? 0 : seg.seq);
         } else if (type === DEL) {
           forEachDelEntry(buf, pos, (bodySeq, bodyOff, recSeq) => {
             if (q.remove(makeId(bodySeq, bodyOff)) >= 0) seg.addDep(recSeq);
@@ -181,7 +182,7 @@ export function recoverSegments(dir: string, warn: (msg: string) => void): Recov
         return;
       }
       body.live++;
-      segs.get(recSeq)!.live++;
+      segs.get(recSeq === 0 ? body.seq : recSeq)!.live++;
     });
     for (const id of dangling) q.remove(id);
     report.danglingRefs += dangling.length;
