@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { alignedBuffer, wordView } from "./checksum.js";
-import { fsyncDir } from "./files.js";
+import { fsyncDir, indexPath } from "./files.js";
 import { DEL, forEachDelEntry, QDECL, recordQid, recordType, SEGMENT_HEADER, scanRecords } from "./record.js";
 import type { Segment } from "./segment.js";
 
@@ -88,11 +88,15 @@ export class SegmentCleaner {
         }
       }
       if (doomed.length === 0 || h.stopped()) return;
+      const gone = (e: NodeJS.ErrnoException) => {
+        if (e.code !== "ENOENT") throw e;
+      };
       for (const s of doomed) {
         h.closeSegment(s);
-        await fs.promises.unlink(s.path).catch((e: NodeJS.ErrnoException) => {
-          if (e.code !== "ENOENT") throw e;
-        });
+        // The index first: a segment left without one is scanned, an index without its
+        // segment is ignored (and removed at the next open).
+        await fs.promises.unlink(indexPath(h.dir, s.seq)).catch(gone);
+        await fs.promises.unlink(s.path).catch(gone);
       }
       await new Promise<void>((resolve, reject) => fsyncDir(h.dir, (e) => (e ? reject(e) : resolve())));
       for (const s of doomed) {

@@ -18,6 +18,7 @@ import {
 } from "./record.js";
 import { type RecoveryReport, recoverSegments } from "./recovery.js";
 import { idOffset, idSlot, MAX_SEGMENT_SIZE, makeId, Segment, slotOf } from "./segment.js";
+import { SegmentIndexer } from "./segment-indexer.js";
 import { type RecordAt, SegmentReader } from "./segment-reader.js";
 import { TailFile } from "./tail-file.js";
 
@@ -93,6 +94,8 @@ export class DiskStore implements DurableStore {
   private closing: Promise<void> | undefined;
   private closed = false;
   private tailsMade = 0;
+  /** Segment indexes for recovery (none for the spool, which never recovers). */
+  private readonly indexer: SegmentIndexer | undefined;
   private err: Error | undefined;
   private readonly reader: SegmentReader;
   private readonly segmentSize: number;
@@ -154,7 +157,8 @@ export class DiskStore implements DurableStore {
       warn: this.warn,
     });
     fs.rmSync(path.join(dir, TAILS), { recursive: true, force: true });
-    const r = recoverSegments(dir, this.warn);
+    const r = recoverSegments(dir, this.warn, !this.noSync);
+    if (!this.noSync) this.indexer = new SegmentIndexer(dir, this.warn);
     this.recovery = r.report;
     this.queues = r.queues;
     for (const s of r.segments) {
@@ -400,6 +404,7 @@ export class DiskStore implements DurableStore {
   /** Accounts for the record just written at pos; returns its offset in the active segment. */
   private appended(pos: number): number {
     const off = this.active.size;
+    this.indexer?.add(this.w.buf, this.w.words, pos, off);
     this.active.size += this.w.len - pos;
     return off;
   }
@@ -411,6 +416,7 @@ export class DiskStore implements DurableStore {
     this.chunks.push({ seg, fileOff: seg.size, start: this.w.len, end: -1 });
     this.active = seg;
     this.dirDirty = true;
+    this.indexer?.rolled(old);
     this.reader.release(old);
     if (old.live === 0) this.cleaner.consider(old);
     for (const name of this.qids.keys()) {
@@ -551,6 +557,7 @@ export class DiskStore implements DurableStore {
       this.schedule();
     }
     for (const cb of b.cbs) cb();
+    if (!this.err) this.indexer?.flush(this.busy);
     this.cleaner.kick();
   }
 

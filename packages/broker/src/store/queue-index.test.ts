@@ -42,3 +42,15 @@ test("random removals, compaction, and out-of-order pushes", () => {
   for (const id of live) assert.equal(q.has(id), true);
   assert.equal(q.has(next + 1), false);
 });
+
+test("entries enqueued in their body's segment cost 8 bytes; others add a column until drained", () => {
+  const q = new QueueIndex("q");
+  for (let i = 1; i <= 4096; i++) q.push(i * 8, 0);
+  assert.equal(q.bytes, 4096 * 8);
+  q.push(5000 * 8, 7);
+  assert.equal(q.remove(5000 * 8), 7);
+  assert.equal(q.remove(8), 0);
+  assert.ok(q.bytes > 4096 * 12, "the second column exists while the queue holds entries");
+  for (let i = 2; i <= 4096; i++) assert.equal(q.remove(i * 8), 0);
+  assert.ok(q.bytes <= 16 * 8, `drained: ${q.bytes} bytes`);
+});

@@ -1,6 +1,7 @@
 import fs from "node:fs";
+import path from "node:path";
 import { alignedBuffer, wordView } from "./checksum.js";
-import { listSegments, segmentPath } from "./files.js";
+import { INDEX_SUFFIX, indexPath, listSegments, segmentPath } from "./files.js";
 import { QueueIndex } from "./queue-index.js";
 import {
   DEL,
@@ -15,6 +16,7 @@ import {
   scanRecords,
 } from "./record.js";
 import { idOffset, idSlot, makeId, Segment } from "./segment.js";
+import { replayIndex, SegmentIndexBuilder } from "./segment-index.js";
 
 export interface RecoveryReport {
   segments: number;
@@ -29,6 +31,8 @@ export interface RecoveryReport {
   truncatedBytes: number;
   /** References to records that no longer exist (a damaged PUB), dropped. */
   danglingRefs: number;
+  /** Segments replayed from their index file instead of being read (segment-index.ts). */
+  indexed: number;
   ms: number;
 }
 
@@ -81,7 +85,7 @@ class OffsetList {
  * enqueue order, plus each segment's live count and DEL dependencies. A torn tail on the
  * newest segment is cut off so it is not reported again.
  */
-export function recoverSegments(dir: string, warn: (msg: string) => void): Recovered {
+export function recoverSegments(dir: string, warn: (msg: string) => void, writeIndexes = true): Recovered {
   const t0 = performance.now();
   const seqs = listSegments(dir);
   const segs = new Map<number, Segment>();
@@ -105,49 +109,75 @@ export function recoverSegments(dir: string, warn: (msg: string) => void): Recov
     skippedRecords: 0,
     truncatedBytes: 0,
     danglingRefs: 0,
+    indexed: 0,
     ms: 0,
   };
   let buf = alignedBuffer(1 << 20);
   let orphans = 0;
 
+  const newest = seqs[seqs.length - 1];
   for (const seg of segs.values()) {
+    const local = new Map<number, QueueIndex>();
+    const offsets = new OffsetList();
+    pubs.set(seg.seq, offsets);
+    const pub = (qid: number, off: number): void => {
+      report.records++;
+      offsets.push(off);
+      const q = local.get(qid);
+      if (q) q.push(makeId(seg.seq, off), 0);
+      else orphans++;
+    };
+    // One record (from the segment, or copied into its index), replayed.
+    const record = (b: Buffer, pos: number): void => {
+      const type = recordType(b, pos);
+      if (type === PUB) return pub(recordQid(b, pos), pos);
+      report.records++;
+      const qid = recordQid(b, pos);
+      if (type === QDECL) {
+        const name = b.toString("utf8", pos + 16, pos + 8 + b.readUInt32LE(pos + 4));
+        let q = queues.get(name);
+        if (!q) queues.set(name, (q = new QueueIndex(name)));
+        local.set(qid, q);
+        return;
+      }
+      const q = local.get(qid);
+      if (!q) {
+        orphans++;
+        return;
+      }
+      if (type === ENQ) {
+        const bodySeq = b.readUInt32LE(pos + 16);
+        q.push(makeId(bodySeq, b.readUInt32LE(pos + 20)), bodySeq === seg.seq ? 0 : seg.seq);
+      } else if (type === DEL) {
+        forEachDelEntry(b, pos, (bodySeq, bodyOff, recSeq) => {
+          if (q.remove(makeId(bodySeq, bodyOff)) >= 0) seg.addDep(recSeq);
+        });
+      }
+    };
+    // A closed segment with a sound index is replayed from it, without reading the segment.
+    // The newest is always scanned: it may end in a write torn by a crash.
+    const visitor = {
+      pubs: (qid: number, offs: Int32Array) => {
+        for (let i = 0; i < offs.length; i++) pub(qid, offs[i]!);
+      },
+      record,
+    };
+    if (seg.seq !== newest && replayIndex(indexPath(dir, seg.seq), seg.seq, seg.size, visitor)) {
+      report.indexed++;
+      continue;
+    }
     if (buf.length < seg.size) buf = alignedBuffer(seg.size);
     const words = wordView(buf);
+    const index = new SegmentIndexBuilder();
     const fd = fs.openSync(seg.path, "r+");
     try {
       const size = readAll(fd, buf, seg.size);
       if (size < SEGMENT_HEADER || buf.toString("latin1", 0, 8) !== SEGMENT_MAGIC) {
         warn(`segment ${seg.path}: bad header, scanning anyway`);
       }
-      const local = new Map<number, QueueIndex>();
-      const offsets = new OffsetList();
-      pubs.set(seg.seq, offsets);
       const scan = scanRecords(buf, words, Math.min(SEGMENT_HEADER, size), size, (pos) => {
-        report.records++;
-        const type = recordType(buf, pos);
-        const qid = recordQid(buf, pos);
-        if (type === QDECL) {
-          const name = buf.toString("utf8", pos + 16, pos + 8 + buf.readUInt32LE(pos + 4));
-          let q = queues.get(name);
-          if (!q) queues.set(name, (q = new QueueIndex(name)));
-          local.set(qid, q);
-          return;
-        }
-        if (type === PUB) offsets.push(pos);
-        const q = local.get(qid);
-        if (!q) {
-          orphans++;
-          return;
-        }
-        if (type === PUB) q.push(makeId(seg.seq, pos), 0);
-        else if (type === ENQ) {
-          const bodySeq = buf.readUInt32LE(pos + 16);
-          q.push(makeId(bodySeq, buf.readUInt32LE(pos + 20)), bodySeq === seg.seq ? 0 : seg.seq);
-        } else if (type === DEL) {
-          forEachDelEntry(buf, pos, (bodySeq, bodyOff, recSeq) => {
-            if (q.remove(makeId(bodySeq, bodyOff)) >= 0) seg.addDep(recSeq);
-          });
-        }
+        index.add(buf, words, pos, pos);
+        record(buf, pos);
       });
       report.skippedBytes += scan.skippedBytes;
       report.skippedRecords += scan.skippedRecords;
@@ -156,16 +186,33 @@ export function recoverSegments(dir: string, warn: (msg: string) => void): Recov
           `segment ${seg.path}: skipped ${scan.skippedRecords} damaged record(s), ${scan.skippedBytes} bytes`,
         );
       }
-      if (seg.seq === seqs[seqs.length - 1] && scan.goodEnd < size) {
+      let torn = 0;
+      if (seg.seq === newest && scan.goodEnd < size) {
         // The newest segment's tail past the last good record can only be an unsynced write
         // torn by a crash: nobody was told it was stored. Cut it so it is not reported again.
-        report.truncatedBytes = size - scan.goodEnd;
+        torn = report.truncatedBytes = size - scan.goodEnd;
         fs.ftruncateSync(fd, scan.goodEnd);
         fs.fsyncSync(fd);
         seg.size = seg.written = scan.goodEnd;
       }
+      // Every open starts a new segment, so this one is closed for good: index it for the
+      // next open, unless damage was skipped (then the next open scans and warns again).
+      if (scan.skippedBytes === torn && writeIndexes) {
+        try {
+          index.write(indexPath(dir, seg.seq), seg.seq, seg.size);
+        } catch (e) {
+          warn(`cannot write the index of ${seg.path}: ${(e as Error).message}`);
+        }
+      }
     } finally {
       fs.closeSync(fd);
+    }
+  }
+  // Indexes of segments that are gone (a crash between the two unlinks), and temp files.
+  for (const name of fs.readdirSync(dir)) {
+    const seq = Number(name.slice(0, -INDEX_SUFFIX.length));
+    if (name.endsWith(`${INDEX_SUFFIX}.tmp`) || (name.endsWith(INDEX_SUFFIX) && !segs.has(seq))) {
+      fs.rmSync(path.join(dir, name), { force: true });
     }
   }
   if (orphans > 0) warn(`${orphans} record(s) named an undeclared queue id and were ignored`);
