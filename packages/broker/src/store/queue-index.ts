@@ -90,8 +90,12 @@ export class QueueIndex {
 
   /** Live ids in enqueue order. */
   toArray(): number[] {
-    const out: number[] = [];
-    this.forEach((id) => out.push(id));
+    const out: number[] = new Array(this.size);
+    let j = 0;
+    for (let i = this.head; i < this.tail; i++) {
+      const id = this.ids[i]!;
+      if (id > 0) out[j++] = id;
+    }
     return out;
   }
 

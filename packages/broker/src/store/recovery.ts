@@ -15,7 +15,7 @@ import {
   SEGMENT_MAGIC,
   scanRecords,
 } from "./record.js";
-import { idOffset, idSlot, makeId, Segment } from "./segment.js";
+import { makeId, Segment } from "./segment.js";
 import { replayIndex, SegmentIndexBuilder } from "./segment-index.js";
 
 export interface RecoveryReport {
@@ -58,12 +58,18 @@ class OffsetList {
   a = new Uint32Array(1024);
   n = 0;
   push(v: number): void {
-    if (this.n === this.a.length) {
-      const b = new Uint32Array(this.a.length * 2);
-      b.set(this.a);
-      this.a = b;
-    }
+    if (this.n === this.a.length) this.grow(1);
     this.a[this.n++] = v;
+  }
+  pushAll(v: Int32Array): void {
+    if (this.n + v.length > this.a.length) this.grow(v.length);
+    this.a.set(v, this.n);
+    this.n += v.length;
+  }
+  private grow(more: number): void {
+    const b = new Uint32Array(Math.max(this.a.length * 2, this.n + more));
+    b.set(this.a.subarray(0, this.n));
+    this.a = b;
   }
   has(v: number): boolean {
     let lo = 0;
@@ -120,12 +126,16 @@ export function recoverSegments(dir: string, warn: (msg: string) => void, writeI
     const local = new Map<number, QueueIndex>();
     const offsets = new OffsetList();
     pubs.set(seg.seq, offsets);
+    // Live counts are kept as replay goes: +2 for a PUB (record and body), +1 each for an ENQ's
+    // segment and its body's, the same taken back by the DEL entry that cancels them.
     const pub = (qid: number, off: number): void => {
       report.records++;
       offsets.push(off);
       const q = local.get(qid);
-      if (q) q.push(makeId(seg.seq, off), 0);
-      else orphans++;
+      if (q) {
+        q.push(makeId(seg.seq, off), 0);
+        seg.live += 2;
+      } else orphans++;
     };
     // One record (from the segment, or copied into its index), replayed.
     const record = (b: Buffer, pos: number): void => {
@@ -146,11 +156,25 @@ export function recoverSegments(dir: string, warn: (msg: string) => void, writeI
         return;
       }
       if (type === ENQ) {
+        // Its PUB is earlier in the log (an earlier segment, or earlier in this one), so
+        // whether the body is there is known now.
         const bodySeq = b.readUInt32LE(pos + 16);
-        q.push(makeId(bodySeq, b.readUInt32LE(pos + 20)), bodySeq === seg.seq ? 0 : seg.seq);
+        const bodyOff = b.readUInt32LE(pos + 20);
+        const body = segs.get(bodySeq);
+        if (!body || !pubs.get(bodySeq)?.has(bodyOff)) {
+          report.danglingRefs++;
+          return;
+        }
+        q.push(makeId(bodySeq, bodyOff), bodySeq === seg.seq ? 0 : seg.seq);
+        body.live++;
+        seg.live++;
       } else if (type === DEL) {
         forEachDelEntry(b, pos, (bodySeq, bodyOff, recSeq) => {
-          if (q.remove(makeId(bodySeq, bodyOff)) >= 0) seg.addDep(recSeq);
+          const r = q.remove(makeId(bodySeq, bodyOff));
+          if (r < 0) return;
+          seg.addDep(recSeq);
+          segs.get(bodySeq)!.live--;
+          segs.get(r === 0 ? bodySeq : r)!.live--;
         });
       }
     };
@@ -158,7 +182,15 @@ export function recoverSegments(dir: string, warn: (msg: string) => void, writeI
     // The newest is always scanned: it may end in a write torn by a crash.
     const visitor = {
       pubs: (qid: number, offs: Int32Array) => {
-        for (let i = 0; i < offs.length; i++) pub(qid, offs[i]!);
+        const q = local.get(qid);
+        report.records += offs.length;
+        offsets.pushAll(offs);
+        if (!q) {
+          orphans += offs.length;
+          return;
+        }
+        for (let i = 0; i < offs.length; i++) q.push(makeId(seg.seq, offs[i]!), 0);
+        seg.live += 2 * offs.length;
       },
       record,
     };
@@ -217,22 +249,7 @@ export function recoverSegments(dir: string, warn: (msg: string) => void, writeI
   }
   if (orphans > 0) warn(`${orphans} record(s) named an undeclared queue id and were ignored`);
 
-  // Drop references to bodies that are not (or no longer) there, then count what is live.
-  const bySlot = new Map<number, Segment>();
-  for (const s of segs.values()) bySlot.set(s.slot, s);
   for (const [name, q] of queues) {
-    const dangling: number[] = [];
-    q.forEach((id, recSeq) => {
-      const body = bySlot.get(idSlot(id));
-      if (!body || !pubs.get(body.seq)?.has(idOffset(id))) {
-        dangling.push(id);
-        return;
-      }
-      body.live++;
-      segs.get(recSeq === 0 ? body.seq : recSeq)!.live++;
-    });
-    for (const id of dangling) q.remove(id);
-    report.danglingRefs += dangling.length;
     if (q.size === 0) queues.delete(name);
     else report.messages += q.size;
   }
