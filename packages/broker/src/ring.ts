@@ -165,7 +165,8 @@ export class Ring<T> {
 }
 
 /**
- * What a queue keeps its ready messages in: one ring, or one ring per priority. An entry
+ * What a queue keeps its ready messages in: a ring with a tail file (queue/paged-list.ts), or
+ * one ring per priority. An entry
  * whose item is undefined has been paged out and is known by its store id only.
  */
 export interface MessageList<T> {
@@ -181,41 +182,6 @@ export interface MessageList<T> {
   shift(): T | undefined;
   /** Calls fn on (at least) the last n pushed items still in the list. */
   forEachTail(n: number, fn: (item: T) => void): void;
-}
-
-/** A FIFO; priorities are ignored. */
-export class FifoList<T> implements MessageList<T> {
-  private readonly ring = new Ring<T>();
-  get length(): number {
-    return this.ring.length;
-  }
-  push(item: T | undefined, _p: number, count: number, seq: number, exp: number, id: number): void {
-    this.ring.push(item, count, seq, exp, id);
-  }
-  restore(item: T | undefined, _p: number, count: number, seq: number, exp: number, id: number): void {
-    this.ring.restore(item, count, seq, exp, id);
-  }
-  peek(): T | undefined {
-    return this.ring.peek();
-  }
-  get headCount(): number {
-    return this.ring.headCount;
-  }
-  get headSeq(): number {
-    return this.ring.headSeq;
-  }
-  get headExp(): number {
-    return this.ring.headExp;
-  }
-  get headId(): number {
-    return this.ring.headId;
-  }
-  shift(): T | undefined {
-    return this.ring.shift();
-  }
-  forEachTail(n: number, fn: (item: T) => void): void {
-    this.ring.forEachTail(n, fn);
-  }
 }
 
 /**
