@@ -213,15 +213,17 @@ export class Queue implements Destination {
    * Puts messages recovered from the store back, in order, marked redelivered (the store does
    * not record deliveries, so any of them may have been delivered before the restart). Only
    * the head is read back now; the rest stay paged out unless the queue needs their
-   * properties (priorities, byte limits, TTLs).
+   * properties (priorities, byte limits, TTLs). May be called several times (a deep queue
+   * comes back in runs); ids that are not positive are skipped (removed entries of a run).
    */
-  restoreIds(ids: number[]): void {
+  restoreIds(ids: ArrayLike<number>): void {
     const needProps =
       this.priorities || this.a.maxLengthBytes !== undefined || this.a.messageTtl !== undefined;
     const now = Date.now();
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
-      if (i < PAGE_AFTER || needProps) {
+      if (id <= 0) continue;
+      if (this.ready.length < PAGE_AFTER || needProps) {
         const msg = this.store.load(id);
         const exp = this.a.messageTtl !== undefined || msg.expirationMs >= 0 ? this.expiryOf(msg, now) : 0;
         this.pushReady(msg, 1, ++this.seq, exp);

@@ -350,7 +350,7 @@ test("100k messages: recovery matches the live state exactly", async () => {
   const ids = r.recoverIds();
   for (const q of qs) {
     assert.deepEqual(
-      ids.get(q),
+      Array.from(ids.get(q)!),
       want.get(q)!.map((m) => m.id),
     );
   }

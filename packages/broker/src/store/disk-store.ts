@@ -240,7 +240,7 @@ export class DiskStore implements DurableStore {
     if (this.err || this.closed) return;
     const q = this.queues.get(queue);
     if (!q) return;
-    for (const id of q.toArray()) this.dropId(queue, q, id);
+    for (const id of q.toIds()) this.dropId(queue, q, id);
     this.queues.delete(queue);
     this.schedule();
   }
@@ -279,10 +279,14 @@ export class DiskStore implements DurableStore {
     return msg;
   }
 
-  recoverIds(): Map<string, number[]> {
-    const out = new Map<string, number[]>();
-    for (const [name, q] of this.queues) if (q.size > 0) out.set(name, q.toArray());
+  recoverIds(): Map<string, Float64Array> {
+    const out = new Map<string, Float64Array>();
+    for (const [name, q] of this.queues) if (q.size > 0) out.set(name, q.toIds());
     return out;
+  }
+
+  forEachRecoveredRun(fn: (queue: string, ids: Float64Array) => void): void {
+    for (const [name, q] of this.queues) q.forEachRun((ids) => fn(name, ids));
   }
 
   recover(): Map<string, Message[]> {
@@ -291,7 +295,7 @@ export class DiskStore implements DurableStore {
     for (const [name, ids] of this.recoverIds()) {
       out.set(
         name,
-        ids.map((id) => {
+        Array.from(ids, (id) => {
           let m = shared.get(id);
           if (!m) shared.set(id, (m = this.load(id)));
           return m;

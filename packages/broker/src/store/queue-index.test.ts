@@ -9,7 +9,7 @@ test("FIFO push/remove keeps order and gives back memory", () => {
   assert.equal(q.remove(8), 1);
   assert.equal(q.remove(8), -1);
   assert.equal(q.remove(16 * 8), 16 % 5);
-  const arr = q.toArray();
+  const arr = Array.from(q.toIds());
   assert.equal(arr.length, 99_998);
   assert.deepEqual(arr.slice(0, 3), [16, 24, 32]);
   for (const id of arr) assert.ok(q.remove(id) >= 0);
@@ -38,7 +38,7 @@ test("random removals, compaction, and out-of-order pushes", () => {
     }
     assert.equal(q.size, live.size);
   }
-  assert.deepEqual(new Set(q.toArray()), live);
+  assert.deepEqual(new Set(Array.from(q.toIds())), live);
   for (const id of live) assert.equal(q.has(id), true);
   assert.equal(q.has(next + 1), false);
 });
@@ -53,4 +53,27 @@ test("entries enqueued in their body's segment cost 8 bytes; others add a column
   assert.ok(q.bytes > 4096 * 12, "the second column exists while the queue holds entries");
   for (let i = 2; i <= 4096; i++) assert.equal(q.remove(i * 8), 0);
   assert.ok(q.bytes <= 16 * 8, `drained: ${q.bytes} bytes`);
+});
+
+test("a deep index spans chunks: FIFO acks drop passed chunks, random acks compact, order holds", () => {
+  const q = new QueueIndex("q");
+  const n = 300_000;
+  for (let i = 1; i <= n; i++) q.push(i * 8, i % 1000 === 0 ? 9 : 0);
+  const full = q.bytes;
+  // FIFO acks across two chunks: their memory goes.
+  for (let i = 1; i <= 140_000; i++) assert.equal(q.remove(i * 8), i % 1000 === 0 ? 9 : 0);
+  assert.ok(q.bytes < full - 100_000 * 8, `passed chunks dropped (${q.bytes} of ${full})`);
+  // Every third of the rest acked out of order: compaction runs, lookups stay right.
+  const kept: number[] = [];
+  for (let i = 140_001; i <= n; i++) {
+    if (i % 3 === 0) assert.equal(q.remove(i * 8), i % 1000 === 0 ? 9 : 0);
+    else kept.push(i * 8);
+  }
+  assert.equal(q.size, kept.length);
+  assert.deepEqual(Array.from(q.toIds()), kept);
+  assert.equal(q.has(kept[500]!), true);
+  assert.equal(q.has(141_000 * 8 + 3 * 8), false);
+  for (const id of kept) assert.ok(q.remove(id) >= 0);
+  assert.equal(q.size, 0);
+  assert.ok(q.bytes <= 4096 * 8);
 });

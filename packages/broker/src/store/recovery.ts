@@ -15,6 +15,7 @@ import {
   SEGMENT_MAGIC,
   scanRecords,
 } from "./record.js";
+import { OffsetList } from "./offset-list.js";
 import { makeId, Segment } from "./segment.js";
 import { replayIndex, SegmentIndexBuilder } from "./segment-index.js";
 
@@ -51,38 +52,6 @@ function readAll(fd: number, buf: Buffer, size: number): number {
     n += r;
   }
   return n;
-}
-
-/** Sorted offsets of PUB records per segment, to check ENQ targets once replay is done. */
-class OffsetList {
-  a = new Uint32Array(1024);
-  n = 0;
-  push(v: number): void {
-    if (this.n === this.a.length) this.grow(1);
-    this.a[this.n++] = v;
-  }
-  pushAll(v: Int32Array): void {
-    if (this.n + v.length > this.a.length) this.grow(v.length);
-    this.a.set(v, this.n);
-    this.n += v.length;
-  }
-  private grow(more: number): void {
-    const b = new Uint32Array(Math.max(this.a.length * 2, this.n + more));
-    b.set(this.a.subarray(0, this.n));
-    this.a = b;
-  }
-  has(v: number): boolean {
-    let lo = 0;
-    let hi = this.n - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const x = this.a[mid]!;
-      if (x < v) lo = mid + 1;
-      else if (x > v) hi = mid - 1;
-      else return true;
-    }
-    return false;
-  }
 }
 
 /**
@@ -184,12 +153,12 @@ export function recoverSegments(dir: string, warn: (msg: string) => void, writeI
       pubs: (qid: number, offs: Int32Array) => {
         const q = local.get(qid);
         report.records += offs.length;
-        offsets.pushAll(offs);
+        offsets.pushRun(offs);
         if (!q) {
           orphans += offs.length;
           return;
         }
-        for (let i = 0; i < offs.length; i++) q.push(makeId(seg.seq, offs[i]!), 0);
+        q.pushOffsets(makeId(seg.seq, 0), offs);
         seg.live += 2 * offs.length;
       },
       record,
