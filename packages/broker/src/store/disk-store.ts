@@ -93,7 +93,8 @@ export class DiskStore implements DurableStore {
   private readonly cleaner: SegmentCleaner;
   private closing: Promise<void> | undefined;
   private closed = false;
-  private tailsMade = 0;
+  /** Tail files given out (openTail), closed with the store. */
+  private readonly tails = new Set<TailFile>();
   /** Segment indexes for recovery (none for the spool, which never recovers). */
   private readonly indexer: SegmentIndexer | undefined;
   private err: Error | undefined;
@@ -306,7 +307,9 @@ export class DiskStore implements DurableStore {
   }
 
   openTail(): TailFile {
-    return new TailFile(path.join(this.dir, TAILS, String(++this.tailsMade)), this.warn);
+    const t = new TailFile(path.join(this.dir, TAILS, String(this.tails.size + 1)), this.warn);
+    this.tails.add(t);
+    return t;
   }
 
   saveDefinitions(json: string): void {
@@ -353,6 +356,7 @@ export class DiskStore implements DurableStore {
     this.closing ??= (async () => {
       if (!this.err) await new Promise<void>((resolve) => this.sync(() => resolve()));
       this.closed = true;
+      for (const t of this.tails) t.clear();
       await this.cleaner.idle();
       for (const s of this.segs.values()) {
         if (s.fd >= 0) fs.closeSync(s.fd);
