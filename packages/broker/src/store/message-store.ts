@@ -33,6 +33,7 @@ export interface MessageStore {
   /**
    * A scratch file for a deep queue's paged-out tail (queue/paged-list.ts), in a directory
    * wiped at every open; absent on stores without a directory of their own.
+   * @internal
    */
   openTail?(): TailFile;
 }
