@@ -43,16 +43,34 @@ test("random removals, compaction, and out-of-order pushes", () => {
   assert.equal(q.has(next + 1), false);
 });
 
-test("entries enqueued in their body's segment cost 8 bytes; others add a column until drained", () => {
+test("entries enqueued in their body's segment cost 4 bytes; others add a column until drained", () => {
   const q = new QueueIndex("q");
   for (let i = 1; i <= 4096; i++) q.push(i * 8, 0);
-  assert.equal(q.bytes, 4096 * 8);
+  assert.equal(q.bytes, 4096 * 4);
   q.push(5000 * 8, 7);
   assert.equal(q.remove(5000 * 8), 7);
   assert.equal(q.remove(8), 0);
-  assert.ok(q.bytes > 4096 * 12, "the second column exists while the queue holds entries");
+  assert.ok(q.bytes >= 8192 * 8, "the second column exists while the queue holds entries");
   for (let i = 2; i <= 4096; i++) assert.equal(q.remove(i * 8), 0);
   assert.ok(q.bytes <= 16 * 8, `drained: ${q.bytes} bytes`);
+});
+
+test("ids too far apart for 4 bytes widen their chunk to 8, and still read back right", () => {
+  const q = new QueueIndex("q");
+  const ids: number[] = [];
+  // Segment slots are 2^27 apart: 20 slots in one chunk exceed 31 bits of offset.
+  for (let i = 1; i <= 80_000; i++) ids.push(Math.floor(i / 2000) * 2 ** 27 + 16 + (i % 2000) * 56);
+  for (const id of ids) q.push(id, 0);
+  assert.equal(q.bytes, 65_536 * 8 + 65_536 * 4, "the first chunk widened, the second did not");
+  assert.deepEqual(Array.from(q.toIds()), ids);
+  const runs: number[] = [];
+  q.forEachRun((r) => runs.push(...r));
+  assert.deepEqual(runs, ids);
+  for (const id of ids.slice(0, 50_000)) assert.equal(q.remove(id), 0);
+  assert.equal(q.remove(ids[70_000]!), 0);
+  assert.equal(q.has(ids[70_000]!), false);
+  assert.equal(q.has(ids[70_001]!), true);
+  assert.equal(q.size, 29_999);
 });
 
 test("a deep index spans chunks: FIFO acks drop passed chunks, random acks compact, order holds", () => {

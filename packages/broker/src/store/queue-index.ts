@@ -1,11 +1,14 @@
-/** Entries per chunk once a queue outgrows its first, growable chunk: 512 KiB of ids. */
+import { IdChunk } from "./id-chunk.js";
+
+/** Entries per chunk once a queue outgrows its first, growable chunk: 256-512 KiB of ids. */
 const CHUNK_BITS = 16;
 const CHUNK = 1 << CHUNK_BITS;
 const MASK = CHUNK - 1;
 
 /**
- * The messages one queue holds in the store, in enqueue order: 8 bytes per message (its id),
- * no objects, so a 10M-message backlog costs ~80 MB rather than gigabytes. Entries live in
+ * The messages one queue holds in the store, in enqueue order: 4 bytes per message (its id,
+ * as an offset within its chunk, see IdChunk; 8 when ids of a chunk are far apart), no
+ * objects, so a 10M-message backlog costs ~40 MB. Entries live in
  * fixed chunks of 64Ki ids once the queue is deep, so growing never copies the backlog nor
  * leaves a stale copy for the garbage collector, and a chunk the head has passed is dropped.
  * The segment of the record that put a message in the queue is almost always the body's own
@@ -17,7 +20,7 @@ const MASK = CHUNK - 1;
  */
 export class QueueIndex {
   /** Position p (head <= p < tail) is chunks[(p - base) >> CHUNK_BITS][(p - base) & MASK]. */
-  private chunks: Float64Array[] = [];
+  private chunks: IdChunk[] = [];
   private recs: (Uint32Array | undefined)[] = [];
   private base = 0;
   private head = 0;
@@ -52,7 +55,7 @@ export class QueueIndex {
     let c = this.chunks[k];
     if (c === undefined || (rel & MASK) >= c.length) c = this.room(k);
     if (this.tail > this.head && Math.abs(this.at(this.tail - 1)) >= id) this.sorted = false;
-    c[rel & MASK] = id;
+    c.set(rel & MASK, id);
     if (recSeq !== 0) (this.recs[k] ??= new Uint32Array(c.length))[rel & MASK] = recSeq;
     else if (this.recs[k]) this.recs[k][rel & MASK] = 0;
     this.positions?.set(id, this.tail);
@@ -78,7 +81,7 @@ export class QueueIndex {
       let c = this.chunks[k];
       if (c === undefined || (rel & MASK) >= c.length) c = this.room(k);
       const n = Math.min(offs.length - i, c.length - (rel & MASK));
-      for (let j = 0, at = rel & MASK; j < n; j++) c[at + j] = base + offs[i + j]!;
+      c.setRun(rel & MASK, base, offs, i, n);
       i += n;
       this.tail += n;
       this.size += n;
@@ -96,7 +99,7 @@ export class QueueIndex {
     const rel = i - this.base;
     const k = rel >> CHUNK_BITS;
     const rec = this.recs[k]?.[rel & MASK] ?? 0;
-    this.chunks[k]![rel & MASK] = -id;
+    this.chunks[k]!.kill(rel & MASK);
     this.positions?.delete(id);
     this.size--;
     if (i === this.head) {
@@ -118,7 +121,7 @@ export class QueueIndex {
       const r = this.recs[k];
       const end = Math.min(c.length, this.tail - this.base - k * CHUNK);
       for (let j = rel & MASK; j < end; j++) {
-        const id = c[j]!;
+        const id = c.get(j);
         if (id > 0) fn(id, r ? r[j]! : 0);
       }
       p = this.base + k * CHUNK + end;
@@ -126,16 +129,18 @@ export class QueueIndex {
   }
 
   /**
-   * The entries in enqueue order as runs straight from the chunks, without a copy: removed
-   * entries show as negative ids and must be skipped. Valid until the next change.
+   * The entries in enqueue order as runs of at most a chunk, without a copy of the whole
+   * list: removed entries show as negative ids and must be skipped. A run is valid during
+   * its call only.
    */
   forEachRun(fn: (ids: Float64Array) => void): void {
+    const scratch = new Float64Array(Math.min(CHUNK, this.tail - this.head));
     for (let p = this.head; p < this.tail;) {
       const rel = p - this.base;
       const k = rel >> CHUNK_BITS;
       const c = this.chunks[k]!;
       const end = Math.min(c.length, this.tail - this.base - k * CHUNK);
-      fn(c.subarray(rel & MASK, end));
+      fn(c.run(rel & MASK, end, scratch));
       p = this.base + k * CHUNK + end;
     }
   }
@@ -152,19 +157,18 @@ export class QueueIndex {
 
   private at(p: number): number {
     const rel = p - this.base;
-    return this.chunks[rel >> CHUNK_BITS]![rel & MASK]!;
+    return this.chunks[rel >> CHUNK_BITS]!.get(rel & MASK);
   }
 
   /** A place for chunk k: the first chunk doubles up to CHUNK, later ones come whole. */
-  private room(k: number): Float64Array {
+  private room(k: number): IdChunk {
     const c = this.chunks[k];
     if (c === undefined) {
-      const fresh = new Float64Array(k === 0 ? this.firstCapacity : CHUNK);
+      const fresh = new IdChunk(k === 0 ? this.firstCapacity : CHUNK);
       this.chunks[k] = fresh;
       return fresh;
     }
-    const bigger = new Float64Array(Math.min(CHUNK, c.length * 2));
-    bigger.set(c);
+    const bigger = c.grown(Math.min(CHUNK, c.length * 2));
     this.chunks[k] = bigger;
     const r = this.recs[k];
     if (r) (this.recs[k] = new Uint32Array(bigger.length)).set(r);
@@ -187,6 +191,7 @@ export class QueueIndex {
     this.positions = undefined;
     this.recs = [];
     const first = this.chunks[0];
+    first?.reset();
     this.chunks = first && first.length <= 4096 ? [first] : [];
   }
 
