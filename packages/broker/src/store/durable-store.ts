@@ -13,6 +13,11 @@ export interface DurableStore extends MessageStore {
   recover(): Map<string, Message[]>;
   /** Same as recover() but ids only, for queues that page bodies in with load(). */
   recoverIds(): Map<string, number[]>;
+  /**
+   * Per queue, the recovered ids that were delivered (and not acked) before the restart: only
+   * those go out redelivered. Handed over once.
+   */
+  recoveredDeliveries(): Map<string, Set<number>>;
   /** What opening the store found: segments read, damaged records skipped. */
   readonly recovery: RecoveryReport;
   /** Stores the definitions document atomically, durable by the next sync callback. */

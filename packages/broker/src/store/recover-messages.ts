@@ -14,6 +14,7 @@ export function recoverMessages(
   log: Logger,
 ): void {
   let messages = 0;
+  const delivered = store.recoveredDeliveries();
   for (const [key, ids] of store.recoverIds()) {
     const sep = key.indexOf("\u0000");
     const q = vhosts.get(key.slice(0, sep))?.queues.get(key.slice(sep + 1));
@@ -21,7 +22,7 @@ export function recoverMessages(
       store.dropQueue(key);
       continue;
     }
-    q.restoreIds(ids);
+    q.restoreIds(ids, delivered.get(key));
     messages += ids.length;
   }
   let queues = 0;

@@ -4,6 +4,7 @@ import { listSegments, segmentPath } from "./files.js";
 import { QueueIndex } from "./queue-index.js";
 import {
   DEL,
+  DLV,
   ENQ,
   forEachDelEntry,
   PUB,
@@ -35,6 +36,8 @@ export interface RecoveryReport {
 export interface Recovered {
   segments: Segment[];
   queues: Map<string, QueueIndex>;
+  /** Per queue, its recovered ids that a DLV record says were delivered (and not acked). */
+  delivered: Map<string, Set<number>>;
   report: RecoveryReport;
 }
 
@@ -95,6 +98,8 @@ export function recoverSegments(dir: string, warn: (msg: string) => void): Recov
     segs.set(seq, seg);
   }
   const queues = new Map<string, QueueIndex>();
+  /** Per queue: delivered ids still in it -> the segment of the (latest) DLV saying so. */
+  const dlv = new Map<QueueIndex, Map<number, number>>();
   const pubs = new Map<number, OffsetList>();
   const report: RecoveryReport = {
     segments: seqs.length,
@@ -143,8 +148,22 @@ export function recoverSegments(dir: string, warn: (msg: string) => void): Recov
         else if (type === ENQ) {
           q.push(makeId(buf.readUInt32LE(pos + 16), buf.readUInt32LE(pos + 20)), seg.seq);
         } else if (type === DEL) {
+          const d = dlv.get(q);
           forEachDelEntry(buf, pos, (bodySeq, bodyOff, recSeq) => {
-            if (q.remove(makeId(bodySeq, bodyOff)) >= 0) seg.addDep(recSeq);
+            const id = makeId(bodySeq, bodyOff);
+            if (q.remove(id) < 0) return;
+            seg.addDep(recSeq);
+            // Still there: it was enqueued again (a dead-letter cycle) before this DEL.
+            if (d?.has(id) && !q.has(id)) d.delete(id);
+          });
+        } else if (type === DLV) {
+          let d = dlv.get(q);
+          forEachDelEntry(buf, pos, (bodySeq, bodyOff) => {
+            const id = makeId(bodySeq, bodyOff);
+            // A delivery of a message no longer in the queue (acked before a carried DLV).
+            if (!q.has(id)) return;
+            if (!d) dlv.set(q, (d = new Map()));
+            d.set(id, seg.seq);
           });
         }
       });
@@ -189,6 +208,20 @@ export function recoverSegments(dir: string, warn: (msg: string) => void): Recov
     else report.messages += q.size;
   }
   if (report.danglingRefs > 0) warn(`${report.danglingRefs} queue entries pointed at missing messages`);
+  // A DLV still flagging a queued message must outlive the segment of that message's body,
+  // like a DEL (cleanup.ts carries it forward if its own segment dies first).
+  const delivered = new Map<string, Set<number>>();
+  for (const [name, q] of queues) {
+    const d = dlv.get(q);
+    if (!d) continue;
+    const ids = new Set<number>();
+    for (const [id, dlvSeq] of d) {
+      if (!q.has(id)) continue;
+      ids.add(id);
+      segs.get(dlvSeq)!.addDep(bySlot.get(idSlot(id))!.seq);
+    }
+    if (ids.size > 0) delivered.set(name, ids);
+  }
   // Deps on segments that are gone are satisfied.
   for (const s of segs.values()) {
     if (!s.deps) continue;
@@ -196,5 +229,5 @@ export function recoverSegments(dir: string, warn: (msg: string) => void): Recov
   }
   report.queues = queues.size;
   report.ms = performance.now() - t0;
-  return { segments: [...segs.values()], queues, report };
+  return { segments: [...segs.values()], queues, delivered, report };
 }
