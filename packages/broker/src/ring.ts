@@ -37,6 +37,11 @@ export class Ring<T> {
     this.ids = EMPTY_F64;
   }
 
+  /** Bytes held by the slots and columns (8 per item pointer), whatever is in them. */
+  get bytes(): number {
+    return this.cap * (8 + 4 + 8 + 8 + (this.exps ? 8 : 0));
+  }
+
   /** A drained deep queue gives its memory back. */
   private reset(): void {
     this.cap = 0;
@@ -170,6 +175,8 @@ export class Ring<T> {
  */
 export interface MessageList<T> {
   readonly length: number;
+  /** Bytes the list's slots hold (capacity, not contents): for memory accounting and tests. */
+  readonly bytes: number;
   push(item: T | undefined, priority: number, count: number, seq: number, exp: number, id: number): void;
   /** Puts a delivered entry back in its place by sequence (see Ring.restore). */
   restore(item: T | undefined, priority: number, count: number, seq: number, exp: number, id: number): void;
@@ -188,6 +195,9 @@ export class FifoList<T> implements MessageList<T> {
   private readonly ring = new Ring<T>();
   get length(): number {
     return this.ring.length;
+  }
+  get bytes(): number {
+    return this.ring.bytes;
   }
   push(item: T | undefined, _p: number, count: number, seq: number, exp: number, id: number): void {
     this.ring.push(item, count, seq, exp, id);
@@ -230,6 +240,12 @@ export class PriorityList<T> implements MessageList<T> {
 
   constructor(readonly maxPriority: number) {
     this.levels = Array.from({ length: maxPriority + 1 }, () => new Ring<T>());
+  }
+
+  get bytes(): number {
+    let n = 0;
+    for (const r of this.levels) n += r.bytes;
+    return n;
   }
 
   private level(p: number): number {
