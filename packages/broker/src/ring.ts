@@ -1,3 +1,5 @@
+import { releasedMemory } from "./resources/released-memory.js";
+
 /**
  * A growable ring buffer of messages with parallel numeric columns (delivery count, enqueue
  * sequence, expiry time, store id), so queue operations allocate nothing per message. Deep
@@ -44,6 +46,7 @@ export class Ring<T> {
 
   /** A drained deep queue gives its memory back. */
   private reset(): void {
+    releasedMemory(this.bytes);
     this.cap = 0;
     this.items = EMPTY_ITEMS;
     this.counts = EMPTY_U32;

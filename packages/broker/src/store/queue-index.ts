@@ -1,3 +1,5 @@
+import { releasedMemory } from "../resources/released-memory.js";
+
 /**
  * The messages one queue holds in the store, in enqueue order: 12 bytes per message (the
  * message id and the segment of the record that put it in this queue), no objects, so a
@@ -70,6 +72,7 @@ export class QueueIndex {
     this.sorted = true;
     this.positions = undefined;
     if (this.ids.length > 4096) {
+      releasedMemory(this.ids.byteLength + this.recs.byteLength);
       this.ids = new Float64Array(16);
       this.recs = new Uint32Array(16);
     }
