@@ -1,7 +1,16 @@
 import fs from "node:fs";
 import { alignedBuffer, wordView } from "./checksum.js";
 import { fsyncDir } from "./files.js";
-import { DEL, DLV, forEachDelEntry, QDECL, recordQid, recordType, SEGMENT_HEADER, scanRecords } from "./record.js";
+import {
+  DEL,
+  DLV,
+  forEachDelEntry,
+  QDECL,
+  recordQid,
+  recordType,
+  SEGMENT_HEADER,
+  scanRecords,
+} from "./record.js";
 import type { Segment } from "./segment.js";
 
 /** What the cleaner needs from the store. */
