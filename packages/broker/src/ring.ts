@@ -1,3 +1,5 @@
+import { releasedMemory } from "./resources/released-memory.js";
+
 /**
  * A growable ring buffer of messages with parallel numeric columns (delivery count, enqueue
  * sequence, expiry time, store id), so queue operations allocate nothing per message. Deep
@@ -37,8 +39,14 @@ export class Ring<T> {
     this.ids = EMPTY_F64;
   }
 
+  /** Bytes held by the slots and columns (8 per item pointer), whatever is in them. */
+  get bytes(): number {
+    return this.cap * (8 + 4 + 8 + 8 + (this.exps ? 8 : 0));
+  }
+
   /** A drained deep queue gives its memory back. */
   private reset(): void {
+    releasedMemory(this.bytes);
     this.cap = 0;
     this.items = EMPTY_ITEMS;
     this.counts = EMPTY_U32;
@@ -171,6 +179,8 @@ export class Ring<T> {
  */
 export interface MessageList<T> {
   readonly length: number;
+  /** Bytes the list's slots hold (capacity, not contents): for memory accounting and tests. */
+  readonly bytes: number;
   push(item: T | undefined, priority: number, count: number, seq: number, exp: number, id: number): void;
   /** Puts a delivered entry back in its place by sequence (see Ring.restore). */
   restore(item: T | undefined, priority: number, count: number, seq: number, exp: number, id: number): void;
@@ -196,6 +206,12 @@ export class PriorityList<T> implements MessageList<T> {
 
   constructor(readonly maxPriority: number) {
     this.levels = Array.from({ length: maxPriority + 1 }, () => new Ring<T>());
+  }
+
+  get bytes(): number {
+    let n = 0;
+    for (const r of this.levels) n += r.bytes;
+    return n;
   }
 
   private level(p: number): number {

@@ -32,6 +32,11 @@ export class PagedList<T> implements MessageList<T> {
     return this.ring.length + (this.tail?.length ?? 0);
   }
 
+  /** Bytes of the in-memory window (the tail file holds the rest, on disk). */
+  get bytes(): number {
+    return this.ring.bytes;
+  }
+
   /** Entries of the ready list held in the tail file (none in memory). */
   get tailLength(): number {
     return this.tail?.length ?? 0;

@@ -56,6 +56,10 @@ interface Batch {
   cbs: SyncCallback[];
   defs: string | undefined;
   dir: boolean;
+  /** Only DLV records (and their QDECLs): written, fdatasync'd with the next commit. */
+  lazy: boolean;
+  /** A segment a lazy commit left unsynced, synced by this one. */
+  extra: Segment | undefined;
 }
 
 const WRITE_BUFFER = 1 << 20;
@@ -86,6 +90,15 @@ export class DiskStore implements DurableStore {
   private cbs: SyncCallback[] = [];
   /** Removals are written as one DEL record per queue per commit: flat (seq, off, recSeq). */
   private readonly pendingDels = new Map<string, number[]>();
+  /** Deliveries, one DLV record per queue per commit: flat (bodySeq, bodyOff). */
+  private readonly pendingDlvs = new Map<string, number[]>();
+  /** The last queue delivered from and its pending list: consumers drain one queue at a time. */
+  private dlvQueue = "";
+  private dlvList: number[] | undefined;
+  /** The segment a lazy (DLV-only) commit wrote without fdatasync; the next commit syncs it. */
+  private unsynced: Segment | undefined;
+  /** What recovery found delivered and still queued, until the broker asks (recoveredDeliveries). */
+  private recoveredDlv: Map<string, Set<number>> | undefined;
   private pendingDefs: string | undefined;
   private dirDirty = false;
   private inflight: Batch | undefined;
@@ -113,7 +126,10 @@ export class DiskStore implements DurableStore {
   private readonly flushNow = () => this.flush();
   /** Records of seg not yet in its file, or the commit writing or syncing them in flight. */
   private readonly busy = (seg: Segment): boolean =>
-    seg.written < seg.size || (this.inflight?.chunks.some((c) => c.seg === seg) ?? false);
+    seg.written < seg.size ||
+    seg === this.unsynced ||
+    seg === this.inflight?.extra ||
+    (this.inflight?.chunks.some((c) => c.seg === seg) ?? false);
 
   /** Creates dir if needed, takes dir/LOCK, and recovers what the segments hold. */
   static async open(dir: string, opts: DiskStoreOptions = {}): Promise<DiskStore> {
@@ -154,6 +170,9 @@ export class DiskStore implements DurableStore {
         this.bySlot.delete(seg.slot);
       },
       addDel: (queue, seq, off, recSeq) => this.pendingDel(queue).push(seq, off, recSeq),
+      addDlv: (queue, seq, off) => {
+        if (this.queues.get(queue)?.has(makeId(seq, off))) this.delivered(queue, makeId(seq, off));
+      },
       sync: (cb) => this.sync(cb),
       warn: this.warn,
     });
@@ -162,6 +181,7 @@ export class DiskStore implements DurableStore {
     if (!this.noSync) this.indexer = new SegmentIndexer(dir, this.warn);
     this.recovery = r.report;
     this.queues = r.queues;
+    this.recoveredDlv = r.delivered;
     for (const s of r.segments) {
       this.segs.set(s.seq, s);
       this.bySlot.set(s.slot, s);
@@ -235,6 +255,37 @@ export class DiskStore implements DurableStore {
     if (!q || id <= 0) return;
     this.dropId(queue, q, id);
     this.schedule();
+  }
+
+  /**
+   * Queue delivered message id to a consumer that must ack it: recorded (a DLV entry, a few
+   * bytes) with the next commit, never a commit of its own, so that a recovery after a crash
+   * flags it redelivered. A delivery the crash beats to the file comes back unflagged, as in
+   * RabbitMQ; see docs/storage.md "Deliveries".
+   */
+  delivered(queue: string, id: number): void {
+    if (this.err || this.closed || id <= 0) return;
+    let list = this.dlvList;
+    if (queue !== this.dlvQueue || list === undefined) {
+      list = this.pendingDlvs.get(queue);
+      if (!list) this.pendingDlvs.set(queue, (list = []));
+      this.dlvQueue = queue;
+      this.dlvList = list;
+    }
+    const body = this.bySlot.get(idSlot(id));
+    if (!body) return;
+    list.push(body.seq, idOffset(id));
+    this.schedule();
+  }
+
+  /**
+   * Per queue, the recovered ids that had been delivered before the restart (and not acked):
+   * those go out with redelivered=true. Handed over once; the store keeps no copy.
+   */
+  recoveredDeliveries(): Map<string, Set<number>> {
+    const d = this.recoveredDlv ?? new Map<string, Set<number>>();
+    this.recoveredDlv = undefined;
+    return d;
   }
 
   dropQueue(queue: string): void {
@@ -428,7 +479,9 @@ export class DiskStore implements DurableStore {
     this.reader.release(old);
     if (old.live === 0) this.cleaner.consider(old);
     for (const name of this.qids.keys()) {
-      if (!this.queues.has(name) && !this.pendingDels.has(name)) this.qids.delete(name);
+      if (!this.queues.has(name) && !this.pendingDels.has(name) && !this.pendingDlvs.has(name)) {
+        this.qids.delete(name);
+      }
     }
   }
 
@@ -453,19 +506,37 @@ export class DiskStore implements DurableStore {
     if (--seg.live === 0 && seg !== this.active) this.cleaner.consider(seg);
   }
 
-  private serializeDels(): void {
-    for (const [name, list] of this.pendingDels) {
-      for (let i = 0; i < list.length; i += 3 * DEL_MAX_ENTRIES) {
-        const to = Math.min(list.length, i + 3 * DEL_MAX_ENTRIES);
+  /**
+   * Writes the pending DLV then DEL records (deliveries first: a message delivered and acked in
+   * one commit must not look delivered-after-ack at recovery). Both depend on the segments
+   * their entries point into (recSeq for DEL, the body's segment for DLV), see cleanup.ts.
+   */
+  private serializeEntries(): void {
+    this.serialize(this.pendingDlvs, 2, (qid, list, i, to) => this.w.writeDlv(qid, list, i, to));
+    this.dlvList = undefined;
+    this.serialize(this.pendingDels, 3, (qid, list, i, to) => this.w.writeDel(qid, list, i, to));
+  }
+
+  private serialize(
+    pending: Map<string, number[]>,
+    stride: number,
+    write: (qid: number, list: number[], from: number, to: number) => number,
+  ): void {
+    for (const [name, list] of pending) {
+      for (let i = 0; i < list.length; i += stride * DEL_MAX_ENTRIES) {
+        const to = Math.min(list.length, i + stride * DEL_MAX_ENTRIES);
         const qid = this.prepare(REC_HEADER + 12 + 5 * (to - i), name);
-        this.appended(this.w.writeDel(qid, list, i, to));
-        for (let k = i + 2; k < to; k += 3) {
+        this.appended(write(qid, list, i, to));
+        let prev = -1;
+        // The segment each entry depends on: a DEL's recSeq (last), a DLV's bodySeq (first).
+        for (let k = i + (stride === 3 ? 2 : 0); k < to; k += stride) {
           const r = list[k]!;
-          if (r !== this.active.seq && this.segs.has(r)) this.active.addDep(r);
+          if (r !== prev && r !== this.active.seq && this.segs.has(r)) this.active.addDep(r);
+          prev = r;
         }
       }
     }
-    this.pendingDels.clear();
+    pending.clear();
   }
 
   private schedule(): void {
@@ -477,8 +548,9 @@ export class DiskStore implements DurableStore {
   private flush(): void {
     this.scheduled = false;
     if (this.inflight || this.err) return;
+    const strong = this.w.len > 0 || this.pendingDels.size > 0;
     try {
-      this.serializeDels();
+      this.serializeEntries();
     } catch (e) {
       return this.fail(e as Error);
     }
@@ -493,6 +565,11 @@ export class DiskStore implements DurableStore {
       cbs: this.cbs,
       defs,
       dir: this.dirDirty || defs !== undefined,
+      // Deliveries alone need no fdatasync: the bytes reach the page cache (a kill -9 keeps
+      // them) and the next commit syncs them (an OS crash may lose them: unflagged, as if the
+      // delivery had not been recorded yet).
+      lazy: !strong && this.cbs.length === 0 && defs === undefined && !this.dirDirty,
+      extra: undefined,
     };
     this.inflight = b;
     this.w = this.spare;
@@ -527,7 +604,16 @@ export class DiskStore implements DurableStore {
 
   private syncBatch(b: Batch): void {
     if (this.noSync) return this.complete(b);
+    if (b.lazy) {
+      // A lazy commit never rolls (a new file sets dirDirty), so it wrote to one segment.
+      this.unsynced = b.chunks[0]?.seg;
+      return this.complete(b);
+    }
     const files = new Set(b.chunks.map((c) => c.seg));
+    // busy() kept it open and undeleted until now.
+    b.extra = this.unsynced;
+    this.unsynced = undefined;
+    if (b.extra !== undefined && b.extra.fd >= 0) files.add(b.extra);
     let pending = files.size + (b.defs !== undefined ? 1 : 0);
     let failed = false;
     const filesDone = (): void => {
@@ -560,6 +646,7 @@ export class DiskStore implements DurableStore {
       this.w.len > 0 ||
       this.cbs.length > 0 ||
       this.pendingDels.size > 0 ||
+      this.pendingDlvs.size > 0 ||
       this.pendingDefs !== undefined
     ) {
       this.schedule();

@@ -19,6 +19,11 @@ export interface DurableStore extends MessageStore {
    * The runs are the store's own memory: use them before changing the store.
    */
   forEachRecoveredRun(fn: (queue: string, ids: Float64Array) => void): void;
+  /**
+   * Per queue, the recovered ids that were delivered (and not acked) before the restart: only
+   * those go out redelivered. Handed over once.
+   */
+  recoveredDeliveries(): Map<string, Set<number>>;
   /** What opening the store found: segments read, damaged records skipped. */
   readonly recovery: RecoveryReport;
   /** Stores the definitions document atomically, durable by the next sync callback. */

@@ -23,6 +23,11 @@ export interface MessageStore {
   remove(queue: string, msg: Message): void;
   /** remove() for a message known only by its id (paged out of memory). */
   removeId(queue: string, id: number): void;
+  /**
+   * The queue handed message id to a consumer that must ack it (first delivery only): a
+   * durable store records it lazily, so a restart flags the message redelivered.
+   */
+  delivered(queue: string, id: number): void;
   /** Queue deleted: forget all its messages. */
   dropQueue(queue: string): void;
   /** Calls cb, in call order, after everything enqueued or removed so far is durable. */

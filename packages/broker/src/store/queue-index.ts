@@ -1,3 +1,4 @@
+import { releasedMemory } from "../resources/released-memory.js";
 import { IdChunk } from "./id-chunk.js";
 
 /** Entries per chunk once a queue outgrows its first, growable chunk: 256-512 KiB of ids. */
@@ -179,13 +180,16 @@ export class QueueIndex {
   private dropPassedChunks(): void {
     const passed = (this.head - this.base) >> CHUNK_BITS;
     if (passed === 0) return;
-    this.chunks.splice(0, passed);
-    this.recs.splice(0, passed);
+    let dropped = 0;
+    for (const c of this.chunks.splice(0, passed)) dropped += c.byteLength;
+    for (const r of this.recs.splice(0, passed)) dropped += r?.byteLength ?? 0;
+    releasedMemory(dropped);
     this.base += passed * CHUNK;
   }
 
   /** Empty again: forget the order history and give back a drained backlog's memory. */
   private clear(): void {
+    const before = this.bytes;
     this.head = this.tail = this.base = 0;
     this.sorted = true;
     this.positions = undefined;
@@ -193,10 +197,12 @@ export class QueueIndex {
     const first = this.chunks[0];
     first?.reset();
     this.chunks = first && first.length <= 4096 ? [first] : [];
+    releasedMemory(before - this.bytes);
   }
 
   /** Rewrites the live entries from position 0; dead ones outnumbered them. */
   private compact(): void {
+    const before = this.bytes;
     const to = new QueueIndex(this.name, this.firstCapacity);
     this.forEach((id, rec) => to.push(id, rec));
     this.chunks = to.chunks;
@@ -206,6 +212,7 @@ export class QueueIndex {
     this.sorted = to.sorted;
     // Positions moved; rebuilt on the next lookup that needs them.
     this.positions = undefined;
+    releasedMemory(Math.max(0, before - this.bytes));
   }
 
   private find(id: number): number {

@@ -14,6 +14,7 @@ export function recoverMessages(
   log: Logger,
 ): void {
   let messages = 0;
+  const delivered = store.recoveredDeliveries();
   const gone = new Set<string>();
   // Runs straight from the store's index: no copy of a deep queue's ids.
   store.forEachRecoveredRun((key, ids) => {
@@ -23,7 +24,7 @@ export function recoverMessages(
       gone.add(key);
       return;
     }
-    q.restoreIds(ids);
+    q.restoreIds(ids, delivered.get(key));
     for (let i = 0; i < ids.length; i++) if (ids[i]! > 0) messages++;
   });
   for (const key of gone) store.dropQueue(key);

@@ -5,6 +5,7 @@ import { INDEX_SUFFIX, indexPath, listSegments, segmentPath } from "./files.js";
 import { QueueIndex } from "./queue-index.js";
 import {
   DEL,
+  DLV,
   ENQ,
   forEachDelEntry,
   PUB,
@@ -16,7 +17,7 @@ import {
   scanRecords,
 } from "./record.js";
 import { OffsetList } from "./offset-list.js";
-import { makeId, Segment } from "./segment.js";
+import { idSlot, makeId, Segment } from "./segment.js";
 import { replayIndex, SegmentIndexBuilder } from "./segment-index.js";
 
 export interface RecoveryReport {
@@ -40,6 +41,8 @@ export interface RecoveryReport {
 export interface Recovered {
   segments: Segment[];
   queues: Map<string, QueueIndex>;
+  /** Per queue, its recovered ids that a DLV record says were delivered (and not acked). */
+  delivered: Map<string, Set<number>>;
   report: RecoveryReport;
 }
 
@@ -74,6 +77,8 @@ export function recoverSegments(dir: string, warn: (msg: string) => void, writeI
     segs.set(seq, seg);
   }
   const queues = new Map<string, QueueIndex>();
+  /** Per queue: delivered ids still in it -> the segment of the (latest) DLV saying so. */
+  const dlv = new Map<QueueIndex, Map<number, number>>();
   const pubs = new Map<number, OffsetList>();
   const report: RecoveryReport = {
     segments: seqs.length,
@@ -138,12 +143,26 @@ export function recoverSegments(dir: string, warn: (msg: string) => void, writeI
         body.live++;
         seg.live++;
       } else if (type === DEL) {
+        const d = dlv.get(q);
         forEachDelEntry(b, pos, (bodySeq, bodyOff, recSeq) => {
-          const r = q.remove(makeId(bodySeq, bodyOff));
+          const id = makeId(bodySeq, bodyOff);
+          const r = q.remove(id);
           if (r < 0) return;
           seg.addDep(recSeq);
           segs.get(bodySeq)!.live--;
           segs.get(r === 0 ? bodySeq : r)!.live--;
+          // Still there: it was enqueued again (a dead-letter cycle) before this DEL.
+          if (d?.has(id) && !q.has(id)) d.delete(id);
+        });
+      } else if (type === DLV) {
+        // Same in a scan and in an index replay: the index copies DLV records whole.
+        let d = dlv.get(q);
+        forEachDelEntry(b, pos, (bodySeq, bodyOff) => {
+          const id = makeId(bodySeq, bodyOff);
+          // A delivery of a message no longer in the queue (acked before a carried DLV).
+          if (!q.has(id)) return;
+          if (!d) dlv.set(q, (d = new Map()));
+          d.set(id, seg.seq);
         });
       }
     };
@@ -223,6 +242,20 @@ export function recoverSegments(dir: string, warn: (msg: string) => void, writeI
     else report.messages += q.size;
   }
   if (report.danglingRefs > 0) warn(`${report.danglingRefs} queue entries pointed at missing messages`);
+  // A DLV still flagging a queued message must outlive the segment of that message's body,
+  // like a DEL (cleanup.ts carries it forward if its own segment dies first).
+  const delivered = new Map<string, Set<number>>();
+  for (const [name, q] of queues) {
+    const d = dlv.get(q);
+    if (!d) continue;
+    const ids = new Set<number>();
+    for (const [id, dlvSeq] of d) {
+      if (!q.has(id)) continue;
+      ids.add(id);
+      segs.get(dlvSeq)!.addDep(slots.get(idSlot(id))!);
+    }
+    if (ids.size > 0) delivered.set(name, ids);
+  }
   // Deps on segments that are gone are satisfied.
   for (const s of segs.values()) {
     if (!s.deps) continue;
@@ -230,5 +263,5 @@ export function recoverSegments(dir: string, warn: (msg: string) => void, writeI
   }
   report.queues = queues.size;
   report.ms = performance.now() - t0;
-  return { segments: [...segs.values()], queues, report };
+  return { segments: [...segs.values()], queues, delivered, report };
 }
