@@ -8,22 +8,9 @@ import { test } from "node:test";
 import type { Message } from "../message.js";
 import { DiskStore, type DiskStoreOptions } from "./disk-store.js";
 import { INDEX_SUFFIX, listSegments } from "./files.js";
-import { msg, synced, tmpDir } from "./testkit.js";
+import { crashCopy, flaggedBodies, msg, synced, tmpDir } from "./testkit.js";
 
 const small: DiskStoreOptions = { onWarning: () => {}, segmentSize: 16 * 1024 };
-
-/** A copy of dir as a crash would leave it: the files as they are now, no close(). */
-function snapshot(dir: string, tag: string): string {
-  const to = tmpDir(tag);
-  for (const f of fs.readdirSync(dir)) if (f !== "LOCK") fs.copyFileSync(path.join(dir, f), path.join(to, f));
-  return to;
-}
-
-/** Body texts of the recovered messages of q that come back flagged delivered. */
-function flagged(s: DiskStore, q: string): string[] {
-  const d = s.recoveredDeliveries().get(q) ?? new Set<number>();
-  return [...(s.recoverIds().get(q) ?? [])].filter((id) => d.has(id)).map((id) => s.load(id).body.toString());
-}
 
 const bodies = (from: number, to: number): string[] =>
   Array.from({ length: to - from }, (_, i) => `body-${from + i}`);
@@ -59,7 +46,7 @@ test("deliveries recorded in a segment that closed survive a crash through its i
   const segs = listSegments(dir);
   assert.ok(segs.at(-1)! > dlvSeg, `segment ${dlvSeg} closed (newest ${segs.at(-1)})`);
   assert.ok(listSegments(dir, INDEX_SUFFIX).includes(dlvSeg), `segment ${dlvSeg} has its index`);
-  const crashed = snapshot(dir, "dlv-index-crash");
+  const crashed = crashCopy(dir, "dlv-index-crash");
   await s.close();
 
   const want = [...bodies(150, 200), ...bodies(500, 510)];
@@ -68,7 +55,7 @@ test("deliveries recorded in a segment that closed survive a crash through its i
     const a = await DiskStore.open(crashed, small);
     assert.equal(a.recovery.indexed, segs.length - 1, "closed segments replayed from their indexes");
     assert.equal(a.recoverIds().get("q")!.length, 1000 - 50 - 1);
-    assert.deepEqual(flagged(a, "q"), want);
+    assert.deepEqual(flaggedBodies(a, "q", a.recoveredDeliveries()), want);
     await a.close();
     // The same store with every index removed: the scan finds the same flags.
     for (const seq of listSegments(crashed, INDEX_SUFFIX)) {
@@ -76,12 +63,12 @@ test("deliveries recorded in a segment that closed survive a crash through its i
     }
     const b = await DiskStore.open(crashed, small);
     assert.equal(b.recovery.indexed, 0, "every segment scanned");
-    assert.deepEqual(flagged(b, "q"), want);
+    assert.deepEqual(flaggedBodies(b, "q", b.recoveredDeliveries()), want);
     await b.close();
     // And again from the indexes that scan wrote.
     const c = await DiskStore.open(crashed, small);
     assert.ok(c.recovery.indexed > 0);
-    assert.deepEqual(flagged(c, "q"), want);
+    assert.deepEqual(flaggedBodies(c, "q", c.recoveredDeliveries()), want);
     await c.close();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

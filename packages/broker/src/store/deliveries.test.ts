@@ -3,12 +3,11 @@
 // interop/durability.test.mjs.
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import path from "node:path";
 import { test } from "node:test";
 import type { Message } from "../message.js";
 import { DiskStore, type DiskStoreOptions } from "./disk-store.js";
 import { listSegments } from "./files.js";
-import { msg, synced, tmpDir } from "./testkit.js";
+import { crashCopy, flaggedBodies, msg, synced, tmpDir } from "./testkit.js";
 
 const quiet: DiskStoreOptions = { onWarning: () => {} };
 const small: DiskStoreOptions = { ...quiet, segmentSize: 16 * 1024 };
@@ -19,20 +18,6 @@ async function writtenPast(s: DiskStore, before: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
   assert.ok(s.stats().bytesWritten > before, "the deliveries were written");
-}
-
-/** Body texts of the ids flagged delivered in queue q. */
-function flagged(s: DiskStore, q: string, delivered: Map<string, Set<number>>): string[] {
-  const ids = [...(s.recoverIds().get(q) ?? [])];
-  const d = delivered.get(q) ?? new Set<number>();
-  return ids.filter((id) => d.has(id)).map((id) => s.load(id).body.toString());
-}
-
-/** A copy of dir as a crash would leave it: the files as they are now, no close(). */
-function snapshot(dir: string, tag: string): string {
-  const to = tmpDir(tag);
-  for (const f of fs.readdirSync(dir)) if (f !== "LOCK") fs.copyFileSync(path.join(dir, f), path.join(to, f));
-  return to;
 }
 
 test("recovery flags exactly the delivered and unacked messages, per queue, fanout included", async () => {
@@ -57,16 +42,16 @@ test("recovery flags exactly the delivered and unacked messages, per queue, fano
   const before = s.stats().bytesWritten;
   s.delivered("q", ms[60]!.id);
   await writtenPast(s, before);
-  const crashed = snapshot(dir, "dlv-crash");
+  const crashed = crashCopy(dir, "dlv-crash");
   await s.close();
 
   for (const d of [dir, crashed]) {
     const r = await DiskStore.open(d, quiet);
     const delivered = r.recoveredDeliveries();
     const want = [...Array.from({ length: 20 }, (_, i) => `body-${i + 10}`), "body-60"];
-    assert.deepEqual(flagged(r, "q", delivered), want, `queue q (${d === dir ? "closed" : "crashed"})`);
+    assert.deepEqual(flaggedBodies(r, "q", delivered), want, `queue q (${d === dir ? "closed" : "crashed"})`);
     assert.deepEqual(
-      flagged(r, "fan", delivered),
+      flaggedBodies(r, "fan", delivered),
       Array.from({ length: 10 }, (_, i) => `body-${i + 10}`),
     );
     assert.equal(r.recoverIds().get("q")!.length, 89);
@@ -133,7 +118,7 @@ test("a delivered message stuck while traffic flows stays flagged, without pinni
   }
   assert.ok(maxFiles <= 6, `${maxFiles} segment files at most`);
   assert.ok(s.stats().carried > 0, "DEL/DLV records were carried past the stuck segment");
-  const crashed = snapshot(dir, "dlv-steady-crash");
+  const crashed = crashCopy(dir, "dlv-steady-crash");
   await s.close();
   for (const d of [dir, crashed]) {
     const r = await DiskStore.open(d, small);
@@ -143,7 +128,7 @@ test("a delivered message stuck while traffic flows stays flagged, without pinni
       "acked messages stay gone: a carried DLV resurrects nothing",
     );
     assert.deepEqual(
-      flagged(r, "q", r.recoveredDeliveries()),
+      flaggedBodies(r, "q", r.recoveredDeliveries()),
       ["stuck"],
       "the stuck message is still flagged",
     );
@@ -169,7 +154,7 @@ test("a message enqueued again after its delivery and ack comes back unflagged",
   await s.close();
   const r = await DiskStore.open(dir, quiet);
   assert.equal(r.recoverIds().get("q")?.length, 1);
-  assert.deepEqual(flagged(r, "q", r.recoveredDeliveries()), []);
+  assert.deepEqual(flaggedBodies(r, "q", r.recoveredDeliveries()), []);
   await r.close();
   fs.rmSync(dir, { recursive: true });
 });
