@@ -891,6 +891,15 @@ test(
       broker = await boot(port, dataDir);
       const acked = new Set(first.filter((_, i) => (i + 1) % 3 === 0).map((m) => m.properties.messageId));
       assert.equal(recoveryReport(broker.log()).messages, N + 1 - acked.size + N);
+      // Once more, through the segment index that open wrote: the deliveries are in a segment
+      // that is closed now and replayed from its .widx instead of being read.
+      assert.ok(
+        readdirSync(dataDir).some((f) => f.endsWith(".widx")),
+        "the first open indexed the segment holding the deliveries",
+      );
+      await broker.kill("SIGKILL");
+      broker = await boot(port, dataDir);
+      assert.equal(recoveryReport(broker.log()).messages, N + 1 - acked.size + N);
       const c = await connect(broker.url);
       const back = await drainQueue(c, "redeliver.q");
       const want = [...Array.from({ length: N }, (_, i) => `r${i}`).filter((id) => !acked.has(id)), "after"];
