@@ -189,7 +189,11 @@ export class QueueIndex {
 
   /** Empty again: forget the order history and give back a drained backlog's memory. */
   private clear(): void {
-    const before = this.bytes;
+    // Only a drained backlog (more than the small first chunk) is worth reporting as released:
+    // a shallow queue empties at every ack.
+    const big =
+      this.chunks.length > 1 || (this.chunks[0]?.length ?? 0) > 4096 || this.positions !== undefined;
+    const before = big ? this.bytes : 0;
     this.head = this.tail = this.base = 0;
     this.sorted = true;
     this.positions = undefined;
@@ -197,7 +201,7 @@ export class QueueIndex {
     const first = this.chunks[0];
     first?.reset();
     this.chunks = first && first.length <= 4096 ? [first] : [];
-    releasedMemory(before - this.bytes);
+    if (big) releasedMemory(before - this.bytes);
   }
 
   /** Rewrites the live entries from position 0; dead ones outnumbered them. */

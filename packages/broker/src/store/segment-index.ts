@@ -8,7 +8,8 @@ import { PUB, REC_HEADER, recordQid, recordSize, recordType } from "./record.js"
  *   header:  "WRNIDX01" | seq u32 | segment size u32 | body words u32 | check u32
  *   body:    items, each starting with a word w:
  *            w < 0   a run of PUB records: count = w & 0x7fffffff, then qid, then count offsets
- *            w > 0   any other record, copied whole: w = its size in bytes, then its bytes
+ *            w > 0   any other record (ENQ, DEL, QDECL, DLV), copied whole: w = its size in
+ *                    bytes, then its bytes
  *   check    XXH32 of the body words
  *
  * Replaying the items in order is replaying the segment (records other than PUB go through
