@@ -1,3 +1,5 @@
+import { releasedMemory } from "./resources/released-memory.js";
+
 /**
  * A growable ring buffer of messages with parallel numeric columns (delivery count, enqueue
  * sequence, expiry time, store id), so queue operations allocate nothing per message. Deep
@@ -37,8 +39,14 @@ export class Ring<T> {
     this.ids = EMPTY_F64;
   }
 
+  /** Bytes held by the slots and columns (8 per item pointer), whatever is in them. */
+  get bytes(): number {
+    return this.cap * (8 + 4 + 8 + 8 + (this.exps ? 8 : 0));
+  }
+
   /** A drained deep queue gives its memory back. */
   private reset(): void {
+    releasedMemory(this.bytes);
     this.cap = 0;
     this.items = EMPTY_ITEMS;
     this.counts = EMPTY_U32;
@@ -165,11 +173,14 @@ export class Ring<T> {
 }
 
 /**
- * What a queue keeps its ready messages in: one ring, or one ring per priority. An entry
+ * What a queue keeps its ready messages in: a ring with a tail file (queue/paged-list.ts), or
+ * one ring per priority. An entry
  * whose item is undefined has been paged out and is known by its store id only.
  */
 export interface MessageList<T> {
   readonly length: number;
+  /** Bytes the list's slots hold (capacity, not contents): for memory accounting and tests. */
+  readonly bytes: number;
   push(item: T | undefined, priority: number, count: number, seq: number, exp: number, id: number): void;
   /** Puts a delivered entry back in its place by sequence (see Ring.restore). */
   restore(item: T | undefined, priority: number, count: number, seq: number, exp: number, id: number): void;
@@ -181,41 +192,6 @@ export interface MessageList<T> {
   shift(): T | undefined;
   /** Calls fn on (at least) the last n pushed items still in the list. */
   forEachTail(n: number, fn: (item: T) => void): void;
-}
-
-/** A FIFO; priorities are ignored. */
-export class FifoList<T> implements MessageList<T> {
-  private readonly ring = new Ring<T>();
-  get length(): number {
-    return this.ring.length;
-  }
-  push(item: T | undefined, _p: number, count: number, seq: number, exp: number, id: number): void {
-    this.ring.push(item, count, seq, exp, id);
-  }
-  restore(item: T | undefined, _p: number, count: number, seq: number, exp: number, id: number): void {
-    this.ring.restore(item, count, seq, exp, id);
-  }
-  peek(): T | undefined {
-    return this.ring.peek();
-  }
-  get headCount(): number {
-    return this.ring.headCount;
-  }
-  get headSeq(): number {
-    return this.ring.headSeq;
-  }
-  get headExp(): number {
-    return this.ring.headExp;
-  }
-  get headId(): number {
-    return this.ring.headId;
-  }
-  shift(): T | undefined {
-    return this.ring.shift();
-  }
-  forEachTail(n: number, fn: (item: T) => void): void {
-    this.ring.forEachTail(n, fn);
-  }
 }
 
 /**
@@ -230,6 +206,12 @@ export class PriorityList<T> implements MessageList<T> {
 
   constructor(readonly maxPriority: number) {
     this.levels = Array.from({ length: maxPriority + 1 }, () => new Ring<T>());
+  }
+
+  get bytes(): number {
+    let n = 0;
+    for (const r of this.levels) n += r.bytes;
+    return n;
   }
 
   private level(p: number): number {

@@ -1,12 +1,13 @@
 import { ChannelError, type FieldTable, ReplyCode } from "@warren/protocol";
 import type { Binding, Destination } from "../exchange/exchange-type.js";
 import { Message } from "../message.js";
-import { FifoList, type MessageList, PriorityList } from "../ring.js";
+import { type MessageList, PriorityList } from "../ring.js";
 import type { MessageStore } from "../store/message-store.js";
 import { Compactor } from "./compactor.js";
 import type { Consumer } from "./consumer.js";
 import { withDeliveryCount } from "./delivery-count.js";
 import { ExpiresTimer, MAX_TIMER_MS } from "./expires-timer.js";
+import { PagedList } from "./paged-list.js";
 import { amqpTypeName, integerOf, type QueueArgs } from "./queue-args.js";
 import {
   type AppliedPolicy,
@@ -90,7 +91,10 @@ export class Queue implements Destination {
   ) {
     this.storeKey = `${vhost}\u0000${name}`;
     this.priorities = declared.maxPriority !== undefined;
-    this.ready = this.priorities ? new PriorityList<Message>(declared.maxPriority!) : new FifoList<Message>();
+    // Paged-out entries past a window go to a tail file of the store (or the spool).
+    this.ready = this.priorities
+      ? new PriorityList<Message>(declared.maxPriority!)
+      : new PagedList<Message>(() => (this.pageable ? this.store : this.spool)?.openTail?.());
     this.compactor = new Compactor(this.ready);
     this.pageable = durable && store.durable;
     this.a = declared;
@@ -206,22 +210,25 @@ export class Queue implements Destination {
   }
 
   /**
-   * Puts messages recovered from the store back, in order, marked redelivered (the store does
-   * not record deliveries, so any of them may have been delivered before the restart). Only
-   * the head is read back now; the rest stay paged out unless the queue needs their
-   * properties (priorities, byte limits, TTLs).
+   * Puts messages recovered from the store back, in order; those in `delivered` (delivered
+   * before the restart and not acked) go out redelivered, the rest as new. Only the head is
+   * read back now; the rest stay paged out unless the queue needs their properties
+   * (priorities, byte limits, TTLs). May be called several times (a deep queue comes back in
+   * runs); ids that are not positive are skipped (removed entries of a run).
    */
-  restoreIds(ids: number[]): void {
+  restoreIds(ids: ArrayLike<number>, delivered?: ReadonlySet<number>): void {
     const needProps =
       this.priorities || this.a.maxLengthBytes !== undefined || this.a.messageTtl !== undefined;
     const now = Date.now();
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
-      if (i < PAGE_AFTER || needProps) {
+      if (id <= 0) continue;
+      const count = delivered?.has(id) ? 1 : 0;
+      if (this.ready.length < PAGE_AFTER || needProps) {
         const msg = this.store.load(id);
         const exp = this.a.messageTtl !== undefined || msg.expirationMs >= 0 ? this.expiryOf(msg, now) : 0;
-        this.pushReady(msg, 1, ++this.seq, exp);
-      } else this.ready.push(undefined, 0, 1, ++this.seq, 0, id);
+        this.pushReady(msg, count, ++this.seq, exp);
+      } else this.ready.push(undefined, 0, count, ++this.seq, 0, id);
     }
     this.armTtl();
   }
@@ -355,6 +362,7 @@ export class Queue implements Destination {
     if (c.owner.deliver(c, this, msg, count, seq, exp)) {
       this.unacked++;
       c.unacked++;
+      if (count === 0) this.recordDelivery(msg);
     } else this.settle(msg);
   }
 
@@ -389,8 +397,19 @@ export class Queue implements Destination {
     this.armTtl();
     this.deliveredCount++;
     if (noAck) this.settle(d.msg);
-    else this.unacked++;
+    else {
+      this.unacked++;
+      if (d.count === 0) this.recordDelivery(d.msg);
+    }
     return d;
+  }
+
+  /**
+   * First delivery of a stored message awaiting an ack: the store notes it so that a restart
+   * flags it redelivered. Later deliveries need no note (the first one's stays until the ack).
+   */
+  private recordDelivery(msg: Message): void {
+    if (this.durable && msg.id > 0 && msg.persistent) this.store.delivered(this.storeKey, msg.id);
   }
 
   /** A delivered message leaves the unacked count (and its consumer's). */

@@ -1,5 +1,5 @@
-import { getHeapStatistics, setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
+import { getHeapStatistics } from "node:v8";
+import { collectGarbage } from "./collect-garbage.js";
 
 /** How often resident memory is sampled. RabbitMQ checks every 2.5 s; a Node broker reading
  * at full speed can take in hundreds of MB in that time, and one sample costs microseconds. */
@@ -17,21 +17,6 @@ const GC_EVERY_MS = 1000;
 function baselineBytes(): number {
   const m = process.memoryUsage();
   return Math.max(0, m.rss - m.heapTotal - m.external);
-}
-
-let gc: (() => void) | undefined;
-
-/** A full garbage collection, without requiring node --expose-gc on the command line. */
-function collectGarbage(): void {
-  if (!gc) {
-    const exposed = (globalThis as { gc?: () => void }).gc;
-    if (exposed) gc = exposed;
-    else {
-      setFlagsFromString("--expose-gc");
-      gc = runInNewContext("gc") as () => void;
-    }
-  }
-  gc();
 }
 
 /**

@@ -1,7 +1,16 @@
 import fs from "node:fs";
 import { alignedBuffer, wordView } from "./checksum.js";
-import { fsyncDir } from "./files.js";
-import { DEL, forEachDelEntry, QDECL, recordQid, recordType, SEGMENT_HEADER, scanRecords } from "./record.js";
+import { fsyncDir, indexPath } from "./files.js";
+import {
+  DEL,
+  DLV,
+  forEachDelEntry,
+  QDECL,
+  recordQid,
+  recordType,
+  SEGMENT_HEADER,
+  scanRecords,
+} from "./record.js";
 import type { Segment } from "./segment.js";
 
 /** What the cleaner needs from the store. */
@@ -19,6 +28,8 @@ export interface CleanerHost {
   dropSegment(seg: Segment): void;
   /** Queue a DEL entry for the next commit. */
   addDel(queue: string, bodySeq: number, bodyOff: number, recSeq: number): void;
+  /** Queue a DLV entry for the next commit if queue still holds that message. */
+  addDlv(queue: string, bodySeq: number, bodyOff: number): void;
   sync(cb: (err?: Error) => void): void;
   warn(msg: string): void;
 }
@@ -26,7 +37,8 @@ export interface CleanerHost {
 /**
  * Deletes dead segments (live count 0) so disk use tracks the backlog, not the history.
  * Oldest first: a dead segment whose DEL records still cancel enqueues in a live older
- * segment has those records copied to the head first ("carried"); one that depends on a dead
+ * segment, or whose DLV records still flag queued messages there as delivered, has those
+ * records copied to the head first ("carried"); one that depends on a dead
  * older segment waits for that one to go. Dependencies only count as gone once their unlink
  * is durable (directory fsync), or a crash could bring back a segment whose cancellations
  * had already been deleted.
@@ -88,11 +100,15 @@ export class SegmentCleaner {
         }
       }
       if (doomed.length === 0 || h.stopped()) return;
+      const gone = (e: NodeJS.ErrnoException) => {
+        if (e.code !== "ENOENT") throw e;
+      };
       for (const s of doomed) {
         h.closeSegment(s);
-        await fs.promises.unlink(s.path).catch((e: NodeJS.ErrnoException) => {
-          if (e.code !== "ENOENT") throw e;
-        });
+        // The index first: a segment left without one is scanned, an index without its
+        // segment is ignored (and removed at the next open).
+        await fs.promises.unlink(indexPath(h.dir, s.seq)).catch(gone);
+        await fs.promises.unlink(s.path).catch(gone);
       }
       await new Promise<void>((resolve, reject) => fsyncDir(h.dir, (e) => (e ? reject(e) : resolve())));
       for (const s of doomed) {
@@ -102,7 +118,12 @@ export class SegmentCleaner {
     }
   }
 
-  /** Re-emits the DEL entries of s that still cancel records in existing segments. */
+  /**
+   * Re-emits the DEL entries of s that still cancel records in existing segments, and the DLV
+   * entries for messages still queued. A DLV's dependency is the segment of the body, which
+   * lives as long as any queue holds the message, so it never keeps s alive once the message
+   * is gone, and a carried DLV of a message acked meanwhile is dropped by the store.
+   */
   private carry(s: Segment): void {
     const h = this.host;
     s.carrying = true;
@@ -120,12 +141,14 @@ export class SegmentCleaner {
         const type = recordType(buf, pos);
         if (type === QDECL) {
           names.set(recordQid(buf, pos), buf.toString("utf8", pos + 16, pos + 8 + buf.readUInt32LE(pos + 4)));
-        } else if (type === DEL) {
+        } else if (type === DEL || type === DLV) {
           const name = names.get(recordQid(buf, pos));
           if (name === undefined) return;
           forEachDelEntry(buf, pos, (seq, off, recSeq) => {
             const r = h.segs.get(recSeq);
-            if (r && r !== s && !r.doomed) h.addDel(name, seq, off, recSeq);
+            if (!r || r === s || r.doomed) return;
+            if (type === DEL) h.addDel(name, seq, off, recSeq);
+            else h.addDlv(name, seq, off);
           });
         }
       });

@@ -18,7 +18,9 @@ import {
 } from "./record.js";
 import { type RecoveryReport, recoverSegments } from "./recovery.js";
 import { idOffset, idSlot, MAX_SEGMENT_SIZE, makeId, Segment, slotOf } from "./segment.js";
+import { SegmentIndexer } from "./segment-indexer.js";
 import { type RecordAt, SegmentReader } from "./segment-reader.js";
+import { TailFile } from "./tail-file.js";
 
 export interface DiskStoreOptions {
   /** A segment is closed once the next record would take it past this. Default 32 MiB. */
@@ -54,12 +56,18 @@ interface Batch {
   cbs: SyncCallback[];
   defs: string | undefined;
   dir: boolean;
+  /** Only DLV records (and their QDECLs): written, fdatasync'd with the next commit. */
+  lazy: boolean;
+  /** A segment a lazy commit left unsynced, synced by this one. */
+  extra: Segment | undefined;
 }
 
 const WRITE_BUFFER = 1 << 20;
 const DEL_MAX_ENTRIES = 8192;
 const REDECLARE = 1 << 20;
 const DEFINITIONS = "definitions.json";
+/** Queue tail files (openTail): scratch, wiped at open. */
+const TAILS = "tails";
 
 /**
  * Append-only segment log with group commit; see docs/storage.md for the design and the
@@ -82,6 +90,15 @@ export class DiskStore implements DurableStore {
   private cbs: SyncCallback[] = [];
   /** Removals are written as one DEL record per queue per commit: flat (seq, off, recSeq). */
   private readonly pendingDels = new Map<string, number[]>();
+  /** Deliveries, one DLV record per queue per commit: flat (bodySeq, bodyOff). */
+  private readonly pendingDlvs = new Map<string, number[]>();
+  /** The last queue delivered from and its pending list: consumers drain one queue at a time. */
+  private dlvQueue = "";
+  private dlvList: number[] | undefined;
+  /** The segment a lazy (DLV-only) commit wrote without fdatasync; the next commit syncs it. */
+  private unsynced: Segment | undefined;
+  /** What recovery found delivered and still queued, until the broker asks (recoveredDeliveries). */
+  private recoveredDlv: Map<string, Set<number>> | undefined;
   private pendingDefs: string | undefined;
   private dirDirty = false;
   private inflight: Batch | undefined;
@@ -89,6 +106,10 @@ export class DiskStore implements DurableStore {
   private readonly cleaner: SegmentCleaner;
   private closing: Promise<void> | undefined;
   private closed = false;
+  /** Tail files given out (openTail), closed with the store. */
+  private readonly tails = new Set<TailFile>();
+  /** Segment indexes for recovery (none for the spool, which never recovers). */
+  private readonly indexer: SegmentIndexer | undefined;
   private err: Error | undefined;
   private readonly reader: SegmentReader;
   private readonly segmentSize: number;
@@ -105,7 +126,10 @@ export class DiskStore implements DurableStore {
   private readonly flushNow = () => this.flush();
   /** Records of seg not yet in its file, or the commit writing or syncing them in flight. */
   private readonly busy = (seg: Segment): boolean =>
-    seg.written < seg.size || (this.inflight?.chunks.some((c) => c.seg === seg) ?? false);
+    seg.written < seg.size ||
+    seg === this.unsynced ||
+    seg === this.inflight?.extra ||
+    (this.inflight?.chunks.some((c) => c.seg === seg) ?? false);
 
   /** Creates dir if needed, takes dir/LOCK, and recovers what the segments hold. */
   static async open(dir: string, opts: DiskStoreOptions = {}): Promise<DiskStore> {
@@ -146,12 +170,18 @@ export class DiskStore implements DurableStore {
         this.bySlot.delete(seg.slot);
       },
       addDel: (queue, seq, off, recSeq) => this.pendingDel(queue).push(seq, off, recSeq),
+      addDlv: (queue, seq, off) => {
+        if (this.queues.get(queue)?.has(makeId(seq, off))) this.delivered(queue, makeId(seq, off));
+      },
       sync: (cb) => this.sync(cb),
       warn: this.warn,
     });
-    const r = recoverSegments(dir, this.warn);
+    fs.rmSync(path.join(dir, TAILS), { recursive: true, force: true });
+    const r = recoverSegments(dir, this.warn, !this.noSync);
+    if (!this.noSync) this.indexer = new SegmentIndexer(dir, this.warn);
     this.recovery = r.report;
     this.queues = r.queues;
+    this.recoveredDlv = r.delivered;
     for (const s of r.segments) {
       this.segs.set(s.seq, s);
       this.bySlot.set(s.slot, s);
@@ -191,7 +221,7 @@ export class DiskStore implements DurableStore {
         if (q.has(id)) return;
         const qid = this.prepare(REC_HEADER + 16, queue);
         this.appended(this.w.writeEnq(qid, body.seq, idOffset(id)));
-        q.push(id, this.active.seq);
+        q.push(id, this.active.seq === body.seq ? 0 : this.active.seq);
         body.live++;
         this.active.live++;
       } else {
@@ -201,7 +231,7 @@ export class DiskStore implements DurableStore {
         const qid = this.prepare(est, queue);
         const off = this.appended(this.w.writePub(qid, ex, rk, msg.rawProps, msg.body));
         msg.id = makeId(this.active.seq, off);
-        q.push(msg.id, this.active.seq);
+        q.push(msg.id, 0);
         this.active.live += 2;
         this.counters.published++;
       }
@@ -227,11 +257,42 @@ export class DiskStore implements DurableStore {
     this.schedule();
   }
 
+  /**
+   * Queue delivered message id to a consumer that must ack it: recorded (a DLV entry, a few
+   * bytes) with the next commit, never a commit of its own, so that a recovery after a crash
+   * flags it redelivered. A delivery the crash beats to the file comes back unflagged, as in
+   * RabbitMQ; see docs/storage.md "Deliveries".
+   */
+  delivered(queue: string, id: number): void {
+    if (this.err || this.closed || id <= 0) return;
+    let list = this.dlvList;
+    if (queue !== this.dlvQueue || list === undefined) {
+      list = this.pendingDlvs.get(queue);
+      if (!list) this.pendingDlvs.set(queue, (list = []));
+      this.dlvQueue = queue;
+      this.dlvList = list;
+    }
+    const body = this.bySlot.get(idSlot(id));
+    if (!body) return;
+    list.push(body.seq, idOffset(id));
+    this.schedule();
+  }
+
+  /**
+   * Per queue, the recovered ids that had been delivered before the restart (and not acked):
+   * those go out with redelivered=true. Handed over once; the store keeps no copy.
+   */
+  recoveredDeliveries(): Map<string, Set<number>> {
+    const d = this.recoveredDlv ?? new Map<string, Set<number>>();
+    this.recoveredDlv = undefined;
+    return d;
+  }
+
   dropQueue(queue: string): void {
     if (this.err || this.closed) return;
     const q = this.queues.get(queue);
     if (!q) return;
-    for (const id of q.toArray()) this.dropId(queue, q, id);
+    for (const id of q.toIds()) this.dropId(queue, q, id);
     this.queues.delete(queue);
     this.schedule();
   }
@@ -270,10 +331,14 @@ export class DiskStore implements DurableStore {
     return msg;
   }
 
-  recoverIds(): Map<string, number[]> {
-    const out = new Map<string, number[]>();
-    for (const [name, q] of this.queues) if (q.size > 0) out.set(name, q.toArray());
+  recoverIds(): Map<string, Float64Array> {
+    const out = new Map<string, Float64Array>();
+    for (const [name, q] of this.queues) if (q.size > 0) out.set(name, q.toIds());
     return out;
+  }
+
+  forEachRecoveredRun(fn: (queue: string, ids: Float64Array) => void): void {
+    for (const [name, q] of this.queues) q.forEachRun((ids) => fn(name, ids));
   }
 
   recover(): Map<string, Message[]> {
@@ -282,7 +347,7 @@ export class DiskStore implements DurableStore {
     for (const [name, ids] of this.recoverIds()) {
       out.set(
         name,
-        ids.map((id) => {
+        Array.from(ids, (id) => {
           let m = shared.get(id);
           if (!m) shared.set(id, (m = this.load(id)));
           return m;
@@ -290,6 +355,12 @@ export class DiskStore implements DurableStore {
       );
     }
     return out;
+  }
+
+  openTail(): TailFile {
+    const t = new TailFile(path.join(this.dir, TAILS, String(this.tails.size + 1)), this.warn);
+    this.tails.add(t);
+    return t;
   }
 
   saveDefinitions(json: string): void {
@@ -336,6 +407,7 @@ export class DiskStore implements DurableStore {
     this.closing ??= (async () => {
       if (!this.err) await new Promise<void>((resolve) => this.sync(() => resolve()));
       this.closed = true;
+      for (const t of this.tails) t.clear();
       await this.cleaner.idle();
       for (const s of this.segs.values()) {
         if (s.fd >= 0) fs.closeSync(s.fd);
@@ -391,6 +463,7 @@ export class DiskStore implements DurableStore {
   /** Accounts for the record just written at pos; returns its offset in the active segment. */
   private appended(pos: number): number {
     const off = this.active.size;
+    this.indexer?.add(this.w.buf, this.w.words, pos, off);
     this.active.size += this.w.len - pos;
     return off;
   }
@@ -402,17 +475,21 @@ export class DiskStore implements DurableStore {
     this.chunks.push({ seg, fileOff: seg.size, start: this.w.len, end: -1 });
     this.active = seg;
     this.dirDirty = true;
+    this.indexer?.rolled(old);
     this.reader.release(old);
     if (old.live === 0) this.cleaner.consider(old);
     for (const name of this.qids.keys()) {
-      if (!this.queues.has(name) && !this.pendingDels.has(name)) this.qids.delete(name);
+      if (!this.queues.has(name) && !this.pendingDels.has(name) && !this.pendingDlvs.has(name)) {
+        this.qids.delete(name);
+      }
     }
   }
 
   private dropId(queue: string, q: QueueIndex, id: number): void {
-    const rec = q.remove(id);
-    if (rec < 0) return;
+    const r = q.remove(id);
+    if (r < 0) return;
     const body = this.bySlot.get(idSlot(id))!;
+    const rec = r === 0 ? body.seq : r;
     this.pendingDel(queue).push(body.seq, idOffset(id), rec);
     this.release(body);
     this.release(this.segs.get(rec)!);
@@ -429,19 +506,37 @@ export class DiskStore implements DurableStore {
     if (--seg.live === 0 && seg !== this.active) this.cleaner.consider(seg);
   }
 
-  private serializeDels(): void {
-    for (const [name, list] of this.pendingDels) {
-      for (let i = 0; i < list.length; i += 3 * DEL_MAX_ENTRIES) {
-        const to = Math.min(list.length, i + 3 * DEL_MAX_ENTRIES);
+  /**
+   * Writes the pending DLV then DEL records (deliveries first: a message delivered and acked in
+   * one commit must not look delivered-after-ack at recovery). Both depend on the segments
+   * their entries point into (recSeq for DEL, the body's segment for DLV), see cleanup.ts.
+   */
+  private serializeEntries(): void {
+    this.serialize(this.pendingDlvs, 2, (qid, list, i, to) => this.w.writeDlv(qid, list, i, to));
+    this.dlvList = undefined;
+    this.serialize(this.pendingDels, 3, (qid, list, i, to) => this.w.writeDel(qid, list, i, to));
+  }
+
+  private serialize(
+    pending: Map<string, number[]>,
+    stride: number,
+    write: (qid: number, list: number[], from: number, to: number) => number,
+  ): void {
+    for (const [name, list] of pending) {
+      for (let i = 0; i < list.length; i += stride * DEL_MAX_ENTRIES) {
+        const to = Math.min(list.length, i + stride * DEL_MAX_ENTRIES);
         const qid = this.prepare(REC_HEADER + 12 + 5 * (to - i), name);
-        this.appended(this.w.writeDel(qid, list, i, to));
-        for (let k = i + 2; k < to; k += 3) {
+        this.appended(write(qid, list, i, to));
+        let prev = -1;
+        // The segment each entry depends on: a DEL's recSeq (last), a DLV's bodySeq (first).
+        for (let k = i + (stride === 3 ? 2 : 0); k < to; k += stride) {
           const r = list[k]!;
-          if (r !== this.active.seq && this.segs.has(r)) this.active.addDep(r);
+          if (r !== prev && r !== this.active.seq && this.segs.has(r)) this.active.addDep(r);
+          prev = r;
         }
       }
     }
-    this.pendingDels.clear();
+    pending.clear();
   }
 
   private schedule(): void {
@@ -453,8 +548,9 @@ export class DiskStore implements DurableStore {
   private flush(): void {
     this.scheduled = false;
     if (this.inflight || this.err) return;
+    const strong = this.w.len > 0 || this.pendingDels.size > 0;
     try {
-      this.serializeDels();
+      this.serializeEntries();
     } catch (e) {
       return this.fail(e as Error);
     }
@@ -469,6 +565,11 @@ export class DiskStore implements DurableStore {
       cbs: this.cbs,
       defs,
       dir: this.dirDirty || defs !== undefined,
+      // Deliveries alone need no fdatasync: the bytes reach the page cache (a kill -9 keeps
+      // them) and the next commit syncs them (an OS crash may lose them: unflagged, as if the
+      // delivery had not been recorded yet).
+      lazy: !strong && this.cbs.length === 0 && defs === undefined && !this.dirDirty,
+      extra: undefined,
     };
     this.inflight = b;
     this.w = this.spare;
@@ -503,7 +604,16 @@ export class DiskStore implements DurableStore {
 
   private syncBatch(b: Batch): void {
     if (this.noSync) return this.complete(b);
+    if (b.lazy) {
+      // A lazy commit never rolls (a new file sets dirDirty), so it wrote to one segment.
+      this.unsynced = b.chunks[0]?.seg;
+      return this.complete(b);
+    }
     const files = new Set(b.chunks.map((c) => c.seg));
+    // busy() kept it open and undeleted until now.
+    b.extra = this.unsynced;
+    this.unsynced = undefined;
+    if (b.extra !== undefined && b.extra.fd >= 0) files.add(b.extra);
     let pending = files.size + (b.defs !== undefined ? 1 : 0);
     let failed = false;
     const filesDone = (): void => {
@@ -536,11 +646,13 @@ export class DiskStore implements DurableStore {
       this.w.len > 0 ||
       this.cbs.length > 0 ||
       this.pendingDels.size > 0 ||
+      this.pendingDlvs.size > 0 ||
       this.pendingDefs !== undefined
     ) {
       this.schedule();
     }
     for (const cb of b.cbs) cb();
+    if (!this.err) this.indexer?.flush(this.busy);
     this.cleaner.kick();
   }
 

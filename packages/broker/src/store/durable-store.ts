@@ -12,7 +12,18 @@ export interface DurableStore extends MessageStore {
   /** Ready messages per queue, in enqueue order, bodies loaded. Fanout messages are one object. */
   recover(): Map<string, Message[]>;
   /** Same as recover() but ids only, for queues that page bodies in with load(). */
-  recoverIds(): Map<string, number[]>;
+  recoverIds(): Map<string, Float64Array>;
+  /**
+   * recoverIds() without copying: calls fn with each queue's ids in enqueue order, in runs
+   * (several calls per queue), where ids that are not positive are removed entries to skip.
+   * The runs are the store's own memory: use them before changing the store.
+   */
+  forEachRecoveredRun(fn: (queue: string, ids: Float64Array) => void): void;
+  /**
+   * Per queue, the recovered ids that were delivered (and not acked) before the restart: only
+   * those go out redelivered. Handed over once.
+   */
+  recoveredDeliveries(): Map<string, Set<number>>;
   /** What opening the store found: segments read, damaged records skipped. */
   readonly recovery: RecoveryReport;
   /** Stores the definitions document atomically, durable by the next sync callback. */

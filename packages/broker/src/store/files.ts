@@ -8,12 +8,19 @@ export function segmentPath(dir: string, seq: number): string {
   return path.join(dir, String(seq).padStart(10, "0") + SEGMENT_SUFFIX);
 }
 
+/** A closed segment's index (segment-index.ts): beside it, named by the same number. */
+export const INDEX_SUFFIX = ".widx";
+
+export function indexPath(dir: string, seq: number): string {
+  return path.join(dir, String(seq).padStart(10, "0") + INDEX_SUFFIX);
+}
+
 /** Sequence numbers of the segment files in dir, ascending. */
-export function listSegments(dir: string): number[] {
+export function listSegments(dir: string, suffix = SEGMENT_SUFFIX): number[] {
   const out: number[] = [];
   for (const name of fs.readdirSync(dir)) {
-    if (!name.endsWith(SEGMENT_SUFFIX)) continue;
-    const seq = Number(name.slice(0, -SEGMENT_SUFFIX.length));
+    if (!name.endsWith(suffix)) continue;
+    const seq = Number(name.slice(0, -suffix.length));
     if (Number.isSafeInteger(seq) && seq > 0) out.push(seq);
   }
   return out.sort((a, b) => a - b);

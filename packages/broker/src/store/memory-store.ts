@@ -7,6 +7,7 @@ export class MemoryStore implements MessageStore {
   enqueue(_queue: string, _msg: Message): void {}
   remove(_queue: string, _msg: Message): void {}
   removeId(_queue: string, _id: number): void {}
+  delivered(_queue: string, _id: number): void {}
   dropQueue(_queue: string): void {}
   sync(cb: SyncCallback): void {
     cb();

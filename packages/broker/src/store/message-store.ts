@@ -1,4 +1,5 @@
 import type { Message } from "../message.js";
+import type { TailFile } from "./tail-file.js";
 
 /** Called once a sync completes; err means the data since the last good sync is not durable. */
 export type SyncCallback = (err?: Error) => void;
@@ -22,6 +23,11 @@ export interface MessageStore {
   remove(queue: string, msg: Message): void;
   /** remove() for a message known only by its id (paged out of memory). */
   removeId(queue: string, id: number): void;
+  /**
+   * The queue handed message id to a consumer that must ack it (first delivery only): a
+   * durable store records it lazily, so a restart flags the message redelivered.
+   */
+  delivered(queue: string, id: number): void;
   /** Queue deleted: forget all its messages. */
   dropQueue(queue: string): void;
   /** Calls cb, in call order, after everything enqueued or removed so far is durable. */
@@ -29,4 +35,10 @@ export interface MessageStore {
   /** Reads a paged-out message back by id; only stores with `durable` true assign ids. */
   load(id: number): Message;
   close(): Promise<void>;
+  /**
+   * A scratch file for a deep queue's paged-out tail (queue/paged-list.ts), in a directory
+   * wiped at every open; absent on stores without a directory of their own.
+   * @internal
+   */
+  openTail?(): TailFile;
 }

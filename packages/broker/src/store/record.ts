@@ -22,6 +22,9 @@ import { alignedBuffer, wordView, xxh32Words } from "./checksum.js";
  *            varints: zigzag(bodySeq - prev bodySeq), zigzag((bodyOff - prev bodyOff) / 4),
  *            recSeq - bodySeq, where recSeq is the segment of the PUB/ENQ being cancelled
  *   QDECL 4  | qid u32 | name utf8 |   qid means this queue from here to the end of the segment
+ *   DLV   5  | qid u32 | entry* |   queue qid delivered these messages (to a consumer that must
+ *            ack); each entry is two varints, zigzag(bodySeq - prev bodySeq) and
+ *            zigzag((bodyOff - prev bodyOff) / 4). Only the redelivered flag at recovery reads it.
  *
  * qids are local to a segment (each segment declares the ones it uses before using them),
  * so deleting any segment never orphans a name.
@@ -35,9 +38,10 @@ export const PUB = 1;
 export const ENQ = 2;
 export const DEL = 3;
 export const QDECL = 4;
+export const DLV = 5;
 
 /** Minimum `len` per type (type byte + fixed fields). */
-const MIN_LEN = [0, 12, 16, 8, 8];
+const MIN_LEN = [0, 12, 16, 8, 8, 8];
 
 /** Arithmetic, not bitwise: lengths read from damaged bytes go past 2^31. */
 export function align4(n: number): number {
@@ -132,17 +136,28 @@ export class RecordWriter {
 
   /** entries: flat (bodySeq, bodyOff, recSeq) triples in [from, to). */
   writeDel(qid: number, entries: number[], from: number, to: number): number {
-    this.ensure(REC_HEADER + 8 + ((to - from) / 3) * 15 + 4);
-    const p = this.start(DEL, 0, 0, qid);
+    return this.writeEntries(DEL, qid, entries, from, to);
+  }
+
+  /** entries: flat (bodySeq, bodyOff) pairs in [from, to). */
+  writeDlv(qid: number, entries: number[], from: number, to: number): number {
+    return this.writeEntries(DLV, qid, entries, from, to);
+  }
+
+  /** A DEL (triples) or DLV (pairs) record: delta-coded varints, 2-5 bytes per entry. */
+  private writeEntries(type: number, qid: number, entries: number[], from: number, to: number): number {
+    const stride = entryStride(type);
+    this.ensure(REC_HEADER + 8 + (to - from) * 5 + 4);
+    const p = this.start(type, 0, 0, qid);
     let q = p + 16;
     let prevSeq = 0;
     let prevOff = 0;
-    for (let i = from; i < to; i += 3) {
+    for (let i = from; i < to; i += stride) {
       const seq = entries[i]!;
       const off = entries[i + 1]!;
       q = writeVarint(this.buf, q, zigzag(seq - prevSeq));
       q = writeVarint(this.buf, q, zigzag((off - prevOff) / 4));
-      q = writeVarint(this.buf, q, entries[i + 2]! - seq);
+      if (stride === 3) q = writeVarint(this.buf, q, entries[i + 2]! - seq);
       prevSeq = seq;
       prevOff = off;
     }
@@ -173,19 +188,28 @@ function writeVarint(buf: Buffer, p: number, v: number): number {
   return p;
 }
 
-/** Calls fn for each (bodySeq, bodyOff, recSeq) in the DEL record at pos. */
+/** Numbers per entry: DEL (bodySeq, bodyOff, recSeq), DLV (bodySeq, bodyOff). */
+function entryStride(type: number): number {
+  return type === DEL ? 3 : 2;
+}
+
+/**
+ * Calls fn for each entry of the DEL or DLV record at pos: (bodySeq, bodyOff, recSeq), where
+ * a DLV entry's recSeq is its bodySeq.
+ */
 export function forEachDelEntry(
   buf: Buffer,
   pos: number,
   fn: (bodySeq: number, bodyOff: number, recSeq: number) => void,
 ): void {
   const end = pos + REC_HEADER + buf.readUInt32LE(pos + 4);
+  const stride = entryStride(recordType(buf, pos));
   let q = pos + 16;
   let seq = 0;
   let off = 0;
   const vals = [0, 0, 0];
   while (q < end) {
-    for (let k = 0; k < 3; k++) {
+    for (let k = 0; k < stride; k++) {
       let v = 0;
       let mul = 1;
       let b: number;
@@ -200,7 +224,7 @@ export function forEachDelEntry(
     const z1 = vals[1]!;
     seq += z0 % 2 === 0 ? z0 / 2 : -(z0 + 1) / 2;
     off += (z1 % 2 === 0 ? z1 / 2 : -(z1 + 1) / 2) * 4;
-    fn(seq, off, seq + vals[2]!);
+    fn(seq, off, stride === 3 ? seq + vals[2]! : seq);
   }
 }
 
@@ -249,7 +273,7 @@ export function recordSize(buf: Buffer, pos: number): number {
 function plausible(buf: Buffer, pos: number, end: number): boolean {
   if (pos + REC_HEADER + 4 > end) return false;
   const type = buf[pos + 8]!;
-  if (type < PUB || type > QDECL) return false;
+  if (type < PUB || type > DLV) return false;
   const len = buf.readUInt32LE(pos + 4);
   if (len < MIN_LEN[type]! || pos + REC_HEADER + align4(len) > end) return false;
   if (type === ENQ) return len === 16;

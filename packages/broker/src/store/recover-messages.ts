@@ -14,16 +14,20 @@ export function recoverMessages(
   log: Logger,
 ): void {
   let messages = 0;
-  for (const [key, ids] of store.recoverIds()) {
+  const delivered = store.recoveredDeliveries();
+  const gone = new Set<string>();
+  // Runs straight from the store's index: no copy of a deep queue's ids.
+  store.forEachRecoveredRun((key, ids) => {
     const sep = key.indexOf("\u0000");
     const q = vhosts.get(key.slice(0, sep))?.queues.get(key.slice(sep + 1));
     if (!q?.durable) {
-      store.dropQueue(key);
-      continue;
+      gone.add(key);
+      return;
     }
-    q.restoreIds(ids);
-    messages += ids.length;
-  }
+    q.restoreIds(ids, delivered.get(key));
+    for (let i = 0; i < ids.length; i++) if (ids[i]! > 0) messages++;
+  });
+  for (const key of gone) store.dropQueue(key);
   let queues = 0;
   for (const vh of vhosts.values()) for (const q of vh.queues.values()) if (q.durable) queues++;
   const r = store.recovery;

@@ -29,7 +29,9 @@ export function logStoreStats(store: DurableStore, log: Logger): NodeJS.Timeout 
       indexMB: mb(s.indexBytes),
       rssMB: mb(mem.rss),
       heapUsedMB: mb(mem.heapUsed),
+      heapTotalMB: mb(mem.heapTotal),
       externalMB: mb(mem.external),
+      arrayBuffersMB: mb(mem.arrayBuffers),
     };
     // The fields for JSON logs; the message keeps the JSON too, for plain-line logs.
     log.info(`store stats ${JSON.stringify(stats)}`, stats);

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Message } from "../message.js";
+import type { DurableStore } from "./durable-store.js";
 import type { MessageStore } from "./message-store.js";
 
 /** delivery-mode 2 */
@@ -18,4 +19,19 @@ export function synced(s: MessageStore): Promise<void> {
 
 export function tmpDir(tag: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `warren-${tag}-`));
+}
+
+/** A copy of dir as a crash would leave it: its files as they are now, no close(), no LOCK. */
+export function crashCopy(dir: string, tag: string): string {
+  const to = tmpDir(tag);
+  for (const f of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (f.isFile() && f.name !== "LOCK") fs.copyFileSync(path.join(dir, f.name), path.join(to, f.name));
+  }
+  return to;
+}
+
+/** Body texts of the recovered messages of queue q that `delivered` flags, in queue order. */
+export function flaggedBodies(s: DurableStore, q: string, delivered: Map<string, Set<number>>): string[] {
+  const d = delivered.get(q) ?? new Set<number>();
+  return [...(s.recoverIds().get(q) ?? [])].filter((id) => d.has(id)).map((id) => s.load(id).body.toString());
 }

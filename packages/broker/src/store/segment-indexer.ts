@@ -1,0 +1,49 @@
+import { indexPath } from "./files.js";
+import type { Segment } from "./segment.js";
+import { SegmentIndexBuilder } from "./segment-index.js";
+
+/**
+ * The store's side of segment indexes (segment-index.ts): collects the active segment's
+ * records as they are appended, and writes a closed segment's index once all its records are
+ * synced, so the index never describes a record that is not on disk.
+ */
+export class SegmentIndexer {
+  private current = new SegmentIndexBuilder();
+  private readonly closed: { seg: Segment; index: SegmentIndexBuilder }[] = [];
+
+  constructor(
+    private readonly dir: string,
+    private readonly warn: (msg: string) => void,
+  ) {}
+
+  /** A record was appended to the active segment at offset off (see SegmentIndexBuilder.add). */
+  add(buf: Buffer, words: Int32Array, pos: number, off: number): void {
+    this.current.add(buf, words, pos, off);
+  }
+
+  /** seg was the active segment and is now closed. */
+  rolled(seg: Segment): void {
+    this.closed.push({ seg, index: this.current });
+    this.current = new SegmentIndexBuilder();
+  }
+
+  /** After a commit: writes the indexes of closed segments with nothing left to write or sync. */
+  flush(busy: (seg: Segment) => boolean): void {
+    const list = this.closed;
+    for (let i = 0; i < list.length;) {
+      const { seg, index } = list[i]!;
+      if (!seg.doomed && busy(seg)) {
+        i++;
+        continue;
+      }
+      list.splice(i, 1);
+      // A segment being deleted needs no index.
+      if (seg.doomed) continue;
+      try {
+        index.write(indexPath(this.dir, seg.seq), seg.seq, seg.size);
+      } catch (e) {
+        this.warn(`cannot write the index of ${seg.path}: ${(e as Error).message}`);
+      }
+    }
+  }
+}
