@@ -1,8 +1,4 @@
 #!/usr/bin/env node
-import { CONSUME_USAGE, consume } from "./commands/consume.js";
-import { ctl } from "./commands/ctl/ctl.js";
-import { GET_USAGE, get } from "./commands/get.js";
-import { PUBLISH_USAGE, publish } from "./commands/publish.js";
 import { UsageError } from "./commands/usage-error.js";
 
 /** A flag node:util's parseArgs refused (unknown, or missing its value). */
@@ -13,12 +9,15 @@ function isParseArgsError(e: unknown): e is TypeError {
 const CTL_USAGE =
   "usage: warren ctl COMMAND [ARGS]   (rabbitmqctl-style, over the management API; warren ctl --help)\n";
 
-/** Client commands: each resolves with its exit code. */
-const COMMANDS = new Map<string, (argv: string[]) => Promise<number>>([
-  ["publish", publish],
-  ["consume", consume],
-  ["get", get],
-  ["ctl", ctl],
+/**
+ * Client commands, each loaded when named (they pull in @warren/client, which `warren server`
+ * does not need): each resolves with its exit code.
+ */
+const COMMANDS = new Map<string, () => Promise<(argv: string[]) => Promise<number>>>([
+  ["publish", async () => (await import("./commands/publish.js")).publish],
+  ["consume", async () => (await import("./commands/consume.js")).consume],
+  ["get", async () => (await import("./commands/get.js")).get],
+  ["ctl", async () => (await import("./commands/ctl/ctl.js")).ctl],
 ]);
 
 // The server's modules (the broker, fastify, pino, the settings table) are loaded only when
@@ -42,7 +41,7 @@ if ((cmd === "server" || cmd === undefined) && (rest.includes("--help") || rest.
     process.exit(usage ? 2 : 1);
   });
 } else if (command) {
-  command(rest).then(
+  (await command())(rest).then(
     // exitCode rather than exit(): let piped stdout drain first.
     (code) => (process.exitCode = code),
     (e: unknown) => {
@@ -59,6 +58,11 @@ if ((cmd === "server" || cmd === undefined) && (rest.includes("--help") || rest.
     },
   );
 } else {
+  const [{ PUBLISH_USAGE }, { CONSUME_USAGE }, { GET_USAGE }] = await Promise.all([
+    import("./commands/publish.js"),
+    import("./commands/consume.js"),
+    import("./commands/get.js"),
+  ]);
   process.stdout.write([await serverUsage(), PUBLISH_USAGE, CONSUME_USAGE, GET_USAGE, CTL_USAGE].join("\n"));
   process.exit(cmd === "help" || cmd === "--help" ? 0 : 2);
 }
