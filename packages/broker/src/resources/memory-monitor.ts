@@ -1,5 +1,6 @@
 import { getHeapStatistics } from "node:v8";
 import { collectGarbage } from "./collect-garbage.js";
+import { residentSample } from "./released-memory.js";
 
 /** How often resident memory is sampled. RabbitMQ checks every 2.5 s; a Node broker reading
  * at full speed can take in hundreds of MB in that time, and one sample costs microseconds. */
@@ -85,6 +86,7 @@ export class MemoryMonitor {
    */
   check(): void {
     let rss = process.memoryUsage.rss();
+    residentSample(rss);
     if (rss > this.limit) {
       let live = this.liveBytes();
       if (live > this.limit && Date.now() - this.lastGc >= this.gcPauseMs) {

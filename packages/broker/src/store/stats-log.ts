@@ -1,4 +1,5 @@
 import type { Logger } from "../logger.js";
+import { lastCleanUp } from "../resources/released-memory.js";
 import type { DurableStore } from "./durable-store.js";
 
 /**
@@ -32,6 +33,9 @@ export function logStoreStats(store: DurableStore, log: Logger): NodeJS.Timeout 
       heapTotalMB: mb(mem.heapTotal),
       externalMB: mb(mem.external),
       arrayBuffersMB: mb(mem.arrayBuffers),
+      cleanUps: lastCleanUp.count,
+      lastCleanUpFreedMB: mb(lastCleanUp.rssBefore - lastCleanUp.rssAfter),
+      lastCleanUpMs: Math.round(lastCleanUp.ms),
     };
     // The fields for JSON logs; the message keeps the JSON too, for plain-line logs.
     log.info(`store stats ${JSON.stringify(stats)}`, stats);
