@@ -23,8 +23,12 @@ let released = 0;
 let deferrals = 0;
 let timer: NodeJS.Timeout | undefined;
 let elu = performance.eventLoopUtilization();
-/** The resident set after the last clean-up, lowered when it shrinks by itself. */
-let settled = 0;
+/**
+ * The resident set after the last clean-up, lowered when it shrinks by itself; at first, the
+ * one at start-up, so that what recovery leaves behind counts as growth (the memory monitor's
+ * first sample comes after recovery).
+ */
+let settled = process.memoryUsage.rss();
 /** How far the resident set may grow past `settled` before a clean-up is due. */
 let growth = THRESHOLD;
 /** The clean-up was asked for by growth alone: never forced on a busy loop. */
@@ -59,7 +63,7 @@ export function releasedMemory(bytes: number): void {
  * broker whose working set is simply bigger is not collected over and over.
  */
 export function residentSample(rss: number): void {
-  if (settled === 0 || rss < settled) settled = rss;
+  if (rss < settled) settled = rss;
   if (rss - settled < growth || timer) return;
   growthOnly = true;
   schedule();
