@@ -66,3 +66,56 @@ test("a deep durable queue spills to a tail file, recovers through it and drains
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a deep durable priority queue spills every level, recovers and drains in priority order", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "warren-deep-prio-"));
+  const n = 60_000;
+  // Priorities 0-9 on a queue of x-max-priority 6: 7, 8 and 9 count as 6.
+  const prio = (i: number) => (i * 7) % 10;
+  const level = (i: number) => Math.min(prio(i), 6);
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => level(b) - level(a) || a - b);
+  let { broker, conn } = await boot(dir);
+  try {
+    const ch = await conn.createConfirmChannel();
+    await ch.assertQueue("deep-prio", { durable: true, arguments: { "x-max-priority": 6 } });
+    for (let i = 0; i < n; i++) {
+      ch.sendToQueue("deep-prio", Buffer.from(`m${i}`), { persistent: true, priority: prio(i) });
+      if (i % 5000 === 4999) await ch.waitForConfirms();
+    }
+    await ch.waitForConfirms();
+    assert.ok(tailFiles(dir).length >= 7, `every level spilled (${tailFiles(dir).length} files)`);
+    const first = await conn.createChannel();
+    await first.prefetch(500);
+    await consumeOrder(first, "deep-prio", order.slice(0, 2000));
+    await first.close();
+    await conn.close();
+    await broker.stop();
+
+    ({ broker, conn } = await boot(dir));
+    assert.ok(tailFiles(dir).length >= 7, "the recovered levels went to fresh tail files");
+    const c = await conn.createChannel();
+    assert.equal((await c.checkQueue("deep-prio")).messageCount, n - 2000);
+    await c.prefetch(2000);
+    await consumeOrder(c, "deep-prio", order.slice(2000));
+    assert.equal((await c.checkQueue("deep-prio")).messageCount, 0);
+    assert.deepEqual(tailFiles(dir), [], "the drained levels left no tail file");
+    await conn.close();
+  } finally {
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Consumes from q with acks, checking that the bodies are m<i> for each i of `want` in turn. */
+async function consumeOrder(ch: amqplib.Channel, q: string, want: number[]): Promise<void> {
+  let k = 0;
+  await new Promise<void>((resolve, reject) => {
+    void ch.consume(q, (m) => {
+      if (k === want.length) return; // past the end: left unacked, so it stays queued
+      const body = m!.content.toString();
+      if (body !== `m${want[k]}`) reject(new Error(`delivery ${k}: got ${body}, want m${want[k]}`));
+      ch.ack(m!);
+      if (++k === want.length) resolve();
+    });
+  });
+}

@@ -6,7 +6,14 @@ import { releasedMemory } from "./resources/released-memory.js";
  * queues grow by a quarter at a time rather than doubling, so a 10M-message backlog does not
  * carry millions of empty slots.
  */
-const SHRINK_ABOVE = 65_536;
+/**
+ * A ring above this capacity shrinks when a shift leaves it 1/SPARSE full, and gives its
+ * columns back when it empties (so does one that shrank on the way): a queue that was deep
+ * once (a 16Ki-entry window is ~0.45 MB) keeps nothing after draining, while one that hovers
+ * near empty keeps its small ring rather than reallocating it every time.
+ */
+const SHRINK_ABOVE = 1024;
+const SPARSE = 32;
 const DOUBLE_BELOW = 1 << 20;
 const FIRST_CAPACITY = 16;
 // Shared by every empty ring; never written (a push grows the ring first).
@@ -23,6 +30,8 @@ export class Ring<T> {
   private ids: Float64Array;
   private cap: number;
   private head = 0;
+  /** Shrunk since it was last empty: it was deep, and gives everything back once empty. */
+  private shrunk = false;
   length = 0;
 
   /**
@@ -54,9 +63,10 @@ export class Ring<T> {
     this.exps = undefined;
     this.ids = EMPTY_F64;
     this.head = 0;
+    this.shrunk = false;
   }
 
-  /** Copies a column into a larger one, unwrapping it so the head lands at 0. */
+  /** Copies a column into another (at least `length` long), unwrapping it so the head lands at 0. */
   private static unwrap<A extends Uint32Array | Float64Array>(
     from: A,
     to: A,
@@ -71,7 +81,24 @@ export class Ring<T> {
 
   private grow(): void {
     const cap = this.cap;
-    const next = cap === 0 ? this.firstCapacity : cap < DOUBLE_BELOW ? cap * 2 : cap + (cap >> 2);
+    this.resize(cap === 0 ? this.firstCapacity : cap < DOUBLE_BELOW ? cap * 2 : cap + (cap >> 2));
+  }
+
+  /**
+   * A sparse ring moves its entries to columns four times their number (a power of two, at
+   * least the first capacity), so the next shrink or growth is far off either way.
+   */
+  private shrink(): void {
+    const before = this.bytes;
+    let next = this.firstCapacity;
+    while (next < this.length * 4) next *= 2;
+    this.resize(next);
+    this.shrunk = true;
+    releasedMemory(before - this.bytes);
+  }
+
+  private resize(next: number): void {
+    const cap = this.cap;
     const items = new Array<T | undefined>(next);
     for (let i = 0, j = this.head; i < this.length; i++) {
       items[i] = this.items[j];
@@ -167,20 +194,28 @@ export class Ring<T> {
     const item = this.items[this.head];
     this.items[this.head] = undefined;
     if (++this.head === this.cap) this.head = 0;
-    if (--this.length === 0 && this.cap > SHRINK_ABOVE) this.reset();
+    if (--this.length * SPARSE <= this.cap && (this.cap > SHRINK_ABOVE || this.shrunk)) this.sparse();
     return item;
+  }
+
+  /** Few entries left in a ring that was deep: shrink it, or give it all back once empty. */
+  private sparse(): void {
+    if (this.length === 0) this.reset();
+    else if (this.cap > SHRINK_ABOVE) this.shrink();
   }
 }
 
 /**
  * What a queue keeps its ready messages in: a ring with a tail file (queue/paged-list.ts), or
- * one ring per priority. An entry
+ * one of those per priority (queue/priority-list.ts). An entry
  * whose item is undefined has been paged out and is known by its store id only.
  */
 export interface MessageList<T> {
   readonly length: number;
   /** Bytes the list's slots hold (capacity, not contents): for memory accounting and tests. */
   readonly bytes: number;
+  /** Entries held in tail files on disk (none in memory): for tests and statistics. */
+  readonly tailLength: number;
   push(item: T | undefined, priority: number, count: number, seq: number, exp: number, id: number): void;
   /** Puts a delivered entry back in its place by sequence (see Ring.restore). */
   restore(item: T | undefined, priority: number, count: number, seq: number, exp: number, id: number): void;
@@ -192,76 +227,4 @@ export interface MessageList<T> {
   shift(): T | undefined;
   /** Calls fn on (at least) the last n pushed items still in the list. */
   forEachTail(n: number, fn: (item: T) => void): void;
-}
-
-/**
- * Priority queue as one FIFO ring per level (x-max-priority ≤ 255): push, restore and shift
- * are O(1) plus a scan over at most 256 levels when the top level empties, whatever the
- * number of messages.
- */
-export class PriorityList<T> implements MessageList<T> {
-  private readonly levels: Ring<T>[];
-  private top = -1;
-  length = 0;
-
-  constructor(readonly maxPriority: number) {
-    this.levels = Array.from({ length: maxPriority + 1 }, () => new Ring<T>());
-  }
-
-  get bytes(): number {
-    let n = 0;
-    for (const r of this.levels) n += r.bytes;
-    return n;
-  }
-
-  private level(p: number): number {
-    return p > this.maxPriority ? this.maxPriority : Math.max(p, 0);
-  }
-
-  push(item: T | undefined, p: number, count: number, seq: number, exp: number, id: number): void {
-    const l = this.level(p);
-    this.levels[l]!.push(item, count, seq, exp, id);
-    if (l > this.top) this.top = l;
-    this.length++;
-  }
-
-  restore(item: T | undefined, p: number, count: number, seq: number, exp: number, id: number): void {
-    const l = this.level(p);
-    this.levels[l]!.restore(item, count, seq, exp, id);
-    if (l > this.top) this.top = l;
-    this.length++;
-  }
-
-  private get head(): Ring<T> {
-    return this.levels[Math.max(this.top, 0)]!;
-  }
-
-  peek(): T | undefined {
-    return this.length === 0 ? undefined : this.head.peek();
-  }
-  get headCount(): number {
-    return this.head.headCount;
-  }
-  get headSeq(): number {
-    return this.head.headSeq;
-  }
-  get headExp(): number {
-    return this.head.headExp;
-  }
-  get headId(): number {
-    return this.head.headId;
-  }
-
-  /** The last n pushes may sit at the tail of any level: look at the last n of each. */
-  forEachTail(n: number, fn: (item: T) => void): void {
-    for (const l of this.levels) if (l.length > 0) l.forEachTail(n, fn);
-  }
-
-  shift(): T | undefined {
-    if (this.length === 0) return undefined;
-    const item = this.head.shift();
-    this.length--;
-    while (this.top >= 0 && this.levels[this.top]!.length === 0) this.top--;
-    return item;
-  }
 }
