@@ -228,7 +228,8 @@ async function publishPhase(o, ctx) {
       const out = Buffer.allocUnsafe(len * n);
       out.fill(template);
       for (let i = 0, off = seqOffset; i < n; i++, off += len) out.writeDoubleLE(published + i, off);
-      if (levels > 0) for (let i = 0; i < n; i++) out[prioOffset + i * len] = priorityOf(published + i, levels);
+      if (levels > 0)
+        for (let i = 0; i < n; i++) out[prioOffset + i * len] = priorityOf(published + i, levels);
       socket.write(out);
       published += n;
       ch.confirmId = published + 1;
