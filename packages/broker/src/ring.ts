@@ -6,14 +6,7 @@ import { releasedMemory } from "./resources/released-memory.js";
  * queues grow by a quarter at a time rather than doubling, so a 10M-message backlog does not
  * carry millions of empty slots.
  */
-/**
- * A ring above this capacity shrinks when a shift leaves it 1/SPARSE full, and gives its
- * columns back when it empties (so does one that shrank on the way): a queue that was deep
- * once (a 16Ki-entry window is ~0.45 MB) keeps nothing after draining, while one that hovers
- * near empty keeps its small ring rather than reallocating it every time.
- */
-const SHRINK_ABOVE = 1024;
-const SPARSE = 32;
+const SHRINK_ABOVE = 65_536;
 const DOUBLE_BELOW = 1 << 20;
 const FIRST_CAPACITY = 16;
 // Shared by every empty ring; never written (a push grows the ring first).
@@ -30,8 +23,6 @@ export class Ring<T> {
   private ids: Float64Array;
   private cap: number;
   private head = 0;
-  /** Shrunk since it was last empty: it was deep, and gives everything back once empty. */
-  private shrunk = false;
   length = 0;
 
   /**
@@ -63,10 +54,22 @@ export class Ring<T> {
     this.exps = undefined;
     this.ids = EMPTY_F64;
     this.head = 0;
-    this.shrunk = false;
   }
 
-  /** Copies a column into another (at least `length` long), unwrapping it so the head lands at 0. */
+  /** Slots allocated (entries it holds before it grows). */
+  get capacity(): number {
+    return this.cap;
+  }
+
+  /**
+   * An empty ring gives its columns back (a list that drained after being deep: see
+   * queue/paged-list.ts); the next push starts again from the first capacity.
+   */
+  release(): void {
+    if (this.length === 0 && this.cap > 0) this.reset();
+  }
+
+  /** Copies a column into a larger one, unwrapping it so the head lands at 0. */
   private static unwrap<A extends Uint32Array | Float64Array>(
     from: A,
     to: A,
@@ -81,24 +84,7 @@ export class Ring<T> {
 
   private grow(): void {
     const cap = this.cap;
-    this.resize(cap === 0 ? this.firstCapacity : cap < DOUBLE_BELOW ? cap * 2 : cap + (cap >> 2));
-  }
-
-  /**
-   * A sparse ring moves its entries to columns four times their number (a power of two, at
-   * least the first capacity), so the next shrink or growth is far off either way.
-   */
-  private shrink(): void {
-    const before = this.bytes;
-    let next = this.firstCapacity;
-    while (next < this.length * 4) next *= 2;
-    this.resize(next);
-    this.shrunk = true;
-    releasedMemory(before - this.bytes);
-  }
-
-  private resize(next: number): void {
-    const cap = this.cap;
+    const next = cap === 0 ? this.firstCapacity : cap < DOUBLE_BELOW ? cap * 2 : cap + (cap >> 2);
     const items = new Array<T | undefined>(next);
     for (let i = 0, j = this.head; i < this.length; i++) {
       items[i] = this.items[j];
@@ -194,14 +180,8 @@ export class Ring<T> {
     const item = this.items[this.head];
     this.items[this.head] = undefined;
     if (++this.head === this.cap) this.head = 0;
-    if (--this.length * SPARSE <= this.cap && (this.cap > SHRINK_ABOVE || this.shrunk)) this.sparse();
+    if (--this.length === 0 && this.cap > SHRINK_ABOVE) this.reset();
     return item;
-  }
-
-  /** Few entries left in a ring that was deep: shrink it, or give it all back once empty. */
-  private sparse(): void {
-    if (this.length === 0) this.reset();
-    else if (this.cap > SHRINK_ABOVE) this.shrink();
   }
 }
 

@@ -10,7 +10,7 @@ import { tmpDir } from "../store/testkit.js";
 import { OWNER, publish, Recorder } from "../vhost-testkit.js";
 import { VHost } from "../vhost.js";
 
-const N = 150_000; // past the ring's shrink threshold and the queue's paging threshold
+const N = 150_000; // past the queue's paging threshold and its window (into the tail files)
 const BODY = "x".repeat(64);
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
