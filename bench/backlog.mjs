@@ -36,6 +36,8 @@ const USAGE = `Usage: node bench/backlog.mjs [options]
   --queue NAME         durable queue to fill (default backlog); deleted and redeclared by "publish"
   --count N            messages to publish (default 10000000)
   --size BYTES         body size (default 1024, minimum 8: a sequence number)
+  --max-priority N     declare the queue with x-max-priority N; message k gets priority
+                       k % (N + 1), and drain checks the order (highest first, FIFO within)
   --window N           publisher confirms in flight (default 2000)
   --batch N            publishes written per event-loop turn (default 200)
   --prefetch N         drain consumer's basic.qos (default 1000)
@@ -68,6 +70,7 @@ function parseCli(argv) {
       queue: { type: "string", default: "backlog" },
       count: { type: "string", default: "10000000" },
       size: { type: "string", default: "1024" },
+      "max-priority": { type: "string" },
       window: { type: "string", default: "2000" },
       batch: { type: "string", default: "200" },
       prefetch: { type: "string", default: "1000" },
@@ -101,6 +104,7 @@ function parseCli(argv) {
     queue: values.queue,
     count: int("count", 1),
     size: int("size", 8),
+    maxPriority: values["max-priority"] === undefined ? undefined : int("max-priority", 0),
     window: int("window", 1),
     batch: int("batch", 1),
     prefetch: int("prefetch", 0),
@@ -175,11 +179,15 @@ async function queueCount(url, queue) {
   }
 }
 
+/** The priority of the message with sequence number seq in a queue of `levels` priorities. */
+const priorityOf = (seq, levels) => seq % levels;
+
 async function publishPhase(o, ctx) {
   const conn = await connect(o.url);
   const ch = await conn.channel();
   await ch.queueDelete(o.queue).catch(() => {});
-  await ch.queueDeclare(o.queue, { durable: true, autoDelete: false, exclusive: false });
+  const args = o.maxPriority === undefined ? {} : { "x-max-priority": o.maxPriority };
+  await ch.queueDeclare(o.queue, { durable: true, autoDelete: false, exclusive: false }, args);
   await ch.confirmSelect();
   let published = 0;
   let wake = () => {};
@@ -187,9 +195,12 @@ async function publishPhase(o, ctx) {
   const confirms = confirmCounter(() => wake());
   ch.publishConfirmed = confirms.onConfirm;
   // basic.publish + header (delivery_mode 2) + body frames, encoded once; seq patched per message.
-  const { template, bodyOffset: seqOffset } = encodePublish(ch.id, "", o.queue, o.size, conn.frameMax, {
-    persistent: true,
-  });
+  const levels = o.maxPriority === undefined ? 0 : o.maxPriority + 1;
+  const {
+    template,
+    bodyOffset: seqOffset,
+    prioOffset,
+  } = encodePublish(ch.id, "", o.queue, o.size, conn.frameMax, { persistent: true, priority: levels > 0 });
   const len = template.length;
   const socket = conn.socket;
   const t0 = performance.now();
@@ -217,6 +228,8 @@ async function publishPhase(o, ctx) {
       const out = Buffer.allocUnsafe(len * n);
       out.fill(template);
       for (let i = 0, off = seqOffset; i < n; i++, off += len) out.writeDoubleLE(published + i, off);
+      if (levels > 0)
+        for (let i = 0; i < n; i++) out[prioOffset + i * len] = priorityOf(published + i, levels);
       socket.write(out);
       published += n;
       ch.confirmId = published + 1;
@@ -351,6 +364,9 @@ async function drainPhase(o, ctx) {
   let outOfOrder = 0;
   let redelivered = 0;
   let lastSeq = -1;
+  // With priorities: highest first, then publish order within a priority (see priorityOf).
+  const levels = o.maxPriority === undefined ? 0 : o.maxPriority + 1;
+  let lastPrio = levels;
   const seqBytes = new Uint8Array(8);
   const seqView = new Float64Array(seqBytes.buffer);
   let lastTag = 0;
@@ -364,8 +380,10 @@ async function drainPhase(o, ctx) {
     const b = msg.body;
     for (let i = 0; i < 8; i++) seqBytes[i] = b[i];
     const seq = seqView[0];
-    if (seq <= lastSeq) outOfOrder++;
+    const prio = levels > 0 ? priorityOf(seq, levels) : 0;
+    if (prio > lastPrio || (prio === lastPrio && seq <= lastSeq)) outOfOrder++;
     lastSeq = seq;
+    lastPrio = prio;
     if (msg.redelivered) redelivered++;
     received++;
     lastAt = performance.now();

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { PriorityList, Ring } from "./ring.js";
+import { PriorityList } from "./queue/priority-list.js";
+import { Ring } from "./ring.js";
 
 // A model-based check: any sequence of push/restore/shift agrees with a plain array, across
 // growth (doubling and quarter steps), wrap-around and the shrink after draining. restore puts

@@ -56,6 +56,19 @@ export class Ring<T> {
     this.head = 0;
   }
 
+  /** Slots allocated (entries it holds before it grows). */
+  get capacity(): number {
+    return this.cap;
+  }
+
+  /**
+   * An empty ring gives its columns back (a list that drained after being deep: see
+   * queue/paged-list.ts); the next push starts again from the first capacity.
+   */
+  release(): void {
+    if (this.length === 0 && this.cap > 0) this.reset();
+  }
+
   /** Copies a column into a larger one, unwrapping it so the head lands at 0. */
   private static unwrap<A extends Uint32Array | Float64Array>(
     from: A,
@@ -174,13 +187,15 @@ export class Ring<T> {
 
 /**
  * What a queue keeps its ready messages in: a ring with a tail file (queue/paged-list.ts), or
- * one ring per priority. An entry
+ * one of those per priority (queue/priority-list.ts). An entry
  * whose item is undefined has been paged out and is known by its store id only.
  */
 export interface MessageList<T> {
   readonly length: number;
   /** Bytes the list's slots hold (capacity, not contents): for memory accounting and tests. */
   readonly bytes: number;
+  /** Entries held in tail files on disk (none in memory): for tests and statistics. */
+  readonly tailLength: number;
   push(item: T | undefined, priority: number, count: number, seq: number, exp: number, id: number): void;
   /** Puts a delivered entry back in its place by sequence (see Ring.restore). */
   restore(item: T | undefined, priority: number, count: number, seq: number, exp: number, id: number): void;
@@ -192,76 +207,4 @@ export interface MessageList<T> {
   shift(): T | undefined;
   /** Calls fn on (at least) the last n pushed items still in the list. */
   forEachTail(n: number, fn: (item: T) => void): void;
-}
-
-/**
- * Priority queue as one FIFO ring per level (x-max-priority ≤ 255): push, restore and shift
- * are O(1) plus a scan over at most 256 levels when the top level empties, whatever the
- * number of messages.
- */
-export class PriorityList<T> implements MessageList<T> {
-  private readonly levels: Ring<T>[];
-  private top = -1;
-  length = 0;
-
-  constructor(readonly maxPriority: number) {
-    this.levels = Array.from({ length: maxPriority + 1 }, () => new Ring<T>());
-  }
-
-  get bytes(): number {
-    let n = 0;
-    for (const r of this.levels) n += r.bytes;
-    return n;
-  }
-
-  private level(p: number): number {
-    return p > this.maxPriority ? this.maxPriority : Math.max(p, 0);
-  }
-
-  push(item: T | undefined, p: number, count: number, seq: number, exp: number, id: number): void {
-    const l = this.level(p);
-    this.levels[l]!.push(item, count, seq, exp, id);
-    if (l > this.top) this.top = l;
-    this.length++;
-  }
-
-  restore(item: T | undefined, p: number, count: number, seq: number, exp: number, id: number): void {
-    const l = this.level(p);
-    this.levels[l]!.restore(item, count, seq, exp, id);
-    if (l > this.top) this.top = l;
-    this.length++;
-  }
-
-  private get head(): Ring<T> {
-    return this.levels[Math.max(this.top, 0)]!;
-  }
-
-  peek(): T | undefined {
-    return this.length === 0 ? undefined : this.head.peek();
-  }
-  get headCount(): number {
-    return this.head.headCount;
-  }
-  get headSeq(): number {
-    return this.head.headSeq;
-  }
-  get headExp(): number {
-    return this.head.headExp;
-  }
-  get headId(): number {
-    return this.head.headId;
-  }
-
-  /** The last n pushes may sit at the tail of any level: look at the last n of each. */
-  forEachTail(n: number, fn: (item: T) => void): void {
-    for (const l of this.levels) if (l.length > 0) l.forEachTail(n, fn);
-  }
-
-  shift(): T | undefined {
-    if (this.length === 0) return undefined;
-    const item = this.head.shift();
-    this.length--;
-    while (this.top >= 0 && this.levels[this.top]!.length === 0) this.top--;
-    return item;
-  }
 }

@@ -71,3 +71,37 @@ test("transient messages of a deep queue are paged out, delivered in order, and 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a deep transient priority queue pages through the spool's tail files and delivers by priority", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "warren-spool-prio-"));
+  const tails = join(dir, "transient-spool", "tails");
+  const broker = new Broker({ port: 0, dataDir: dir, log: lineLogger(() => {}) });
+  const port = await broker.start();
+  try {
+    const conn = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${port}`);
+    const ch = await conn.createConfirmChannel();
+    await ch.assertQueue("prio", { durable: false, arguments: { "x-max-priority": 10 } });
+    const n = 50_000;
+    for (let i = 0; i < n; i++) ch.sendToQueue("prio", Buffer.from(`m${i}`), { priority: i % 11 });
+    await ch.waitForConfirms();
+    // Past the first 10,000, the transient messages went to the spool, and past each level's
+    // window (2,048 for 11 levels) their entries went to a tail file per level.
+    assert.equal(readdirSync(tails).length, 11, `one tail file per level (${readdirSync(tails)})`);
+    const want = Array.from({ length: n }, (_, i) => i).sort((a, b) => (b % 11) - (a % 11) || a - b);
+    let k = 0;
+    await ch.prefetch(1000);
+    await new Promise<void>((resolve, reject) => {
+      void ch.consume("prio", (m) => {
+        const body = m!.content.toString();
+        if (body !== `m${want[k]}`) reject(new Error(`delivery ${k}: got ${body}, want m${want[k]}`));
+        ch.ack(m!);
+        if (++k === n) resolve();
+      });
+    });
+    assert.deepEqual(readdirSync(tails), [], "the drained levels left no tail file");
+    await conn.close();
+  } finally {
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,10 +1,8 @@
 import { type MessageList, Ring } from "../ring.js";
 import { TAIL_BLOCK, type TailFile } from "../store/tail-file.js";
 
-/** Ring entries before new paged-out entries go to the tail file instead. */
-const SPILL_AFTER = 16_384;
-/** The ring is topped up from the tail file, a block at a time, below this. */
-const REFILL_BELOW = SPILL_AFTER - TAIL_BLOCK;
+/** Ring entries before new paged-out entries go to the tail file instead (the default window). */
+export const SPILL_AFTER = 16_384;
 /** Delivery counts up to this are packed with the sequence into one float64. */
 const COUNT_SPAN = 256;
 
@@ -21,12 +19,26 @@ export class PagedList<T> implements MessageList<T> {
   private readonly ring = new Ring<T>();
   private tail: TailFile | undefined;
   private noTail = false;
+  /** Entries read from the tail file at a time: a quarter of the window, at most TAIL_BLOCK. */
+  private readonly block: number;
+  /** The ring is topped up from the tail file, a block at a time, below this. */
+  private readonly refillBelow: number;
   private readonly refill = (id: number, seqCount: number, exp: number): void => {
     this.ring.push(undefined, seqCount % COUNT_SPAN, Math.floor(seqCount / COUNT_SPAN), exp, id);
   };
 
-  /** openTail: the tail file, or undefined when there is nowhere to put one. */
-  constructor(private readonly openTail: () => TailFile | undefined) {}
+  /**
+   * openTail: the tail file (written `block` entries at a time), or undefined when there is
+   * nowhere to put one. window: ring entries before paged-out ones spill (a power of two; a
+   * priority queue splits the default among its levels).
+   */
+  constructor(
+    private readonly openTail: (block: number) => TailFile | undefined,
+    private readonly window = SPILL_AFTER,
+  ) {
+    this.block = Math.min(TAIL_BLOCK, window >> 2);
+    this.refillBelow = window - this.block;
+  }
 
   get length(): number {
     return this.ring.length + (this.tail?.length ?? 0);
@@ -46,8 +58,8 @@ export class PagedList<T> implements MessageList<T> {
     const tail = this.tail;
     if (item === undefined && count < COUNT_SPAN) {
       if (tail !== undefined && tail.length > 0) return tail.push(id, seq * COUNT_SPAN + count, exp);
-      if (this.ring.length >= SPILL_AFTER && !this.noTail) {
-        const t = (this.tail ??= this.openTail());
+      if (this.ring.length >= this.window && !this.noTail) {
+        const t = (this.tail ??= this.openTail(this.block));
         if (t) return t.push(id, seq * COUNT_SPAN + count, exp);
         this.noTail = true;
       }
@@ -78,12 +90,19 @@ export class PagedList<T> implements MessageList<T> {
     return this.ring.headId;
   }
 
+  /**
+   * Takes the head. A list drained after its ring reached the window (it was deep) gives the
+   * ring's columns back, ~0.45 MB for a plain queue's window, so 1,000 queues that were deep
+   * once do not keep 450 MB; a shallow queue keeps its small ring rather than reallocating it
+   * whenever it empties.
+   */
   shift(): T | undefined {
-    const item = this.ring.shift();
+    const ring = this.ring;
+    const item = ring.shift();
     const tail = this.tail;
-    if (tail !== undefined && tail.length > 0 && this.ring.length < REFILL_BELOW) {
-      tail.shift(TAIL_BLOCK, this.refill);
-    }
+    if (tail !== undefined && tail.length > 0) {
+      if (ring.length < this.refillBelow) tail.shift(this.block, this.refill);
+    } else if (ring.length === 0 && ring.capacity >= this.window) ring.release();
     return item;
   }
 

@@ -1,13 +1,14 @@
 import { ChannelError, type FieldTable, ReplyCode } from "@warren/protocol";
 import type { Binding, Destination } from "../exchange/exchange-type.js";
 import { Message } from "../message.js";
-import { type MessageList, PriorityList } from "../ring.js";
+import type { MessageList } from "../ring.js";
 import type { MessageStore } from "../store/message-store.js";
 import { Compactor } from "./compactor.js";
 import type { Consumer } from "./consumer.js";
 import { withDeliveryCount } from "./delivery-count.js";
 import { ExpiresTimer, MAX_TIMER_MS } from "./expires-timer.js";
 import { PagedList } from "./paged-list.js";
+import { PriorityList } from "./priority-list.js";
 import { amqpTypeName, integerOf, type QueueArgs } from "./queue-args.js";
 import {
   type AppliedPolicy,
@@ -92,9 +93,10 @@ export class Queue implements Destination {
     this.storeKey = `${vhost}\u0000${name}`;
     this.priorities = declared.maxPriority !== undefined;
     // Paged-out entries past a window go to a tail file of the store (or the spool).
+    const openTail = (block: number) => (this.pageable ? this.store : this.spool)?.openTail?.(block);
     this.ready = this.priorities
-      ? new PriorityList<Message>(declared.maxPriority!)
-      : new PagedList<Message>(() => (this.pageable ? this.store : this.spool)?.openTail?.());
+      ? new PriorityList<Message>(declared.maxPriority!, openTail)
+      : new PagedList<Message>(openTail);
     this.compactor = new Compactor(this.ready);
     this.pageable = durable && store.durable;
     this.a = declared;

@@ -357,8 +357,9 @@ export class DiskStore implements DurableStore {
     return out;
   }
 
-  openTail(): TailFile {
-    const t = new TailFile(path.join(this.dir, TAILS, String(this.tails.size + 1)), this.warn);
+  openTail(blockEntries?: number): TailFile {
+    const file = path.join(this.dir, TAILS, String(this.tails.size + 1));
+    const t = new TailFile(file, this.warn, undefined, blockEntries);
     this.tails.add(t);
     return t;
   }

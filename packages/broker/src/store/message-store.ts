@@ -37,8 +37,9 @@ export interface MessageStore {
   close(): Promise<void>;
   /**
    * A scratch file for a deep queue's paged-out tail (queue/paged-list.ts), in a directory
-   * wiped at every open; absent on stores without a directory of their own.
+   * wiped at every open; absent on stores without a directory of their own. blockEntries:
+   * entries it writes and reads at a time (default TAIL_BLOCK).
    * @internal
    */
-  openTail?(): TailFile;
+  openTail?(blockEntries?: number): TailFile;
 }

@@ -31,16 +31,20 @@ export class TailFile {
   private failed = false;
   length = 0;
 
-  /** prefix: path of the files without the part number (".0", ".1", ... are appended). */
+  /**
+   * prefix: path of the files without the part number (".0", ".1", ... are appended).
+   * blockEntries: entries per write and read block (the two blocks are all the RAM it holds).
+   */
   constructor(
     private readonly prefix: string,
     private readonly warn: (msg: string) => void,
     private readonly partBytes = PART_BYTES,
+    private readonly blockEntries = TAIL_BLOCK,
   ) {}
 
   push(a: number, b: number, c: number): void {
     let blk = this.block;
-    if (!blk) blk = this.block = new Float64Array(TAIL_BLOCK * WIDTH);
+    if (!blk) blk = this.block = new Float64Array(this.blockEntries * WIDTH);
     else if (this.n * WIDTH === blk.length) blk = this.writeOut(blk);
     const j = this.n++ * WIDTH;
     blk[j] = a;
@@ -98,8 +102,8 @@ export class TailFile {
   }
 
   private readFile(f: TailPart, max: number, fn: (a: number, b: number, c: number) => void): number {
-    const k = Math.min(max, f.writeAt - f.readAt, TAIL_BLOCK);
-    const v = (this.rbuf ??= new Float64Array(TAIL_BLOCK * WIDTH));
+    const k = Math.min(max, f.writeAt - f.readAt, this.blockEntries);
+    const v = (this.rbuf ??= new Float64Array(this.blockEntries * WIDTH));
     f.read(v, k);
     for (let j = 0; j < k * WIDTH; j += WIDTH) fn(v[j]!, v[j + 1]!, v[j + 2]!);
     if (f.readAt === f.writeAt) {
