@@ -16,9 +16,14 @@ export class SegmentIndexer {
     private readonly warn: (msg: string) => void,
   ) {}
 
-  /** A record was appended to the active segment at offset off (see SegmentIndexBuilder.add). */
-  add(buf: Buffer, words: Int32Array, pos: number, off: number): void {
-    this.current.add(buf, words, pos, off);
+  /** A PUB record of queue qid was appended to the active segment at offset off. */
+  addPub(qid: number, off: number): void {
+    this.current.addPub(qid, off);
+  }
+
+  /** Any other record was appended: size bytes at words[pos / 4] (see SegmentIndexBuilder). */
+  addRecord(words: Int32Array, pos: number, size: number): void {
+    this.current.addRecord(words, pos, size);
   }
 
   /** seg was the active segment and is now closed. */
