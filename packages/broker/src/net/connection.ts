@@ -104,6 +104,12 @@ export class Connection implements HeartbeatTarget {
   private throttled = false;
   private timers: NodeJS.Timeout[] = [];
   private readonly flushNow = () => this.flush();
+  /** Chunks handed to the socket, oldest first, until their write completes (onWritten). */
+  private readonly written: Buffer[] = [];
+  private readonly onWritten = (err?: Error | null): void => {
+    const chunk = this.written.shift();
+    if (chunk !== undefined && !err) this.out.recycle(chunk);
+  };
   /** When the socket was accepted (ms since the epoch), for the management API. */
   readonly connectedAt = Date.now();
   private closeCounted = false;
@@ -242,7 +248,9 @@ export class Connection implements HeartbeatTarget {
     if (this.state === "closed") return;
     for (const ch of this.channels.values()) ch.flushConfirms();
     if (this.out.pos === 0) return;
-    const ok = this.socket.write(this.out.take());
+    const chunk = this.out.take();
+    this.written.push(chunk);
+    const ok = this.socket.write(chunk, this.onWritten);
     if (!ok) this.socketBlocked = true;
     if (this.throttled && !this.socketBlocked) this.resume();
   }
