@@ -25,10 +25,15 @@ const RUN = 0x80000000;
 
 /** Collects a segment's records as they are appended (or scanned), in order. */
 export class SegmentIndexBuilder {
-  private w: Int32Array = new Int32Array(1024);
+  private w: Int32Array;
   private n = 0;
   private runQid = -1;
   private runAt = -1;
+
+  /** capacity: words to start with (a segment's index is about the size of the last one's). */
+  constructor(capacity = 1024) {
+    this.w = new Int32Array(Math.max(1024, capacity));
+  }
 
   /** The record at buf[pos] (words: the 4-aligned view of buf) sits at offset off of the segment. */
   add(buf: Buffer, words: Int32Array, pos: number, off: number): void {
@@ -66,17 +71,27 @@ export class SegmentIndexBuilder {
 
   /** Writes the index of segment seq (segSize bytes) to file, through a temp file and rename. */
   write(file: string, seq: number, segSize: number): void {
-    const buf = alignedBuffer(HEADER + this.n * 4);
-    const words = wordView(buf);
-    words.set(this.w.subarray(0, this.n), HEADER / 4);
-    buf.write(MAGIC, 0, "latin1");
-    buf.writeUInt32LE(seq, 8);
-    buf.writeUInt32LE(segSize, 12);
-    buf.writeUInt32LE(this.n, 16);
-    buf.writeUInt32LE(xxh32Words(words, HEADER / 4, HEADER / 4 + this.n), 20);
+    // The body goes out straight from the builder's array: no copy of a segment's index.
+    const header = Buffer.alloc(HEADER);
+    header.write(MAGIC, 0, "latin1");
+    header.writeUInt32LE(seq, 8);
+    header.writeUInt32LE(segSize, 12);
+    header.writeUInt32LE(this.n, 16);
+    header.writeUInt32LE(xxh32Words(this.w, 0, this.n), 20);
     const tmp = `${file}.tmp`;
-    fs.writeFileSync(tmp, buf);
+    const fd = fs.openSync(tmp, "w");
+    try {
+      writeAll(fd, header, 0);
+      writeAll(fd, Buffer.from(this.w.buffer, this.w.byteOffset, this.n * 4), HEADER);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, file);
+  }
+
+  /** Words collected so far (a size hint for the next segment's builder). */
+  get length(): number {
+    return this.n;
   }
 
   /** Makes room for words more; returns the (new) array. */
@@ -132,6 +147,10 @@ export function replayIndex(file: string, seq: number, segSize: number, v: Index
     }
   }
   return true;
+}
+
+function writeAll(fd: number, buf: Buffer, at: number): void {
+  for (let done = 0; done < buf.length; ) done += fs.writeSync(fd, buf, done, buf.length - done, at + done);
 }
 
 function alignedCopy(b: Buffer): Buffer {
