@@ -2,9 +2,6 @@ import { indexPath } from "./files.js";
 import type { Segment } from "./segment.js";
 import { SegmentIndexBuilder } from "./segment-index.js";
 
-/** Largest starting size (words) of a segment's index builder. */
-const MAX_START = 1 << 18;
-
 /**
  * The store's side of segment indexes (segment-index.ts): collects the active segment's
  * records as they are appended, and writes a closed segment's index once all its records are
@@ -33,8 +30,9 @@ export class SegmentIndexer {
   rolled(seg: Segment): void {
     const index = this.current;
     this.closed.push({ seg, index });
-    // Sized like the last one (up to 1 MiB), so a segment's index rarely grows by copying.
-    this.current = new SegmentIndexBuilder(Math.min(MAX_START, index.length + (index.length >>> 3)));
+    // Sized like the last one, so a segment's index rarely grows by copying (the kernel
+    // commits the array's pages only as they are written).
+    this.current = new SegmentIndexBuilder(index.length + (index.length >>> 3));
   }
 
   /** After a commit: writes the indexes of closed segments with nothing left to write or sync. */
