@@ -158,7 +158,10 @@ export class Writer {
     const out = this.buf.subarray(0, n);
     const spare = this.spare;
     this.spare = undefined;
-    this.buf = spare !== undefined && spare.length === this.buf.length ? spare : Buffer.allocUnsafe(Math.max(4096, this.buf.length));
+    this.buf =
+      spare !== undefined && spare.length === this.buf.length
+        ? spare
+        : Buffer.allocUnsafe(Math.max(4096, this.buf.length));
     this.pos = 0;
     return out;
   }

@@ -150,7 +150,7 @@ export function replayIndex(file: string, seq: number, segSize: number, v: Index
 }
 
 function writeAll(fd: number, buf: Buffer, at: number): void {
-  for (let done = 0; done < buf.length; ) done += fs.writeSync(fd, buf, done, buf.length - done, at + done);
+  for (let done = 0; done < buf.length;) done += fs.writeSync(fd, buf, done, buf.length - done, at + done);
 }
 
 function alignedCopy(b: Buffer): Buffer {

@@ -50,7 +50,8 @@ export class SegmentReader {
   read(seg: Segment, off: number, at: RecordAt): void {
     if (this.seg === seg && off >= this.start && off + REC_HEADER <= this.start + this.len) {
       const pos = off - this.start;
-      if (off + recordSize(this.buf, pos) <= this.start + this.len) return at.set(this.buf, this.words, pos, this.len);
+      if (off + recordSize(this.buf, pos) <= this.start + this.len)
+        return at.set(this.buf, this.words, pos, this.len);
     }
     const fd = this.fdFor(seg);
     // Only bytes known to be in the file: the window must never cache a hole.
