@@ -156,10 +156,30 @@ export class Writer {
       return copy;
     }
     const out = this.buf.subarray(0, n);
-    this.buf = Buffer.allocUnsafe(Math.max(4096, this.buf.length));
+    const spare = this.spare;
+    this.spare = undefined;
+    this.buf =
+      spare !== undefined && spare.length === this.buf.length
+        ? spare
+        : Buffer.allocUnsafe(Math.max(4096, this.buf.length));
     this.pos = 0;
     return out;
   }
+
+  /**
+   * out, a chunk take() handed over, has been written (its socket write completed): the writer
+   * may reuse its memory for a later fill. Under saturation every flush hands over the whole
+   * buffer, so without this each one costs a new ArrayBuffer, i.e. external memory pressure
+   * as large as the bytes sent (a broker draining a deep queue ran a mark-compact every ~100
+   * ms for it); with it two buffers alternate. Chunks that are copies are ignored.
+   */
+  recycle(out: Buffer): void {
+    const ab = out.buffer;
+    if (out.byteOffset !== 0 || ab.byteLength !== this.buf.length || ab === this.buf.buffer) return;
+    if (ab instanceof ArrayBuffer) this.spare = Buffer.from(ab);
+  }
+
+  private spare: Buffer | undefined;
 
   /** A copy of the written bytes; the writer keeps its buffer. */
   toBuffer(): Buffer {

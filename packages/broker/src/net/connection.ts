@@ -1,3 +1,4 @@
+import { Socket } from "node:net";
 import type { AmqpSocket } from "./in-process-socket.js";
 import {
   AmqpError,
@@ -104,6 +105,18 @@ export class Connection implements HeartbeatTarget {
   private throttled = false;
   private timers: NodeJS.Timeout[] = [];
   private readonly flushNow = () => this.flush();
+  /**
+   * A TCP or TLS socket has copied a chunk into the kernel (or TLS) once its write completes,
+   * so the writer may reuse it then. An in-process socket hands the chunk itself to the peer,
+   * whose messages may be views of it: never reused.
+   */
+  private readonly recycles: boolean;
+  /** Chunks handed to the socket, oldest first, until their write completes (onWritten). */
+  private readonly written: Buffer[] = [];
+  private readonly onWritten = (err?: Error | null): void => {
+    const chunk = this.written.shift();
+    if (chunk !== undefined && !err) this.out.recycle(chunk);
+  };
   /** When the socket was accepted (ms since the epoch), for the management API. */
   readonly connectedAt = Date.now();
   private closeCounted = false;
@@ -123,6 +136,7 @@ export class Connection implements HeartbeatTarget {
     this.name = `${this.peerHost}:${this.peerPort} -> ${unmapped(socket.localAddress ?? "")}:${socket.localPort ?? 0}`;
     host.counters.connectionsOpened++;
     this.reader = new FrameReader(host.limits.frameMax);
+    this.recycles = socket instanceof Socket;
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("drain", () => {
@@ -242,7 +256,12 @@ export class Connection implements HeartbeatTarget {
     if (this.state === "closed") return;
     for (const ch of this.channels.values()) ch.flushConfirms();
     if (this.out.pos === 0) return;
-    const ok = this.socket.write(this.out.take());
+    const chunk = this.out.take();
+    let ok: boolean;
+    if (this.recycles) {
+      this.written.push(chunk);
+      ok = this.socket.write(chunk, this.onWritten);
+    } else ok = this.socket.write(chunk);
     if (!ok) this.socketBlocked = true;
     if (this.throttled && !this.socketBlocked) this.resume();
   }

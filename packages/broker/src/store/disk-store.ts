@@ -1,16 +1,16 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Message } from "../message.js";
+import type { Message } from "../message.js";
 import { SegmentCleaner } from "./cleanup.js";
 import type { DurableStore, StoreStats } from "./durable-store.js";
 import { acquireLock, fsyncDir, fsyncDirSync, releaseLock, segmentPath, writeFileAndSync } from "./files.js";
+import { MessageDecoder } from "./message-decoder.js";
 import { QueueIndex } from "./queue-index.js";
 import {
   PUB,
   REC_HEADER,
   RecordWriter,
-  readPub,
   recordType,
   recordValid,
   SEGMENT_HEADER,
@@ -19,7 +19,7 @@ import {
 import { type RecoveryReport, recoverSegments } from "./recovery.js";
 import { idOffset, idSlot, MAX_SEGMENT_SIZE, makeId, Segment, slotOf } from "./segment.js";
 import { SegmentIndexer } from "./segment-indexer.js";
-import { type RecordAt, SegmentReader } from "./segment-reader.js";
+import { RecordAt, SegmentReader } from "./segment-reader.js";
 import { TailFile } from "./tail-file.js";
 
 export interface DiskStoreOptions {
@@ -112,6 +112,9 @@ export class DiskStore implements DurableStore {
   private readonly indexer: SegmentIndexer | undefined;
   private err: Error | undefined;
   private readonly reader: SegmentReader;
+  /** load()'s lookup result and record decoding, reused by every load. */
+  private readonly at = new RecordAt();
+  private readonly decoder = new MessageDecoder();
   private readonly segmentSize: number;
   private readonly warn: (msg: string) => void;
   private readonly noSync: boolean;
@@ -229,7 +232,7 @@ export class DiskStore implements DurableStore {
         const rk = msg.routingKey;
         const est = REC_HEADER + 16 + 3 * (ex.length + rk.length) + msg.rawProps.length + msg.body.length;
         const qid = this.prepare(est, queue);
-        const off = this.appended(this.w.writePub(qid, ex, rk, msg.rawProps, msg.body));
+        const off = this.appendedPub(this.w.writePub(qid, ex, rk, msg.rawProps, msg.body), qid);
         msg.id = makeId(this.active.seq, off);
         q.push(msg.id, 0);
         this.active.live += 2;
@@ -314,21 +317,19 @@ export class DiskStore implements DurableStore {
       throw new Error(`message store: no message with id ${id}`);
     }
     // Not yet written (or being written): the write buffers hold it.
-    const [buf, words, pos, limit] =
-      inMemory(this.w, this.chunks, seg, off) ??
-      (this.inflight && inMemory(this.inflight.w, this.inflight.chunks, seg, off)) ??
-      this.reader.read(seg, off);
-    if (!recordValid(buf, words, pos, limit) || recordType(buf, pos) !== PUB) {
+    const at = this.at;
+    if (
+      !inMemory(this.w, this.chunks, seg, off, at) &&
+      !(this.inflight && inMemory(this.inflight.w, this.inflight.chunks, seg, off, at))
+    ) {
+      this.reader.read(seg, off, at);
+    }
+    const { buf, pos } = at;
+    if (!recordValid(buf, at.words, pos, at.limit) || recordType(buf, pos) !== PUB) {
       throw new Error(`message store: message ${id} is damaged on disk`);
     }
-    const f = readPub(buf, pos);
-    // One copy for props + body: the read buffer is reused by the next load.
-    const data = Buffer.allocUnsafe(f.end - f.propsStart);
-    buf.copy(data, 0, f.propsStart, f.end);
-    const split = f.bodyStart - f.propsStart;
-    const msg = new Message(f.exchange, f.routingKey, data.subarray(0, split), data.subarray(split));
-    msg.id = id;
-    return msg;
+    // The read buffer is reused by the next load: the decoder copies what the message keeps.
+    return this.decoder.decode(buf, pos, id);
   }
 
   recoverIds(): Map<string, Float64Array> {
@@ -461,10 +462,22 @@ export class DiskStore implements DurableStore {
     return e.qid;
   }
 
-  /** Accounts for the record just written at pos; returns its offset in the active segment. */
+  /**
+   * Accounts for the record (not a PUB) just written at pos; returns its offset in the active
+   * segment.
+   */
   private appended(pos: number): number {
     const off = this.active.size;
-    this.indexer?.add(this.w.buf, this.w.words, pos, off);
+    const size = this.w.len - pos;
+    this.indexer?.addRecord(this.w.words, pos, size);
+    this.active.size += size;
+    return off;
+  }
+
+  /** appended() for a PUB of queue qid: the index needs only qid and the offset. */
+  private appendedPub(pos: number, qid: number): number {
+    const off = this.active.size;
+    this.indexer?.addPub(qid, off);
     this.active.size += this.w.len - pos;
     return off;
   }
@@ -675,12 +688,16 @@ export class DiskStore implements DurableStore {
   // ---- reading ----
 }
 
-function inMemory(w: RecordWriter, chunks: Chunk[], seg: Segment, off: number): RecordAt | undefined {
+/** Finds the record at off of seg in a write buffer (not yet written, or being written). */
+function inMemory(w: RecordWriter, chunks: Chunk[], seg: Segment, off: number, at: RecordAt): boolean {
   for (const c of chunks) {
     if (c.seg !== seg || off < c.fileOff) continue;
     const end = c.end < 0 ? w.len : c.end;
     const p = c.start + (off - c.fileOff);
-    if (p < end) return [w.buf, w.words, p, end];
+    if (p < end) {
+      at.set(w.buf, w.words, p, end);
+      return true;
+    }
   }
-  return undefined;
+  return false;
 }

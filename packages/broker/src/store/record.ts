@@ -236,20 +236,34 @@ export interface PubFields {
   end: number;
 }
 
-export function readPub(buf: Buffer, pos: number): PubFields {
-  const len = buf.readUInt32LE(pos + 4);
-  const exLen = buf[pos + 9]!;
-  const rkLen = buf[pos + 10]!;
-  const propsLen = buf.readUInt32LE(pos + 16);
+/** Where the fields of a PUB record lie in its buffer (filled in place by pubLayout). */
+export class PubLayout {
+  exStart = 0;
+  rkStart = 0;
+  propsStart = 0;
+  bodyStart = 0;
+  end = 0;
+}
+
+/** Fills out with the field positions of the PUB record at pos; decodes nothing. */
+export function pubLayout(buf: Buffer, pos: number, out: PubLayout): void {
   const exStart = pos + 20;
-  const rkStart = exStart + exLen;
-  const propsStart = rkStart + rkLen;
+  out.exStart = exStart;
+  out.rkStart = exStart + buf[pos + 9]!;
+  out.propsStart = out.rkStart + buf[pos + 10]!;
+  out.bodyStart = out.propsStart + buf.readUInt32LE(pos + 16);
+  out.end = pos + REC_HEADER + buf.readUInt32LE(pos + 4);
+}
+
+export function readPub(buf: Buffer, pos: number): PubFields {
+  const f = new PubLayout();
+  pubLayout(buf, pos, f);
   return {
-    exchange: buf.toString("utf8", exStart, rkStart),
-    routingKey: buf.toString("utf8", rkStart, propsStart),
-    propsStart,
-    bodyStart: propsStart + propsLen,
-    end: pos + REC_HEADER + len,
+    exchange: buf.toString("utf8", f.exStart, f.rkStart),
+    routingKey: buf.toString("utf8", f.rkStart, f.propsStart),
+    propsStart: f.propsStart,
+    bodyStart: f.bodyStart,
+    end: f.end,
   };
 }
 

@@ -25,28 +25,44 @@ const RUN = 0x80000000;
 
 /** Collects a segment's records as they are appended (or scanned), in order. */
 export class SegmentIndexBuilder {
-  private w = new Int32Array(1024);
+  private w: Int32Array;
   private n = 0;
   private runQid = -1;
   private runAt = -1;
 
+  /** capacity: words to start with (a segment's index is about the size of the last one's). */
+  constructor(capacity = 1024) {
+    this.w = new Int32Array(Math.max(1024, capacity));
+  }
+
   /** The record at buf[pos] (words: the 4-aligned view of buf) sits at offset off of the segment. */
   add(buf: Buffer, words: Int32Array, pos: number, off: number): void {
-    if (recordType(buf, pos) === PUB) {
-      const qid = recordQid(buf, pos);
-      if (qid !== this.runQid || this.w[this.runAt] === (RUN | 0x7fffffff)) {
-        this.room(3);
-        this.runAt = this.n;
-        this.w[this.n++] = RUN | 0;
-        this.w[this.n++] = qid;
-        this.runQid = qid;
-      } else this.room(1);
-      this.w[this.runAt] = this.w[this.runAt]! + 1;
-      this.w[this.n++] = off;
-      return;
-    }
-    const size = recordSize(buf, pos);
-    this.room(1 + size / 4);
+    if (recordType(buf, pos) === PUB) this.addPub(recordQid(buf, pos), off);
+    else this.addRecord(words, pos, recordSize(buf, pos));
+  }
+
+  /**
+   * A PUB record of queue qid at offset off. The writer calls this (and addRecord) directly
+   * with what it just wrote, so the publish path reads nothing back from the buffer.
+   */
+  addPub(qid: number, off: number): void {
+    let w = this.w;
+    let n = this.n;
+    if (qid !== this.runQid || w[this.runAt] === (RUN | 0x7fffffff)) {
+      if (n + 3 > w.length) w = this.grow(3);
+      this.runAt = n;
+      w[n++] = RUN | 0;
+      w[n++] = qid;
+      this.runQid = qid;
+    } else if (n + 1 > w.length) w = this.grow(1);
+    w[this.runAt] = w[this.runAt]! + 1;
+    w[n++] = off;
+    this.n = n;
+  }
+
+  /** Any other record, size bytes at words[pos / 4] (pos 4-aligned), copied whole. */
+  addRecord(words: Int32Array, pos: number, size: number): void {
+    if (this.n + 1 + size / 4 > this.w.length) this.grow(1 + size / 4);
     this.runQid = -1;
     this.w[this.n++] = size;
     this.w.set(words.subarray(pos >>> 2, (pos + size) >>> 2), this.n);
@@ -55,24 +71,34 @@ export class SegmentIndexBuilder {
 
   /** Writes the index of segment seq (segSize bytes) to file, through a temp file and rename. */
   write(file: string, seq: number, segSize: number): void {
-    const buf = alignedBuffer(HEADER + this.n * 4);
-    const words = wordView(buf);
-    words.set(this.w.subarray(0, this.n), HEADER / 4);
-    buf.write(MAGIC, 0, "latin1");
-    buf.writeUInt32LE(seq, 8);
-    buf.writeUInt32LE(segSize, 12);
-    buf.writeUInt32LE(this.n, 16);
-    buf.writeUInt32LE(xxh32Words(words, HEADER / 4, HEADER / 4 + this.n), 20);
+    // The body goes out straight from the builder's array: no copy of a segment's index.
+    const header = Buffer.alloc(HEADER);
+    header.write(MAGIC, 0, "latin1");
+    header.writeUInt32LE(seq, 8);
+    header.writeUInt32LE(segSize, 12);
+    header.writeUInt32LE(this.n, 16);
+    header.writeUInt32LE(xxh32Words(this.w, 0, this.n), 20);
     const tmp = `${file}.tmp`;
-    fs.writeFileSync(tmp, buf);
+    const fd = fs.openSync(tmp, "w");
+    try {
+      writeAll(fd, header, 0);
+      writeAll(fd, Buffer.from(this.w.buffer, this.w.byteOffset, this.n * 4), HEADER);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, file);
   }
 
-  private room(words: number): void {
-    if (this.n + words <= this.w.length) return;
+  /** Words collected so far (a size hint for the next segment's builder). */
+  get length(): number {
+    return this.n;
+  }
+
+  /** Makes room for words more; returns the (new) array. */
+  private grow(words: number): Int32Array {
     const next = new Int32Array(Math.max(this.w.length * 2, this.n + words));
     next.set(this.w.subarray(0, this.n));
-    this.w = next;
+    return (this.w = next);
   }
 }
 
@@ -121,6 +147,10 @@ export function replayIndex(file: string, seq: number, segSize: number, v: Index
     }
   }
   return true;
+}
+
+function writeAll(fd: number, buf: Buffer, at: number): void {
+  for (let done = 0; done < buf.length;) done += fs.writeSync(fd, buf, done, buf.length - done, at + done);
 }
 
 function alignedCopy(b: Buffer): Buffer {

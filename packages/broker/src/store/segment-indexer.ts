@@ -16,15 +16,23 @@ export class SegmentIndexer {
     private readonly warn: (msg: string) => void,
   ) {}
 
-  /** A record was appended to the active segment at offset off (see SegmentIndexBuilder.add). */
-  add(buf: Buffer, words: Int32Array, pos: number, off: number): void {
-    this.current.add(buf, words, pos, off);
+  /** A PUB record of queue qid was appended to the active segment at offset off. */
+  addPub(qid: number, off: number): void {
+    this.current.addPub(qid, off);
+  }
+
+  /** Any other record was appended: size bytes at words[pos / 4] (see SegmentIndexBuilder). */
+  addRecord(words: Int32Array, pos: number, size: number): void {
+    this.current.addRecord(words, pos, size);
   }
 
   /** seg was the active segment and is now closed. */
   rolled(seg: Segment): void {
-    this.closed.push({ seg, index: this.current });
-    this.current = new SegmentIndexBuilder();
+    const index = this.current;
+    this.closed.push({ seg, index });
+    // Sized like the last one, so a segment's index rarely grows by copying (the kernel
+    // commits the array's pages only as they are written).
+    this.current = new SegmentIndexBuilder(index.length + (index.length >>> 3));
   }
 
   /** After a commit: writes the indexes of closed segments with nothing left to write or sync. */

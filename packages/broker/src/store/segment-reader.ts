@@ -3,8 +3,25 @@ import { alignedBuffer, wordView } from "./checksum.js";
 import { REC_HEADER, recordSize } from "./record.js";
 import type { Segment } from "./segment.js";
 
-/** Where a record was found: buffer, its word view, record position, end of valid bytes. */
-export type RecordAt = [buf: Buffer, words: Int32Array, pos: number, limit: number];
+/**
+ * Where a record was found: buffer, its word view, record position, end of valid bytes. One
+ * is filled in place per lookup, so paging a message in allocates no result object.
+ */
+export class RecordAt {
+  buf: Buffer = EMPTY;
+  words: Int32Array = new Int32Array(0);
+  pos = 0;
+  limit = 0;
+
+  set(buf: Buffer, words: Int32Array, pos: number, limit: number): void {
+    this.buf = buf;
+    this.words = words;
+    this.pos = pos;
+    this.limit = limit;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Synchronous record reads for paging, through one read-ahead window so loading a queue in
@@ -29,12 +46,12 @@ export class SegmentReader {
     this.words = wordView(this.buf);
   }
 
-  /** The record at off in seg (written bytes only); validity is checked by the caller. */
-  read(seg: Segment, off: number): RecordAt {
+  /** Puts the record at off in seg (written bytes only) into at; the caller checks validity. */
+  read(seg: Segment, off: number, at: RecordAt): void {
     if (this.seg === seg && off >= this.start && off + REC_HEADER <= this.start + this.len) {
       const pos = off - this.start;
       if (off + recordSize(this.buf, pos) <= this.start + this.len)
-        return [this.buf, this.words, pos, this.len];
+        return at.set(this.buf, this.words, pos, this.len);
     }
     const fd = this.fdFor(seg);
     // Only bytes known to be in the file: the window must never cache a hole.
@@ -46,10 +63,10 @@ export class SegmentReader {
       const size = recordSize(this.buf, 0);
       if (size > this.len && size <= avail) {
         const big = alignedBuffer(size);
-        return [big, wordView(big), 0, readInto(fd, big, size, off)];
+        return at.set(big, wordView(big), 0, readInto(fd, big, size, off));
       }
     }
-    return [this.buf, this.words, 0, this.len];
+    at.set(this.buf, this.words, 0, this.len);
   }
 
   /**
