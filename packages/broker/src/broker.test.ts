@@ -6,6 +6,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import type { Duplex } from "node:stream";
 import { after, before, test } from "node:test";
 import {
   decodeMethod,
@@ -15,6 +16,7 @@ import {
   type MethodInit,
   PROTOCOL_HEADER,
   writeMethodFrame,
+  writeMethodWithContent,
   Writer,
 } from "@warren/protocol";
 import { Broker } from "./broker.js";
@@ -35,7 +37,7 @@ class RawPeer {
   private waiters: (() => void)[] = [];
   private readonly reader = new FrameReader(0);
 
-  private constructor(readonly socket: net.Socket) {
+  private constructor(readonly socket: Duplex) {
     socket.on("data", (chunk: Buffer) => {
       try {
         this.reader.push(chunk, (type, channel, buf, start, end) => {
@@ -62,6 +64,11 @@ class RawPeer {
       const s = net.connect({ port, host: "127.0.0.1", allowHalfOpen }, () => resolve(new RawPeer(s)));
       s.once("error", reject);
     });
+  }
+
+  /** A peer over Broker.connectInProcess() instead of TCP. */
+  static inProcess(b: Broker): RawPeer {
+    return new RawPeer(b.connectInProcess());
   }
 
   private wake(): void {
@@ -382,4 +389,42 @@ test("after connection.close-ok the broker lets the client close the socket (lat
   assert.ok(!p.closed, "the broker did not close its side of the socket itself");
   p.socket.end();
   await p.until(() => p.closed);
+});
+
+test("an in-process peer's chunks are never reused by the broker's writer", async () => {
+  // Over TCP the writer reuses an output buffer once its socket write completes (the kernel
+  // has a copy). An in-process peer is handed the buffer itself, and a client may keep views
+  // of it (message bodies), so the writer must never refill one: every chunk the peer got must
+  // still hold what it held on arrival, after 2 MB of deliveries in full 64 KiB+ flushes.
+  const p = RawPeer.inProcess(broker);
+  const held: { chunk: Buffer; copy: Buffer }[] = [];
+  let bytes = 0;
+  p.socket.on("data", (chunk: Buffer) => {
+    held.push({ chunk, copy: Buffer.from(chunk) });
+    bytes += chunk.length;
+  });
+  await p.open();
+  await p.openChannel();
+  p.send(1, { name: "queue.declare", queue: "in-process-chunks", autoDelete: true });
+  await p.until(() => !!p.method("queue.declare-ok"));
+  const w = new Writer();
+  const count = 2000;
+  for (let i = 0; i < count; i++) {
+    const body = Buffer.alloc(1024, i % 251);
+    writeMethodWithContent(
+      w,
+      1,
+      { name: "basic.publish", routingKey: "in-process-chunks" },
+      Buffer.from([0, 0]),
+      body,
+      131072,
+    );
+  }
+  p.raw(w.toBuffer());
+  const before = bytes;
+  p.send(1, { name: "basic.consume", queue: "in-process-chunks", noAck: true });
+  await p.until(() => bytes - before >= count * 1024, 10000);
+  const changed = held.filter((h) => !h.chunk.equals(h.copy)).length;
+  assert.equal(changed, 0, `${changed} of ${held.length} chunks were overwritten after delivery`);
+  p.close();
 });
