@@ -37,7 +37,7 @@ let growthOnly = false;
 let running = false;
 
 /** What the last clean-up did, for the store-stats log and tests. */
-export const lastCleanUp = { count: 0, at: 0, rssBefore: 0, rssAfter: 0, ms: 0, trimmed: false };
+export const lastCleanUp = { count: 0, rssBefore: 0, rssAfter: 0, ms: 0, trimmed: false };
 
 /**
  * A queue's ring or the store's index dropped `bytes` of columns (a deep queue drained or was
@@ -104,7 +104,6 @@ function cleanUp(): void {
     const after = process.memoryUsage.rss();
     Object.assign(lastCleanUp, {
       count: lastCleanUp.count + 1,
-      at: Date.now(),
       rssBefore: before,
       rssAfter: after,
       ms: performance.now() - t0,

@@ -4,6 +4,11 @@ import path from "node:path";
 /** Segment files are named by their sequence number, zero-padded so ls sorts them. */
 export const SEGMENT_SUFFIX = ".wseg";
 
+/** Writes all of buf to fd at file position at (a positional write may write less). */
+export function writeAll(fd: number, buf: Uint8Array, at: number): void {
+  for (let done = 0; done < buf.length;) done += fs.writeSync(fd, buf, done, buf.length - done, at + done);
+}
+
 export function segmentPath(dir: string, seq: number): string {
   return path.join(dir, String(seq).padStart(10, "0") + SEGMENT_SUFFIX);
 }

@@ -1,5 +1,6 @@
 import fs from "node:fs";
 import { alignedBuffer, wordView, xxh32Words } from "./checksum.js";
+import { writeAll } from "./files.js";
 import { PUB, REC_HEADER, recordQid, recordSize, recordType } from "./record.js";
 
 /*
@@ -147,10 +148,6 @@ export function replayIndex(file: string, seq: number, segSize: number, v: Index
     }
   }
   return true;
-}
-
-function writeAll(fd: number, buf: Buffer, at: number): void {
-  for (let done = 0; done < buf.length;) done += fs.writeSync(fd, buf, done, buf.length - done, at + done);
 }
 
 function alignedCopy(b: Buffer): Buffer {

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import { writeAll } from "./files.js";
 import path from "node:path";
 
 /** Numbers per entry: three float64s (a queue stores id, sequence and count, expiry). */
@@ -138,11 +139,7 @@ class TailPart {
   }
 
   write(v: Float64Array, entries: number): void {
-    const bytes = Buffer.from(v.buffer, v.byteOffset, entries * ENTRY);
-    let done = 0;
-    while (done < bytes.length) {
-      done += fs.writeSync(this.fd, bytes, done, bytes.length - done, this.writeAt * ENTRY + done);
-    }
+    writeAll(this.fd, new Uint8Array(v.buffer, v.byteOffset, entries * ENTRY), this.writeAt * ENTRY);
     this.writeAt += entries;
   }
 
