@@ -6,9 +6,10 @@ import {
   ENQ,
   forEachDelEntry,
   PUB,
+  PubLayout,
+  pubLayout,
   QDECL,
   RecordWriter,
-  readPub,
   recordQid,
   recordSize,
   recordType,
@@ -53,9 +54,10 @@ test("records round-trip and are 4-aligned", () => {
         "vhost\u0000queue-é",
       );
     if (t === PUB) {
-      const f = readPub(w.buf, pos);
-      assert.equal(f.exchange, "amq.topic");
-      assert.equal(f.routingKey, "a.b.c");
+      const f = new PubLayout();
+      pubLayout(w.buf, pos, f);
+      assert.equal(w.buf.toString("utf8", f.exStart, f.rkStart), "amq.topic");
+      assert.equal(w.buf.toString("utf8", f.rkStart, f.propsStart), "a.b.c");
       assert.deepEqual(w.buf.subarray(f.propsStart, f.bodyStart), Buffer.from([0x90, 0, 2]));
       assert.equal(w.buf.toString("utf8", f.bodyStart, f.end), "hello");
     }

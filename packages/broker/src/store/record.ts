@@ -228,14 +228,6 @@ export function forEachDelEntry(
   }
 }
 
-export interface PubFields {
-  exchange: string;
-  routingKey: string;
-  propsStart: number;
-  bodyStart: number;
-  end: number;
-}
-
 /** Where the fields of a PUB record lie in its buffer (filled in place by pubLayout). */
 export class PubLayout {
   exStart = 0;
@@ -253,18 +245,6 @@ export function pubLayout(buf: Buffer, pos: number, out: PubLayout): void {
   out.propsStart = out.rkStart + buf[pos + 10]!;
   out.bodyStart = out.propsStart + buf.readUInt32LE(pos + 16);
   out.end = pos + REC_HEADER + buf.readUInt32LE(pos + 4);
-}
-
-export function readPub(buf: Buffer, pos: number): PubFields {
-  const f = new PubLayout();
-  pubLayout(buf, pos, f);
-  return {
-    exchange: buf.toString("utf8", f.exStart, f.rkStart),
-    routingKey: buf.toString("utf8", f.rkStart, f.propsStart),
-    propsStart: f.propsStart,
-    bodyStart: f.bodyStart,
-    end: f.end,
-  };
 }
 
 export function recordType(buf: Buffer, pos: number): number {
